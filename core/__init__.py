@@ -1,0 +1,1 @@
+"""Service layer of the Azure ML walkthrough dashboard. Never imports Streamlit."""

@@ -1,0 +1,76 @@
+"""The one interface that pages talk to, whichever backend is active."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core.compute import ComputeSpec
+from core.environments import EnvironmentSpec
+from core.errors import UserFacingError
+from core.resources import Outcome, Resource
+from core.settings import Settings, load_settings
+
+BACKENDS = ("local", "azure")
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    name: str
+    description: str
+    location: str  # where the state lives, in words
+
+
+class Backend(Protocol):
+    """Get-or-create for every resource of the walkthrough, plus inventory and teardown.
+
+    Every ``create_*`` is idempotent: a second call with the same arguments finds the
+    resource and returns ``Outcome(created=False)``. Names are validated first.
+    """
+
+    @property
+    def info(self) -> BackendInfo: ...
+
+    def create_resource_group(self, name: str, location: str) -> Outcome: ...
+
+    def create_storage_account(
+        self, resource_group: str, name: str, connection_string: str | None = None
+    ) -> Outcome: ...
+
+    def storage_connection_string(self, account: str) -> str: ...
+
+    def create_blob_container(self, account: str, name: str) -> Outcome: ...
+
+    def create_workspace(
+        self, resource_group: str, name: str, storage_account: str | None = None
+    ) -> Outcome: ...
+
+    def workspace_config(self, workspace: str) -> dict[str, str]: ...
+
+    def tracking_uri(self, workspace: str) -> str: ...
+
+    def create_environment(self, workspace: str, spec: EnvironmentSpec) -> Outcome: ...
+
+    def create_compute(self, workspace: str, spec: ComputeSpec) -> Outcome: ...
+
+    def inventory(self) -> list[Resource]: ...
+
+    def delete_workspace(self, name: str) -> list[Resource]: ...
+
+    def delete_resource_group(self, name: str) -> list[Resource]: ...
+
+
+def open_backend(name: str | None = None, settings: Settings | None = None, **options: Any) -> Backend:
+    """Build the backend called ``name`` (default: the ``AZML_BACKEND`` setting)."""
+    settings = settings or load_settings()
+    chosen = (name or settings.backend).lower()
+    if chosen == "local":
+        from core.local.backend import LocalBackend
+
+        return LocalBackend(settings.data_dir, subscription_id=settings.subscription_id, **options)
+    if chosen == "azure":
+        raise UserFacingError(
+            "The azure backend is not available yet: it arrives in a later release of this dashboard.",
+            "Keep the local backend for now; everything you build locally follows Azure's rules.",
+        )
+    raise UserFacingError(f"There is no backend called '{name}'.", f"Pick one of {', '.join(BACKENDS)}.")

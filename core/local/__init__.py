@@ -1,0 +1,1 @@
+"""The local backend: every Azure object mirrored by a real local part."""

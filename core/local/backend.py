@@ -1,0 +1,367 @@
+"""The local backend: Azure's resource tree mirrored by folders, SQLite and processes.
+
+| Azure object      | local part                                                  |
+| ----------------- | ----------------------------------------------------------- |
+| resource group    | a record in ``state.json``                                  |
+| storage account   | ``storage/<account>/`` or a real account by connection string |
+| blob container    | a sub-folder, or a real container (Azurite or Azure)         |
+| workspace         | ``workspaces/<name>/mlflow.db``: MLflow tracking + registry  |
+| environment       | versioned conda YAML + image under the workspace folder      |
+| compute cluster   | a record: max instances = worker processes for sweeps       |
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.backend import BackendInfo
+from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
+from core.environments import EnvironmentSpec
+from core.errors import ConflictError, NotFoundError, UserFacingError
+from core.local import blobstore, workspace_store
+from core.local.state import StateFile
+from core.locations import validate_location
+from core.naming import validate_name
+from core.resources import PARENT_KIND, Kind, Outcome, Resource, subtree
+from core.secrets import parse_connection_string
+from core.settings import LOCAL_SUBSCRIPTION_ID
+
+_KIND_ORDER = list(Kind)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class LocalBackend:
+    """Implements ``core.backend.Backend`` on this machine, with state in ``data_dir``."""
+
+    def __init__(self, data_dir: Path, subscription_id: str = LOCAL_SUBSCRIPTION_ID) -> None:
+        self.data_dir = Path(data_dir)
+        self.subscription_id = subscription_id
+        self._state = StateFile(self.data_dir)
+
+    @property
+    def info(self) -> BackendInfo:
+        return BackendInfo(
+            name="local",
+            description="Everything runs on this machine: no Azure account, no network.",
+            location=str(self.data_dir),
+        )
+
+    # -- resource group -------------------------------------------------------------
+    def create_resource_group(self, name: str, location: str) -> Outcome:
+        name = validate_name(Kind.RESOURCE_GROUP, name)
+        location = validate_location(location)
+        with self._state.locked():
+            existing = self._state.find(Kind.RESOURCE_GROUP, name)
+            if existing:
+                if existing.properties["location"] != location:
+                    raise ConflictError(
+                        f"Resource group '{name}' exists already in {existing.properties['location']}; "
+                        "a resource group's location cannot change.",
+                        f"Use location {existing.properties['location']}, or choose another name.",
+                    )
+                return Outcome(existing, False, f"Resource group '{name}' exists already in {location}.")
+            res = self._add(Kind.RESOURCE_GROUP, name, None, {"location": location})
+        return Outcome(res, True, f"Created resource group '{name}' in {location}.")
+
+    # -- storage account ------------------------------------------------------------
+    def create_storage_account(
+        self, resource_group: str, name: str, connection_string: str | None = None
+    ) -> Outcome:
+        name = validate_name(Kind.STORAGE_ACCOUNT, name)
+        connection_string = (connection_string or "").strip() or None
+        if connection_string:
+            blobstore.check_connection_string(connection_string)
+        with self._state.locked():
+            rg = self._require(Kind.RESOURCE_GROUP, resource_group)
+            existing = self._state.find(Kind.STORAGE_ACCOUNT, name)
+            if existing:
+                return self._existing_account(existing, rg, connection_string)
+            props: dict[str, Any] = {"location": rg.properties["location"]}
+            if connection_string:
+                _check_reachable(connection_string)
+                endpoint = parse_connection_string(connection_string).get("BlobEndpoint", "")
+                props |= {"mode": "connection_string", "endpoint": endpoint}
+                secret = connection_string
+            else:
+                folder = self._account_folder(name)
+                key = blobstore.new_account_key()
+                blobstore.FolderBlobStore.provision(folder, key)
+                props |= {"mode": "folder", "endpoint": folder.as_uri()}
+                secret = blobstore.folder_connection_string(name, folder, key)
+            self._state.set_secret(_secret_key(name), secret)
+            res = self._add(Kind.STORAGE_ACCOUNT, name, rg.name, props)
+        where = "as a local folder" if props["mode"] == "folder" else f"at {props['endpoint']}"
+        return Outcome(res, True, f"Created storage account '{name}' {where}.")
+
+    def _existing_account(self, existing: Resource, rg: Resource, connection_string: str | None) -> Outcome:
+        if existing.parent != rg.name:
+            raise ConflictError(
+                f"Storage account name '{existing.name}' is taken by resource group '{existing.parent}'. "
+                "Storage account names are unique across all of Azure.",
+                "Choose another name.",
+            )
+        if connection_string and connection_string != self._state.secret(_secret_key(existing.name)):
+            raise ConflictError(
+                f"Storage account '{existing.name}' exists already with other storage behind it.",
+                "Choose a new account name for this connection string, or tear the old one down first.",
+            )
+        return Outcome(existing, False, f"Storage account '{existing.name}' exists already.")
+
+    def storage_connection_string(self, account: str) -> str:
+        self._require(Kind.STORAGE_ACCOUNT, account)
+        secret = self._state.secret(_secret_key(account))
+        if secret is None:
+            raise NotFoundError(
+                f"The key of storage account '{account}' is missing from {self._state.secrets_path}.",
+                "Delete and re-create the storage account.",
+            )
+        return secret
+
+    def blob_store(self, account: str) -> blobstore.FolderBlobStore | blobstore.AzureBlobStore:
+        return blobstore.open_blob_store(self.storage_connection_string(account))
+
+    # -- blob container -------------------------------------------------------------
+    def create_blob_container(self, account: str, name: str) -> Outcome:
+        name = validate_name(Kind.BLOB_CONTAINER, name)
+        with self._state.locked():
+            acct = self._require(Kind.STORAGE_ACCOUNT, account)
+            store = self.blob_store(acct.name)
+            existing = self._state.find(Kind.BLOB_CONTAINER, name, parent=acct.name)
+            made = _call_storage(lambda: store.create_container(name), acct)
+            if existing:
+                note = ("It was missing from the storage and has been created again.",) if made else ()
+                return Outcome(existing, False, f"Blob container '{name}' exists already.", note)
+            res = self._add(Kind.BLOB_CONTAINER, name, acct.name, {})
+        return Outcome(res, True, f"Created blob container '{name}' in storage account '{acct.name}'.")
+
+    # -- workspace ------------------------------------------------------------------
+    def create_workspace(self, resource_group: str, name: str, storage_account: str | None = None) -> Outcome:
+        name = validate_name(Kind.WORKSPACE, name)
+        with self._state.locked():
+            rg = self._require(Kind.RESOURCE_GROUP, resource_group)
+            if storage_account:
+                acct = self._require(Kind.STORAGE_ACCOUNT, storage_account)
+                if acct.parent != rg.name:
+                    raise ConflictError(
+                        f"Storage account '{acct.name}' is in resource group '{acct.parent}', "
+                        f"not '{rg.name}'.",
+                        "Pick a storage account from the workspace's own resource group.",
+                    )
+            existing = self._state.find(Kind.WORKSPACE, name)
+            if existing:
+                if existing.parent != rg.name:
+                    raise ConflictError(
+                        f"Workspace '{name}' exists already in resource group '{existing.parent}'.",
+                        "Choose another name; on this backend workspace names are unique.",
+                    )
+                return Outcome(existing, False, f"Workspace '{name}' exists already.")
+            folder = self._workspace_folder(name)
+            uri = workspace_store.provision_mlflow_store(folder)
+            props = {
+                "location": rg.properties["location"],
+                "storage_account": storage_account or "",
+                "tracking_uri": uri,
+                "artifact_root": str(workspace_store.artifact_root(folder)),
+            }
+            res = self._add(Kind.WORKSPACE, name, rg.name, props)
+        return Outcome(res, True, f"Created workspace '{name}' with an MLflow store on SQLite.")
+
+    def workspace_config(self, workspace: str) -> dict[str, str]:
+        ws = self._require(Kind.WORKSPACE, workspace)
+        return {
+            "subscription_id": self.subscription_id,
+            "resource_group": ws.parent or "",
+            "workspace_name": ws.name,
+        }
+
+    def tracking_uri(self, workspace: str) -> str:
+        return str(self._require(Kind.WORKSPACE, workspace).properties["tracking_uri"])
+
+    # -- environment ----------------------------------------------------------------
+    def create_environment(self, workspace: str, spec: EnvironmentSpec) -> Outcome:
+        with self._state.locked():
+            ws = self._require(Kind.WORKSPACE, workspace)
+            existing = self._state.find(Kind.ENVIRONMENT, spec.name, parent=ws.name)
+            versions: list[dict[str, Any]] = list(existing.properties["versions"]) if existing else []
+            for version in versions:
+                if version["fingerprint"] == spec.fingerprint:
+                    assert existing is not None
+                    return Outcome(
+                        existing,
+                        False,
+                        f"Environment '{spec.name}' version {version['version']} "
+                        "has this exact spec already.",
+                    )
+            number = len(versions) + 1
+            folder = self._workspace_folder(ws.name) / "environments" / spec.name / str(number)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "conda.yaml").write_text(spec.conda_yaml, encoding="utf-8")
+            versions.append(
+                {
+                    "version": number,
+                    "image": spec.image,
+                    "fingerprint": spec.fingerprint,
+                    "created_at": _now(),
+                }
+            )
+            props = {"versions": versions, "latest_version": number, "image": spec.image}
+            if existing:
+                res = replace(existing, properties=existing.properties | props)
+                self._replace(res)
+                return Outcome(res, True, f"Registered environment '{spec.name}' version {number}.")
+            res = self._add(Kind.ENVIRONMENT, spec.name, ws.name, props)
+        return Outcome(res, True, f"Registered environment '{spec.name}' version {number}.")
+
+    # -- compute --------------------------------------------------------------------
+    def create_compute(self, workspace: str, spec: ComputeSpec) -> Outcome:
+        name = validate_name(Kind.COMPUTE, spec.name)
+        spec = validate_compute_spec(replace(spec, name=name))
+        workers = local_worker_count(spec.max_instances)
+        notes: tuple[str, ...] = ()
+        if workers < spec.max_instances:
+            notes = (
+                f"This machine has {machine_cores()} cores, so sweeps on the local backend will use "
+                f"{workers} worker processes, not {spec.max_instances}.",
+            )
+        props = {
+            "vm_size": spec.vm_size,
+            "min_instances": spec.min_instances,
+            "max_instances": spec.max_instances,
+            "idle_seconds": spec.idle_seconds,
+            "local_workers": workers,
+        }
+        with self._state.locked():
+            ws = self._require(Kind.WORKSPACE, workspace)
+            existing = self._state.find(Kind.COMPUTE, name, parent=ws.name)
+            if existing:
+                if existing.properties["vm_size"] != spec.vm_size:
+                    raise ConflictError(
+                        f"Compute cluster '{name}' exists already with VM size "
+                        f"{existing.properties['vm_size']}; Azure cannot change a cluster's VM size.",
+                        "Keep that size, or choose another cluster name.",
+                    )
+                if existing.properties == props:
+                    return Outcome(existing, False, f"Compute cluster '{name}' exists already.", notes)
+                res = replace(existing, properties=props)
+                self._replace(res)
+                return Outcome(res, False, f"Updated the scale settings of compute cluster '{name}'.", notes)
+            res = self._add(Kind.COMPUTE, name, ws.name, props)
+        return Outcome(res, True, f"Created compute cluster '{name}' ({spec.vm_size}).", notes)
+
+    # -- inventory and teardown -----------------------------------------------------
+    def inventory(self) -> list[Resource]:
+        return sorted(
+            self._state.resources(), key=lambda r: (_KIND_ORDER.index(r.kind), r.created_at, r.name)
+        )
+
+    def delete_workspace(self, name: str) -> list[Resource]:
+        with self._state.locked():
+            ws = self._require(Kind.WORKSPACE, name)
+            doomed = self._subtree(ws)
+            self._forget(doomed)
+            shutil.rmtree(self._workspace_folder(ws.name), ignore_errors=True)
+        return doomed
+
+    def delete_resource_group(self, name: str) -> list[Resource]:
+        with self._state.locked():
+            rg = self._require(Kind.RESOURCE_GROUP, name)
+            doomed = self._subtree(rg)
+            for res in doomed:
+                self._destroy_backing(res)
+            self._forget(doomed)
+        return doomed
+
+    def _destroy_backing(self, res: Resource) -> None:
+        """Remove what backs a resource on disk or in a real storage account."""
+        if res.kind == Kind.WORKSPACE:
+            shutil.rmtree(self._workspace_folder(res.name), ignore_errors=True)
+        elif res.kind == Kind.STORAGE_ACCOUNT and res.properties.get("mode") == "folder":
+            shutil.rmtree(self._account_folder(res.name), ignore_errors=True)
+        elif res.kind == Kind.BLOB_CONTAINER and res.parent:
+            account = self._state.find(Kind.STORAGE_ACCOUNT, res.parent)
+            if account and account.properties.get("mode") == "connection_string":
+                store = self.blob_store(account.name)
+                _call_storage(lambda: store.delete_container(res.name), account)
+
+    # -- helpers --------------------------------------------------------------------
+    def _require(self, kind: Kind, name: str) -> Resource:
+        res = self._state.find(kind, name) if name else None
+        if res is None:
+            parent = PARENT_KIND[kind]
+            where = (
+                f" Create it on the Resources page{' (it needs a ' + parent.label + ')' if parent else ''}."
+            )
+            raise NotFoundError(f"There is no {kind.label} called '{name}'.", where.strip())
+        return res
+
+    def _add(self, kind: Kind, name: str, parent: str | None, props: dict[str, Any]) -> Resource:
+        res = Resource(kind=kind, name=name, parent=parent, created_at=_now(), properties=props)
+        self._state.save_resources([*self._state.resources(), res])
+        return res
+
+    def _replace(self, res: Resource) -> None:
+        kept = [
+            r
+            for r in self._state.resources()
+            if (r.kind, r.name, r.parent) != (res.kind, res.name, res.parent)
+        ]
+        self._state.save_resources([*kept, res])
+
+    def _subtree(self, root: Resource) -> list[Resource]:
+        return subtree(self._state.resources(), root)
+
+    def _forget(self, doomed: list[Resource]) -> None:
+        keys = {(r.kind, r.name, r.parent) for r in doomed}
+        self._state.save_resources(
+            [r for r in self._state.resources() if (r.kind, r.name, r.parent) not in keys]
+        )
+        for res in doomed:
+            if res.kind == Kind.STORAGE_ACCOUNT:
+                self._state.set_secret(_secret_key(res.name), None)
+
+    def _account_folder(self, name: str) -> Path:
+        return self.data_dir / "storage" / name
+
+    def _workspace_folder(self, name: str) -> Path:
+        return self.data_dir / "workspaces" / name
+
+
+def _secret_key(account: str) -> str:
+    return f"storage_account/{account}"
+
+
+def _check_reachable(connection_string: str) -> None:
+    """Fail early, with a clear message, when the blob endpoint does not answer."""
+    from azure.core.exceptions import AzureError
+    from azure.storage.blob import BlobServiceClient
+
+    try:
+        client = BlobServiceClient.from_connection_string(
+            connection_string, retry_total=0, connection_timeout=5, read_timeout=10
+        )
+        client.get_service_properties()
+    except (AzureError, ValueError) as exc:
+        raise UserFacingError(
+            f"Could not reach the blob endpoint in the connection string ({type(exc).__name__}).",
+            "Check that Azurite or the storage account is running and that the key is right.",
+        ) from None
+
+
+def _call_storage(action: Any, account: Resource) -> Any:
+    from azure.core.exceptions import AzureError
+
+    try:
+        return action()
+    except AzureError as exc:
+        raise UserFacingError(
+            f"Storage account '{account.name}' at {account.properties.get('endpoint')} refused the request "
+            f"({type(exc).__name__}).",
+            "Check that Azurite or the storage account is running.",
+        ) from None

@@ -1,0 +1,21 @@
+"""Entry point: ``streamlit run dashboard/app.py``. Routes the pages and draws the sidebar."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import nav  # noqa: E402
+from dashboard.sidebar import render_sidebar  # noqa: E402
+
+st.set_page_config(page_title="Azure ML walkthrough", page_icon=":material/cloud:", layout="wide")
+
+page = st.navigation({"": [nav.home()], "Walkthrough": [nav.page(stem) for stem, _, _ in nav.STEPS]})
+render_sidebar()
+page.run()

@@ -1,0 +1,34 @@
+"""Session-state keys and the accessors pages share.
+
+Results live under keys that no widget owns, so they survive a change of page
+(Streamlit drops a widget's state when its page is left).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.backend import Backend, open_backend
+from core.resources import Kind
+
+BACKEND_CHOICE = "backend_choice"  # owned by the sidebar radio
+CURRENT_WORKSPACE = "current_workspace"  # no widget owns it
+RESULT_PREFIX = "result:"  # result:<action> -> (level, message, notes)
+
+
+def backend() -> Backend:
+    """The active backend. Built on each rerun: it is cheap and holds no secrets in memory."""
+    return open_backend("local")
+
+
+def workspaces() -> list[str]:
+    return [r.name for r in backend().inventory() if r.kind == Kind.WORKSPACE]
+
+
+def current_workspace() -> str | None:
+    """The workspace the user picked, else the newest one, else None."""
+    names = workspaces()
+    chosen = st.session_state.get(CURRENT_WORKSPACE)
+    if chosen in names:
+        return str(chosen)
+    return names[-1] if names else None

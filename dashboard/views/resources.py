@@ -1,0 +1,302 @@
+"""The Resources step: one form per Azure object, each get-or-create, each with its SDK code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import streamlit as st
+
+from core import codegen
+from core.compute import VM_SIZES, ComputeSpec, machine_cores
+from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
+from core.locations import LOCATIONS
+from core.naming import RULES
+from core.resources import Kind, Resource
+from core.settings import load_settings
+from dashboard import nav, session
+from dashboard.widgets import masked_secret, run_action, show_code, show_result
+
+DEFAULTS = {
+    "rg_name": "rg-dev-ml-eastus-001",
+    "rg_location": "eastus",
+    "sa_name": "datadevmleastus001",
+    "bc_name": "data4ml",
+    "ws_name": "dev-heart-classifier",
+    "cc_name": "heartclassifycluster",
+}
+
+
+def _names(kind: Kind) -> list[str]:
+    return [r.name for r in session.backend().inventory() if r.kind == kind]
+
+
+def _find(kind: Kind, name: str | None) -> Resource | None:
+    return next((r for r in session.backend().inventory() if r.kind == kind and r.name == name), None)
+
+
+def _value(key: str) -> str:
+    """A form field's last submitted value, else its default (forms update state on submit)."""
+    return str(st.session_state.get(key) or DEFAULTS.get(key, ""))
+
+
+def _parent_select(label: str, kind: Kind, key: str, preferred: str | None = None) -> str | None:
+    options = _names(kind)
+    if not options:
+        st.info(f"Create a {kind.label} first (the step above).", icon=":material/arrow_upward:")
+        return None
+    index = options.index(preferred) if preferred in options else len(options) - 1
+    return st.selectbox(label, options, index=index, key=key)
+
+
+def _submit(action_key: str, action: Callable[[], object]) -> None:
+    """Run a form's action; on success rerun so every badge and list shows the new state."""
+    if run_action(action_key, action) is not None:
+        st.rerun()
+
+
+def _header(title: str, kind: Kind) -> None:
+    """The section title, with a badge saying whether one of these exists yet."""
+    count = len(_names(kind))
+    badge = f":green-badge[:material/check: {count} exists]" if count else ":gray-badge[not created yet]"
+    st.subheader(f"{title} {badge}", anchor=False)
+
+
+def _rule(kind: Kind) -> str:
+    return f"Azure's rule: {RULES[kind].rule}"
+
+
+def resource_group_section() -> None:
+    _header("1 · Resource group", Kind.RESOURCE_GROUP)
+    st.caption("A folder for everything else. Deleting it deletes what is inside.")
+    with st.form("rg_form"):
+        left, right = st.columns([2, 1])
+        name = left.text_input(
+            "Name", value=DEFAULTS["rg_name"], key="rg_name", help=_rule(Kind.RESOURCE_GROUP)
+        )
+        location = right.selectbox("Location", LOCATIONS, index=LOCATIONS.index("eastus"), key="rg_location")
+        if st.form_submit_button("Create or get resource group", type="primary"):
+            _submit("rg", lambda: session.backend().create_resource_group(name, location))
+    show_result("rg")
+    show_code(
+        codegen.resource_group_code(_value("rg_name"), _value("rg_location"), load_settings().subscription_id)
+    )
+
+
+def storage_account_section() -> None:
+    _header("2 · Storage account", Kind.STORAGE_ACCOUNT)
+    st.caption(
+        "Holds the blob containers. On the local backend it is a folder, or a real account "
+        "(Azurite or Azure) when you paste a connection string."
+    )
+    with st.form("sa_form"):
+        rg = _parent_select("Resource group", Kind.RESOURCE_GROUP, "sa_rg", _value("rg_name"))
+        name = st.text_input(
+            "Name", value=DEFAULTS["sa_name"], key="sa_name", help=_rule(Kind.STORAGE_ACCOUNT)
+        )
+        conn = st.text_input(
+            "Connection string (optional)",
+            type="password",
+            key="sa_conn",
+            help="Leave empty for a local folder. Paste an Azurite or Azure storage connection string to use "
+            "real blob storage. It is stored owner-only on this machine and never shown in full.",
+        )
+        if st.form_submit_button("Create or get storage account", type="primary", disabled=rg is None):
+            _submit("sa", lambda: session.backend().create_storage_account(rg or "", name, conn or None))
+    show_result("sa")
+    account = _find(Kind.STORAGE_ACCOUNT, _value("sa_name")) or _find(
+        Kind.STORAGE_ACCOUNT, _last(Kind.STORAGE_ACCOUNT)
+    )
+    if account:
+        masked_secret(
+            f"Connection string of '{account.name}'",
+            session.backend().storage_connection_string(account.name),
+            key=f"reveal_{account.name}",
+            connection_string=True,
+        )
+    location = account.properties.get("location", "eastus") if account else _value("rg_location")
+    show_code(
+        codegen.storage_account_code(
+            _value("rg_name"), _value("sa_name"), str(location), load_settings().subscription_id
+        )
+    )
+
+
+def blob_container_section() -> None:
+    _header("3 · Blob container", Kind.BLOB_CONTAINER)
+    st.caption("The training data goes here in the Data step.")
+    with st.form("bc_form"):
+        account = _parent_select("Storage account", Kind.STORAGE_ACCOUNT, "bc_account", _value("sa_name"))
+        name = st.text_input(
+            "Name", value=DEFAULTS["bc_name"], key="bc_name", help=_rule(Kind.BLOB_CONTAINER)
+        )
+        if st.form_submit_button("Create or get blob container", type="primary", disabled=account is None):
+            _submit("bc", lambda: session.backend().create_blob_container(account or "", name))
+    show_result("bc")
+    show_code(codegen.blob_container_code(_value("bc_name")))
+
+
+def workspace_section() -> None:
+    _header("4 · Azure ML workspace", Kind.WORKSPACE)
+    st.caption("Tracks experiments and registers models. Locally it is an MLflow store on SQLite.")
+    with st.form("ws_form"):
+        rg = _parent_select("Resource group", Kind.RESOURCE_GROUP, "ws_rg", _value("rg_name"))
+        name = st.text_input("Name", value=DEFAULTS["ws_name"], key="ws_name", help=_rule(Kind.WORKSPACE))
+        accounts = [""] + _names(Kind.STORAGE_ACCOUNT)
+        account = st.selectbox(
+            "Default storage account",
+            accounts,
+            index=len(accounts) - 1,
+            key="ws_account",
+            format_func=lambda a: a or "(none)",
+        )
+        if st.form_submit_button("Create or get workspace", type="primary", disabled=rg is None):
+            with st.spinner("Creating the MLflow tracking store…"):
+                outcome = run_action(
+                    "ws", lambda: session.backend().create_workspace(rg or "", name, account or None)
+                )
+            if outcome is not None:
+                st.session_state[session.CURRENT_WORKSPACE] = outcome.resource.name
+                st.rerun()
+    show_result("ws")
+    ws = _find(Kind.WORKSPACE, session.current_workspace())
+    if ws:
+        config = session.backend().workspace_config(ws.name)
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.code(json.dumps(config, indent=2), language="json")
+        right.download_button(
+            "Download config.json",
+            json.dumps(config, indent=2),
+            file_name="config.json",
+            mime="application/json",
+            icon=":material/download:",
+        )
+        st.caption(f"MLflow tracking URI: `{ws.properties['tracking_uri']}`")
+    location = ws.properties.get("location", "eastus") if ws else _value("rg_location")
+    show_code(
+        codegen.workspace_code(
+            _value("rg_name"), _value("ws_name"), str(location), load_settings().subscription_id
+        )
+    )
+
+
+def environment_section() -> None:
+    _header("5 · Custom environment", Kind.ENVIRONMENT)
+    st.caption("A conda spec on a base image: the software every training trial runs with.")
+    with st.form("env_form"):
+        ws = _parent_select("Workspace", Kind.WORKSPACE, "env_ws", session.current_workspace())
+        image = st.text_input("Base image", value=DEFAULT_BASE_IMAGE, key="env_image")
+        conda = st.text_area("Conda YAML", value=DEFAULT_CONDA_YAML, height=260, key="env_yaml")
+        if st.form_submit_button("Validate and register environment", type="primary", disabled=ws is None):
+            run_action(
+                "env",
+                lambda: session.backend().create_environment(ws or "", build_environment_spec(conda, image)),
+            )
+    show_result("env")
+    envs = [r for r in session.backend().inventory() if r.kind == Kind.ENVIRONMENT]
+    for env in envs:
+        versions = ", ".join(f"v{v['version']}" for v in env.properties["versions"])
+        st.caption(f"`{env.name}` in `{env.parent}`: {versions} · image `{env.properties['image']}`")
+    ws_name = session.current_workspace() or DEFAULTS["ws_name"]
+    show_code(
+        codegen.environment_code(
+            _value("rg_name"),
+            ws_name,
+            load_settings().subscription_id,
+            _env_name(str(st.session_state.get("env_yaml") or DEFAULT_CONDA_YAML)),
+            str(st.session_state.get("env_image") or DEFAULT_BASE_IMAGE),
+            str(st.session_state.get("env_yaml") or DEFAULT_CONDA_YAML),
+        )
+    )
+
+
+def compute_section() -> None:
+    _header("6 · Compute cluster", Kind.COMPUTE)
+    cores = machine_cores()
+    st.caption(
+        f"Runs the sweep's trials. On the local backend, max instances is the number of worker "
+        f"processes a sweep may use, capped at this machine's {cores} cores."
+    )
+    with st.form("cc_form"):
+        ws = _parent_select("Workspace", Kind.WORKSPACE, "cc_ws", session.current_workspace())
+        left, right = st.columns(2)
+        name = left.text_input("Name", value=DEFAULTS["cc_name"], key="cc_name", help=_rule(Kind.COMPUTE))
+        size = right.selectbox("VM size", VM_SIZES, key="cc_size")
+        a, b, c = st.columns(3)
+        low = a.number_input("Min instances", min_value=0, max_value=100, value=0, step=1, key="cc_min")
+        high = b.number_input(
+            "Max instances", min_value=1, max_value=100, value=min(2, cores) or 1, step=1, key="cc_max"
+        )
+        idle = c.number_input(
+            "Idle seconds before scale-down", min_value=0, max_value=86_400, value=120, step=30, key="cc_idle"
+        )
+        if st.form_submit_button("Create or update compute cluster", type="primary", disabled=ws is None):
+            spec = ComputeSpec(name, str(size), int(low), int(high), int(idle))
+            _submit("cc", lambda: session.backend().create_compute(ws or "", spec))
+    show_result("cc")
+    spec = ComputeSpec(
+        _value("cc_name"),
+        str(st.session_state.get("cc_size") or VM_SIZES[0]),
+        int(st.session_state.get("cc_min") or 0),
+        int(st.session_state.get("cc_max") or 2),
+        int(st.session_state.get("cc_idle") or 120),
+    )
+    ws_name = session.current_workspace() or DEFAULTS["ws_name"]
+    show_code(codegen.compute_code(_value("rg_name"), ws_name, load_settings().subscription_id, spec))
+
+
+def inventory_section() -> None:
+    st.subheader("Inventory", anchor=False)
+    items = session.backend().inventory()
+    if not items:
+        st.info("Nothing exists yet. Start with step 1 above.", icon=":material/inventory_2:")
+        return
+    st.dataframe(
+        [
+            {
+                "Type": r.kind.label,
+                "Name": r.name,
+                "Parent": r.parent or "—",
+                "Created (UTC)": r.created_at.replace("T", " ").removesuffix("+00:00"),
+                "Details": _details(r),
+            }
+            for r in items
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"Details": st.column_config.TextColumn(width="large")},
+    )
+    nav.link("teardown", label="Tear resources down")
+
+
+def _details(res: Resource) -> str:
+    p = res.properties
+    match res.kind:
+        case Kind.RESOURCE_GROUP:
+            return str(p.get("location", ""))
+        case Kind.STORAGE_ACCOUNT:
+            return "local folder" if p.get("mode") == "folder" else f"blob endpoint {p.get('endpoint')}"
+        case Kind.BLOB_CONTAINER:
+            return "container"
+        case Kind.WORKSPACE:
+            return "MLflow tracking + registry on SQLite"
+        case Kind.ENVIRONMENT:
+            return f"version {p.get('latest_version')}"
+        case Kind.COMPUTE:
+            return (
+                f"{p.get('vm_size')}, {p.get('min_instances')}–{p.get('max_instances')} instances, "
+                f"{p.get('local_workers')} local workers, idle {p.get('idle_seconds')} s"
+            )
+    return ""
+
+
+def _last(kind: Kind) -> str | None:
+    names = _names(kind)
+    return names[-1] if names else None
+
+
+def _env_name(conda_yaml: str) -> str:
+    for line in conda_yaml.splitlines():
+        if line.startswith("name:"):
+            return line.partition(":")[2].strip() or "sklearn-mlflow-env"
+    return "sklearn-mlflow-env"

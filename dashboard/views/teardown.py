@@ -1,0 +1,57 @@
+"""Teardown: delete a workspace, or a resource group with everything in it, after typed confirmation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import codegen
+from core.resources import Kind, subtree
+from core.settings import load_settings
+from dashboard import session
+from dashboard.widgets import run_action, set_result, show_code, show_result
+
+SCOPES = {"workspace": "A workspace and what is in it", "resource_group": "A whole resource group"}
+
+
+def teardown_section() -> None:
+    items = session.backend().inventory()
+    show_result("teardown")
+    if not items:
+        st.info("There is nothing to tear down.", icon=":material/inventory_2:")
+        return
+    scope = st.radio(
+        "What to delete", list(SCOPES), format_func=SCOPES.__getitem__, horizontal=True, key="td_scope"
+    )
+    kind = Kind.WORKSPACE if scope == "workspace" else Kind.RESOURCE_GROUP
+    targets = [r.name for r in items if r.kind == kind]
+    if not targets:
+        st.info(f"There is no {kind.label} to delete.", icon=":material/inventory_2:")
+        return
+    target = st.selectbox(kind.label.capitalize(), targets, key="td_target")
+    root = next(r for r in items if r.kind == kind and r.name == target)
+    doomed = list(reversed(subtree(items, root)))
+    st.warning(
+        f"This deletes {len(doomed)} resource(s) and their data for good:\n\n"
+        + "\n".join(f"- {r.kind.label} **{r.name}**" for r in doomed),
+        icon=":material/warning:",
+    )
+    with st.form("td_form", clear_on_submit=True):
+        typed = st.text_input(f"Type **{target}** to confirm", key="td_confirm")
+        if st.form_submit_button("Delete for good", type="primary", icon=":material/delete_forever:"):
+            if typed.strip() != target:
+                set_result("teardown", "error", f"Nothing was deleted: type '{target}' exactly to confirm.")
+            else:
+                backend = session.backend()
+                delete = backend.delete_workspace if kind == Kind.WORKSPACE else backend.delete_resource_group
+                gone = run_action("teardown", lambda: delete(target))
+                if gone is not None:
+                    names = ", ".join(f"{r.kind.label} '{r.name}'" for r in gone)
+                    set_result("teardown", "success", f"Deleted {names}.")
+            st.rerun()
+    rg = next((r for r in items if r.kind == Kind.WORKSPACE and r.name == target), None)
+    resource_group = rg.parent if rg and rg.parent else target
+    show_code(
+        codegen.teardown_code(
+            resource_group, target if kind == Kind.WORKSPACE else None, load_settings().subscription_id
+        )
+    )

@@ -1,0 +1,87 @@
+"""Small shared widgets: show-code, masked secrets, action results and guarded calls."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from core.errors import UserFacingError
+from core.resources import Outcome
+from core.secrets import mask, mask_connection_string
+from dashboard.session import RESULT_PREFIX
+
+log = logging.getLogger("dashboard")
+
+
+def show_code(code: str, label: str = "Show code: the same step with the Azure SDK") -> None:
+    with st.expander(label, icon=":material/code:"):
+        st.code(code, language="python")
+
+
+def run_action(action_key: str, action: Callable[[], Any]) -> Any:
+    """Run a core call and keep its result on screen; never let a traceback reach the UI."""
+    result_key = RESULT_PREFIX + action_key
+    try:
+        value = action()
+    except UserFacingError as exc:
+        st.session_state[result_key] = ("error", str(exc), ())
+        return None
+    except Exception as exc:  # an unexpected failure: log it, show a calm summary
+        log.exception("action %s failed", action_key)
+        text = mask_connection_string(f"{type(exc).__name__}: {exc}")
+        st.session_state[result_key] = (
+            "error",
+            f"Something unexpected went wrong ({text[:300]}). Nothing was half-created; "
+            "try again, and check the terminal running the dashboard for details.",
+            (),
+        )
+        return None
+    if isinstance(value, Outcome):
+        st.session_state[result_key] = ("success" if value.created else "info", value.message, value.notes)
+    return value
+
+
+def show_result(action_key: str) -> None:
+    """Show the last result of ``action_key`` (kept across reruns and page changes)."""
+    stored = st.session_state.get(RESULT_PREFIX + action_key)
+    if not stored:
+        return
+    level, message, notes = stored
+    icon = {"success": ":material/check_circle:", "info": ":material/info:", "error": ":material/error:"}[
+        level
+    ]
+    getattr(st, level)(message, icon=icon)
+    for note in notes:
+        st.warning(note, icon=":material/memory:")
+
+
+def set_result(action_key: str, level: str, message: str) -> None:
+    st.session_state[RESULT_PREFIX + action_key] = (level, message, ())
+
+
+def masked_secret(label: str, secret: str, key: str, connection_string: bool = False) -> None:
+    """Show a secret masked, with a toggle that reveals it in a copyable code block."""
+    masked = mask_connection_string(secret) if connection_string else mask(secret)
+    st.markdown(f"**{label}**")
+    if st.toggle("Reveal to copy", key=key, help="Shown only in this browser tab; never logged."):
+        st.code(secret, language=None, wrap_lines=True)
+        st.caption("Use the copy icon at the top right of the box. Hide it again before sharing your screen.")
+    else:
+        st.code(masked, language=None, wrap_lines=True)
+
+
+def upcoming_step(what: str, needs: str, needs_stem: str, next_stem: str) -> None:
+    """An honest placeholder for a step whose feature has not landed yet: no fake content."""
+    from dashboard import nav
+
+    st.info(
+        "This step is not built yet; it arrives in a later release of the dashboard.",
+        icon=":material/construction:",
+    )
+    st.markdown(f"**What it will do.** {what}")
+    st.markdown(f"**What it needs first.** {needs}")
+    nav.link(needs_stem, label=f"Before this: {nav.title(needs_stem)}", icon=":material/arrow_back:")
+    nav.link(next_stem, label=f"Next: {nav.title(next_stem)}", icon=":material/arrow_forward:")

@@ -1,0 +1,45 @@
+"""Every page runs, the router knows them all, and placeholders are honest about it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.nav import STEPS
+
+PLACEHOLDERS = ["data", "eda", "sweep", "trials", "endpoint"]
+
+
+@pytest.mark.parametrize("stem", ["", *[stem for stem, _, _ in STEPS]])
+def test_page_runs_without_exception(open_page: Callable[[str], AppTest], stem: str) -> None:
+    at = open_page(stem)
+    assert at.title, "every page has a title"
+    assert not at.exception
+
+
+@pytest.mark.parametrize("stem", PLACEHOLDERS)
+def test_placeholder_says_what_it_needs_and_what_comes_next(
+    open_page: Callable[[str], AppTest], stem: str
+) -> None:
+    at = open_page(stem)
+    text = " ".join(m.value for m in at.markdown)
+    assert "What it will do." in text and "What it needs first." in text
+    assert "not built yet" in at.info[0].value
+
+
+def test_home_lists_the_seven_steps_with_status(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("")
+    text = " ".join(m.value for m in at.markdown)
+    assert "still to create: resource group" in text
+    assert text.count("not built yet") == len(PLACEHOLDERS)
+
+
+def test_sidebar_says_plainly_that_azure_is_not_here_yet(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("")
+    assert at.sidebar.radio(key="backend_choice").value == "local"
+    at.sidebar.radio(key="backend_choice").set_value("azure").run()
+    assert not at.exception
+    assert "not available yet" in at.sidebar.warning[0].value
+    assert "Create one on" in " ".join(c.value for c in at.sidebar.caption)

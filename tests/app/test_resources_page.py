@@ -1,0 +1,146 @@
+"""Drive the Resources and Teardown pages as a user would: create, re-create, bad names, teardown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.local.backend import LocalBackend
+from core.resources import Kind
+
+SUBMIT = {
+    "rg": "Create or get resource group",
+    "sa": "Create or get storage account",
+    "bc": "Create or get blob container",
+    "ws": "Create or get workspace",
+    "env": "Validate and register environment",
+    "cc": "Create or update compute cluster",
+}
+
+
+def submit(at: AppTest, step: str) -> AppTest:
+    button = next(b for b in at.button if b.label == SUBMIT[step])
+    button.click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements: object) -> str:
+    return " ".join(e.value for e in elements)  # type: ignore[attr-defined]
+
+
+def create_everything(at: AppTest) -> list[str]:
+    messages = []
+    for step in SUBMIT:
+        submit(at, step)
+        messages.append(texts(at.success) + texts(at.info))
+    return messages
+
+
+def test_create_every_resource_then_again_idempotently(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    at = open_page("resources")
+    create_everything(at)
+    created = texts(at.success)
+    for expected in [
+        "Created resource group 'rg-dev-ml-eastus-001' in eastus.",
+        "Created storage account 'datadevmleastus001' as a local folder.",
+        "Created blob container 'data4ml'",
+        "Created workspace 'dev-heart-classifier'",
+        "Registered environment 'sklearn-mlflow-env' version 1.",
+        "Created compute cluster 'heartclassifycluster' (STANDARD_DS3_v2).",
+    ]:
+        assert expected in created
+
+    # The connection string is masked, the config.json is offered.
+    codes = [c.value for c in at.code]
+    conn = LocalBackend(data_dir).storage_connection_string("datadevmleastus001")
+    key = conn.split("AccountKey=")[1].split(";")[0]
+    assert all(key not in c for c in codes)
+    assert any("AccountKey=" + key[:4] + "•" in c for c in codes)
+    config = json.loads(next(c for c in codes if '"workspace_name"' in c))
+    assert config["workspace_name"] == "dev-heart-classifier"
+    assert config["resource_group"] == "rg-dev-ml-eastus-001"
+    assert "config.json" in str(at.get("download_button")[0].proto)
+
+    # Reveal shows the whole string for copying, on request only.
+    at.toggle(key="reveal_datadevmleastus001").set_value(True).run()
+    assert any(key in c.value for c in at.code)
+
+    # Every step a second time: nothing new, a calm "exists already".
+    for step in SUBMIT:
+        submit(at, step)
+    again = texts(at.info)
+    assert "exists already" in again and "exact spec already" in again
+    assert not at.success
+    kinds = [r.kind for r in LocalBackend(data_dir).inventory()]
+    assert len(kinds) == len(set(kinds)) == 6
+
+    # The inventory lists all six with parents.
+    table = at.dataframe[0].value
+    assert list(table["Type"]) == [k.label for k in Kind][:6]
+    assert list(table["Parent"])[:3] == ["—", "rg-dev-ml-eastus-001", "datadevmleastus001"]
+
+
+def test_bad_names_are_refused_with_the_rule(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    at = open_page("resources")
+    at.text_input(key="rg_name").set_value("bad/rg.")
+    submit(at, "rg")
+    assert "not a valid resource group name" in texts(at.error)
+    assert LocalBackend(data_dir).inventory() == []
+
+    at.text_input(key="rg_name").set_value("rg-dev-ml-eastus-001")
+    submit(at, "rg")
+    cases = {
+        "sa": ("sa_name", "Bad_Account", "not a valid storage account name"),
+        "bc": ("bc_name", "Data--4ml", "not a valid blob container name"),
+        "ws": ("ws_name", "-w", "not a valid workspace name"),
+        "cc": ("cc_name", "cluster-1", "not a valid compute cluster name"),
+    }
+    submit(at, "sa")  # a good account, so the container and workspace forms are enabled
+    submit(at, "ws")
+    for step, (key, bad, message) in cases.items():
+        good = at.text_input(key=key).value
+        at.text_input(key=key).set_value(bad)
+        submit(at, step)
+        assert message in texts(at.error), step
+        assert "Rule:" in texts(at.error)
+        at.text_input(key=key).set_value(good)
+    at.text_area(key="env_yaml").set_value("dependencies:\n  - pip\n")
+    submit(at, "env")
+    assert "has no 'name'" in texts(at.error)
+    at.text_area(key="env_yaml").set_value("name: x\n  bad: [")
+    submit(at, "env")
+    assert "cannot be read" in texts(at.error)
+    names = {r.name for r in LocalBackend(data_dir).inventory()}
+    assert names == {"rg-dev-ml-eastus-001", "datadevmleastus001", "dev-heart-classifier"}
+
+
+def test_teardown_needs_the_typed_name(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    create_everything(open_page("resources"))
+    at = open_page("teardown")
+    assert "deletes 3 resource(s)" in at.warning[0].value  # workspace, environment, cluster
+    at.text_input(key="td_confirm").set_value("wrong name")
+    next(b for b in at.button if b.label == "Delete for good").click().run()
+    assert "Nothing was deleted" in texts(at.error)
+    assert len(LocalBackend(data_dir).inventory()) == 6
+
+    at.text_input(key="td_confirm").set_value("dev-heart-classifier")
+    next(b for b in at.button if b.label == "Delete for good").click().run()
+    assert "Deleted" in texts(at.success)
+    assert {r.kind for r in LocalBackend(data_dir).inventory()} == {
+        Kind.RESOURCE_GROUP,
+        Kind.STORAGE_ACCOUNT,
+        Kind.BLOB_CONTAINER,
+    }
+
+    at.radio(key="td_scope").set_value("resource_group").run()
+    at.text_input(key="td_confirm").set_value("rg-dev-ml-eastus-001")
+    next(b for b in at.button if b.label == "Delete for good").click().run()
+    assert not at.exception
+    assert LocalBackend(data_dir).inventory() == []
+    assert "nothing to tear down" in texts(at.info)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from core.secrets import mask, mask_connection_string, parse_connection_string
+
+KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+CONN = f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};BlobEndpoint=http://h/x;"
+
+
+def test_mask_hides_all_but_a_prefix() -> None:
+    assert mask(KEY) == "Eby8" + "•" * 12
+    assert mask("short") == "•" * 8
+    assert mask("") == ""
+
+
+def test_connection_string_keeps_names_and_hides_the_key() -> None:
+    masked = mask_connection_string(CONN)
+    assert KEY not in masked and KEY[4:20] not in masked
+    assert "AccountName=devstoreaccount1" in masked and "BlobEndpoint=http://h/x" in masked
+
+
+def test_parse_keeps_equals_signs_inside_values() -> None:
+    assert parse_connection_string(CONN)["AccountKey"] == KEY
