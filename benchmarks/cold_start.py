@@ -64,12 +64,15 @@ def main() -> None:
         bare = Path(tmp) / "bare_app.py"
         bare.write_text(BARE_APP)
         env = os.environ | {"AZML_DATA_DIR": str(Path(tmp) / "data")}
-        apps = {"bare one-line app": (bare, "Hello"), "dashboard": (ROOT / "dashboard" / "app.py", "Azure ML walkthrough")}
+        apps = {
+            "bare one-line app": (bare, "Hello"),
+            "dashboard": (ROOT / "dashboard" / "app.py", "Azure ML walkthrough"),
+        }
         times: dict[str, list[float]] = {name: [] for name in apps}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page()
-            for name, (script, marker) in apps.items():  # warm the OS file cache, not counted
+            for script, marker in apps.values():  # warm the OS file cache, not counted
                 time_first_render(page, script, marker, env)
             for _ in range(args.rounds):
                 for name, (script, marker) in apps.items():

@@ -33,6 +33,16 @@ _LABELS = {
     Kind.DEPLOYMENT: "deployment",
 }
 
+# What the Resources step creates, in its order.
+RESOURCE_STEP_KINDS = (
+    Kind.RESOURCE_GROUP,
+    Kind.STORAGE_ACCOUNT,
+    Kind.BLOB_CONTAINER,
+    Kind.WORKSPACE,
+    Kind.ENVIRONMENT,
+    Kind.COMPUTE,
+)
+
 # The kind each kind lives in; teardown follows this tree downwards.
 PARENT_KIND: dict[Kind, Kind | None] = {
     Kind.RESOURCE_GROUP: None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.resources import Kind
+from core.resources import RESOURCE_STEP_KINDS
 from dashboard import nav, session
 
 WHAT = {
@@ -21,15 +21,7 @@ NOT_BUILT = "not built yet (a later release)"
 
 def _resources_status() -> tuple[str, str]:
     kinds = {r.kind for r in session.backend().inventory()}
-    needed = [
-        Kind.RESOURCE_GROUP,
-        Kind.STORAGE_ACCOUNT,
-        Kind.BLOB_CONTAINER,
-        Kind.WORKSPACE,
-        Kind.ENVIRONMENT,
-        Kind.COMPUTE,
-    ]
-    missing = [k.label for k in needed if k not in kinds]
+    missing = [k.label for k in RESOURCE_STEP_KINDS if k not in kinds]
     if not missing:
         return ":green[done]", "every resource exists"
     return ":blue[ready]", "still to create: " + ", ".join(missing)

@@ -15,7 +15,7 @@ from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_envi
 from core.errors import ConflictError, InvalidNameError, NotFoundError, UserFacingError
 from core.local.backend import LocalBackend
 from core.local.blobstore import FolderBlobStore, open_blob_store
-from core.resources import Kind
+from core.resources import RESOURCE_STEP_KINDS, Kind, Outcome
 from core.settings import LOCAL_SUBSCRIPTION_ID
 
 RG, SA, BC, WS, CC = (
@@ -27,44 +27,24 @@ RG, SA, BC, WS, CC = (
 )
 
 
-def build_all(backend: LocalBackend) -> None:
-    backend.create_resource_group(RG, "eastus")
-    backend.create_storage_account(RG, SA)
-    backend.create_blob_container(SA, BC)
-    backend.create_workspace(RG, WS, SA)
-    backend.create_environment(WS, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
-    backend.create_compute(WS, ComputeSpec(CC, max_instances=1))
+def build_all(backend: LocalBackend) -> list[Outcome]:
+    return [
+        backend.create_resource_group(RG, "eastus"),
+        backend.create_storage_account(RG, SA),
+        backend.create_blob_container(SA, BC),
+        backend.create_workspace(RG, WS, SA),
+        backend.create_environment(WS, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)),
+        backend.create_compute(WS, ComputeSpec(CC, max_instances=1)),
+    ]
 
 
 def test_every_step_is_get_or_create(backend: LocalBackend) -> None:
-    first = [
-        backend.create_resource_group(RG, "eastus"),
-        backend.create_storage_account(RG, SA),
-        backend.create_blob_container(SA, BC),
-        backend.create_workspace(RG, WS, SA),
-        backend.create_environment(WS, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)),
-        backend.create_compute(WS, ComputeSpec(CC, max_instances=1)),
-    ]
+    first = build_all(backend)
     assert all(o.created for o in first)
-    again = [
-        backend.create_resource_group(RG, "eastus"),
-        backend.create_storage_account(RG, SA),
-        backend.create_blob_container(SA, BC),
-        backend.create_workspace(RG, WS, SA),
-        backend.create_environment(WS, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)),
-        backend.create_compute(WS, ComputeSpec(CC, max_instances=1)),
-    ]
+    again = build_all(backend)
     assert not any(o.created for o in again)
     assert all("exists already" in o.message or "exact spec" in o.message for o in again)
-    kinds = [r.kind for r in backend.inventory()]
-    assert kinds == [
-        Kind.RESOURCE_GROUP,
-        Kind.STORAGE_ACCOUNT,
-        Kind.BLOB_CONTAINER,
-        Kind.WORKSPACE,
-        Kind.ENVIRONMENT,
-        Kind.COMPUTE,
-    ]
+    assert [r.kind for r in backend.inventory()] == list(RESOURCE_STEP_KINDS)
 
 
 def test_state_survives_a_restart(data_dir: Path) -> None:
