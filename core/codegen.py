@@ -193,3 +193,42 @@ resource_client.resource_groups.begin_delete({_q(resource_group)}).result()
 """
     )
     return "".join(lines)
+
+
+def data_upload_code(
+    resource_group: str, workspace: str, subscription_id: str, container: str, blob_name: str, asset: str
+) -> str:
+    """Upload the train split as a blob, then register it as a versioned uri_file data asset."""
+    return (
+        f"""\
+import os
+
+from azure.storage.blob import BlobServiceClient
+
+# 1. Upload the train split only; the test split stays on your machine for the endpoint test.
+service = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONNECTION_STRING"])
+blob = service.get_blob_client(container={_q(container)}, blob={_q(blob_name)})
+with open("train.csv", "rb") as data:
+    blob.upload_blob(data, overwrite=True)
+print(blob.url)
+
+"""
+        + _ML_CLIENT.format(
+            subscription_id=_q(subscription_id), resource_group=_q(resource_group), workspace=_q(workspace)
+        )
+        + f"""
+# 2. Register it as a data asset; each registration makes a new version.
+from azure.ai.ml.constants import AssetTypes
+from azure.ai.ml.entities import Data
+
+train_data = ml_client.data.create_or_update(
+    Data(
+        name={_q(asset)},
+        path=blob.url,
+        type=AssetTypes.URI_FILE,
+        description="Train split for the hyperparameter sweep",
+    )
+)
+print(train_data.name, train_data.version)
+"""
+    )

@@ -26,3 +26,7 @@ class NotFoundError(UserFacingError):
 
 class ConflictError(UserFacingError):
     """The resource exists already in a way that the request contradicts."""
+
+
+class DataError(UserFacingError):
+    """An uploaded or generated dataset cannot be used as it is."""

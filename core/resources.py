@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -96,6 +97,25 @@ class Outcome:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class BlobInfo:
+    name: str
+    size: int
+    last_modified: datetime
+    url: str
+
+
+@dataclass(frozen=True)
+class DataAsset:
+    name: str
+    version: int
+    path: str  # where the data lives: the blob's URL
+    description: str
+    fingerprint: str  # same content, same fingerprint: re-registering it makes no new version
+    created_at: str
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
 def subtree(resources: list[Resource], root: Resource) -> list[Resource]:
     """``root`` and everything inside it, deepest first, so children go before parents."""
     found = [root]
@@ -106,3 +126,8 @@ def subtree(resources: list[Resource], root: Resource) -> list[Resource]:
         found.extend(children)
         frontier.extend(children)
     return list(reversed(found))
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 to the second, as every record stores it."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -32,3 +32,10 @@ def current_workspace() -> str | None:
     if chosen in names:
         return str(chosen)
     return names[-1] if names else None
+
+
+# The Data step's working state: none of these keys is owned by a widget.
+DATA_WORKING = "data:working"  # WorkingData: the loaded frame and where it came from
+DATA_SPLIT = "data:split"  # core.data.split.Split of the working frame
+DATA_SCHEMA = "data:schema"  # core.data.schema.Schema chosen for the working frame
+DATA_CURRENT = "data:current"  # (asset name, version) the later steps use

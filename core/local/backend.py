@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,15 @@ from core.compute import ComputeSpec, local_worker_count, machine_cores, validat
 from core.environments import EnvironmentSpec
 from core.errors import ConflictError, NotFoundError, UserFacingError
 from core.local import blobstore, workspace_store
+from core.local.assets import AssetFolder
 from core.local.state import StateFile
 from core.locations import validate_location
 from core.naming import validate_name
-from core.resources import PARENT_KIND, Kind, Outcome, Resource, subtree
+from core.resources import PARENT_KIND, BlobInfo, DataAsset, Kind, Outcome, Resource, now, subtree
 from core.secrets import parse_connection_string
 from core.settings import LOCAL_SUBSCRIPTION_ID
 
 _KIND_ORDER = list(Kind)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class LocalBackend:
@@ -141,6 +137,30 @@ class LocalBackend:
             res = self._add(Kind.BLOB_CONTAINER, name, acct.name, {})
         return Outcome(res, True, f"Created blob container '{name}' in storage account '{acct.name}'.")
 
+    def upload_blob(self, account: str, container: str, name: str, data: bytes) -> BlobInfo:
+        acct = self._require_container(account, container)
+        store = self.blob_store(acct.name)
+        return _call_storage(lambda: store.upload(container, name, data), acct)  # type: ignore[no-any-return]
+
+    def list_blobs(self, account: str, container: str) -> list[BlobInfo]:
+        acct = self._require_container(account, container)
+        store = self.blob_store(acct.name)
+        return _call_storage(lambda: store.list(container), acct)  # type: ignore[no-any-return]
+
+    def download_blob(self, account: str, container: str, name: str) -> bytes:
+        acct = self._require_container(account, container)
+        store = self.blob_store(acct.name)
+        return _call_storage(lambda: store.download(container, name), acct)  # type: ignore[no-any-return]
+
+    def _require_container(self, account: str, container: str) -> Resource:
+        acct = self._require(Kind.STORAGE_ACCOUNT, account)
+        if self._state.find(Kind.BLOB_CONTAINER, container, parent=acct.name) is None:
+            raise NotFoundError(
+                f"Storage account '{account}' has no blob container called '{container}'.",
+                "Create the container on the Resources page.",
+            )
+        return acct
+
     # -- workspace ------------------------------------------------------------------
     def create_workspace(self, resource_group: str, name: str, storage_account: str | None = None) -> Outcome:
         name = validate_name(Kind.WORKSPACE, name)
@@ -184,6 +204,36 @@ class LocalBackend:
     def tracking_uri(self, workspace: str) -> str:
         return str(self._require(Kind.WORKSPACE, workspace).properties["tracking_uri"])
 
+    # -- data assets ----------------------------------------------------------------
+    def _assets(self, workspace: str) -> AssetFolder:
+        ws = self._require(Kind.WORKSPACE, workspace)
+        return AssetFolder(self._workspace_folder(ws.name) / "data_assets")
+
+    def data_asset_versions(self, workspace: str, name: str) -> list[DataAsset]:
+        return self._assets(workspace).versions(name)
+
+    def list_data_assets(self, workspace: str) -> list[DataAsset]:
+        """The latest version of every data asset, oldest first."""
+        return self._assets(workspace).all_latest()
+
+    def next_data_asset_version(self, workspace: str, name: str) -> int:
+        return self._assets(workspace).next_version(name)
+
+    def register_data_asset(self, workspace: str, asset: DataAsset, files: dict[str, bytes]) -> DataAsset:
+        """Write a new, immutable version with its files (the held-out split, the schema…)."""
+        validate_name(Kind.ENVIRONMENT, asset.name)  # data assets follow the same asset-name rule
+        with self._state.locked():
+            folder = self._assets(workspace)
+            if asset.version != folder.next_version(asset.name):
+                raise ConflictError(
+                    f"Data asset '{asset.name}' version {asset.version} exists already.",
+                    "Register it again; the next free version is picked for you.",
+                )
+            return folder.write(asset, files)
+
+    def data_asset_file(self, workspace: str, name: str, version: int, filename: str) -> bytes:
+        return self._assets(workspace).file(name, version, filename).read_bytes()
+
     # -- environment ----------------------------------------------------------------
     def create_environment(self, workspace: str, spec: EnvironmentSpec) -> Outcome:
         with self._state.locked():
@@ -208,7 +258,7 @@ class LocalBackend:
                     "version": number,
                     "image": spec.image,
                     "fingerprint": spec.fingerprint,
-                    "created_at": _now(),
+                    "created_at": now(),
                 }
             )
             props = {"versions": versions, "latest_version": number, "image": spec.image}
@@ -302,7 +352,7 @@ class LocalBackend:
         return res
 
     def _add(self, kind: Kind, name: str, parent: str | None, props: dict[str, Any]) -> Resource:
-        res = Resource(kind=kind, name=name, parent=parent, created_at=_now(), properties=props)
+        res = Resource(kind=kind, name=name, parent=parent, created_at=now(), properties=props)
         self._state.save_resources([*self._state.resources(), res])
         return res
 

@@ -14,18 +14,26 @@ import contextlib
 import hashlib
 import secrets
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 from core.errors import UserFacingError
+from core.resources import BlobInfo
 from core.secrets import parse_connection_string
 
 _KEY_FILE = ".account_key.sha256"
 
 
 class BlobStore(Protocol):
-    """The container operations the walkthrough needs, whatever stores the bytes."""
+    """The container and blob operations the walkthrough needs, whatever stores the bytes."""
+
+    def upload(self, container: str, name: str, data: bytes) -> BlobInfo: ...
+
+    def list(self, container: str) -> list[BlobInfo]: ...
+
+    def download(self, container: str, name: str) -> bytes: ...
 
     def create_container(self, name: str) -> bool:
         """Create the container; return False when it existed already."""
@@ -86,6 +94,47 @@ class FolderBlobStore:
     def container_exists(self, name: str) -> bool:
         return (self.folder / name).is_dir()
 
+    def upload(self, container: str, name: str, data: bytes) -> BlobInfo:
+        path = self._blob_path(container, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        return self._info(container, path)
+
+    def list(self, container: str) -> list[BlobInfo]:
+        root = self.folder / container
+        files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(".part"))
+        return [self._info(container, p) for p in files]
+
+    def download(self, container: str, name: str) -> bytes:
+        path = self._blob_path(container, name)
+        if not path.is_file():
+            raise UserFacingError(
+                f"There is no blob '{name}' in container '{container}'.", "Upload it again."
+            )
+        return path.read_bytes()
+
+    def _blob_path(self, container: str, name: str) -> Path:
+        root = (self.folder / container).resolve()
+        path = (root / name).resolve()
+        if not root.is_dir():
+            raise UserFacingError(f"There is no container '{container}'.", "Create it on the Resources page.")
+        if root not in path.parents:
+            raise UserFacingError(
+                f"'{name}' is not a valid blob name.", "Use names like 'heart/v1/train.csv'."
+            )
+        return path
+
+    def _info(self, container: str, path: Path) -> BlobInfo:
+        stat = path.stat()
+        return BlobInfo(
+            name=path.relative_to(self.folder / container).as_posix(),
+            size=stat.st_size,
+            last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+            url=path.as_uri(),
+        )
+
     def destroy(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -115,6 +164,22 @@ class AzureBlobStore:
 
     def container_exists(self, name: str) -> bool:
         return bool(self._service.get_container_client(name).exists())
+
+    def upload(self, container: str, name: str, data: bytes) -> BlobInfo:
+        client = self._service.get_blob_client(container, name)
+        client.upload_blob(data, overwrite=True)
+        props = client.get_blob_properties()
+        return BlobInfo(name, int(props.size), props.last_modified, client.url)
+
+    def list(self, container: str) -> list[BlobInfo]:
+        client = self._service.get_container_client(container)
+        return [
+            BlobInfo(b.name, int(b.size), b.last_modified, f"{client.url}/{b.name}")
+            for b in client.list_blobs()
+        ]
+
+    def download(self, container: str, name: str) -> bytes:
+        return bytes(self._service.get_blob_client(container, name).download_blob().readall())
 
 
 def check_connection_string(connection_string: str) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The Data step: reading a CSV safely, typing its columns, splitting and summarising it."""

@@ -1,0 +1,100 @@
+"""Split and EDA aggregates on real frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data import eda
+from core.data.split import class_balance, split_frame
+from core.errors import DataError
+
+
+def make_frame(n: int = 500, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    return pd.DataFrame(
+        {
+            "signal": y * 2.0 + rng.normal(size=n),
+            "noise": rng.normal(size=n),
+            "cat": rng.choice(["a", "b", "c"], size=n),
+            "linked": np.where(y == 1, "yes", rng.choice(["yes", "no"], size=n)),
+            "y": y,
+        }
+    )
+
+
+def test_stratified_split_keeps_class_shares_and_disjoint_rows() -> None:
+    frame = make_frame()
+    split = split_frame(frame, "y", test_fraction=0.2, seed=7)
+    assert len(split.test) == 100 and len(split.train) == 400
+    assert split.train.index.intersection(split.test.index).empty
+    assert sorted([*split.train.index, *split.test.index]) == list(frame.index)
+    overall, test_share = frame["y"].mean(), split.test["y"].mean()
+    assert abs(test_share - overall) <= 0.011
+    table = class_balance(split, "y")
+    assert list(table.columns) == ["train", "test", "train %", "test %"]
+    assert table["train"].sum() == 400 and table["test"].sum() == 100
+
+
+def test_same_seed_same_split_other_seed_other_split() -> None:
+    frame = make_frame()
+    a, b = split_frame(frame, "y", seed=1), split_frame(frame, "y", seed=1)
+    c = split_frame(frame, "y", seed=2)
+    assert list(a.test.index) == list(b.test.index)
+    assert list(a.test.index) != list(c.test.index)
+
+
+def test_unstratified_split_for_regression_and_rows_without_target_dropped() -> None:
+    frame = make_frame().assign(y=lambda f: f["signal"] * 3)
+    frame.loc[:9, "y"] = np.nan
+    split = split_frame(frame, "y", stratify=False, test_fraction=0.1)
+    assert len(split.train) + len(split.test) == len(frame) - 10
+    assert not split.stratified
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (make_frame(8), {}, "at least 10"),
+        (make_frame(), {"test_fraction": 0.9}, "outside 0.05–0.5"),
+        (make_frame().assign(y=[*([0] * 499), 1]), {}, "single row"),
+    ],
+)
+def test_split_problems_are_explained(frame: pd.DataFrame, kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        split_frame(frame, "y", **kwargs)
+
+
+def test_column_summary_counts_missing_and_ignores_infinities() -> None:
+    frame = pd.DataFrame({"x": [1.0, np.inf, np.nan, 3.0], "s": ["a", None, "b", "b"]})
+    summary = eda.column_summary(frame)
+    assert summary.loc["x", "missing"] == 1 and summary.loc["s", "missing"] == 1
+    assert summary.loc["x", "max"] == 3.0
+    assert summary.loc["s", "distinct"] == 2
+
+
+def test_histograms_share_edges_and_count_every_finite_value() -> None:
+    frame = make_frame()
+    hist = eda.numeric_histogram(frame["signal"], frame["y"])
+    assert set(hist.counts) == {"0", "1"}
+    assert sum(int(c.sum()) for c in hist.counts.values()) == len(frame)
+    assert len(hist.edges) == eda.HISTOGRAM_BINS + 1
+
+
+def test_category_counts_fold_rare_values() -> None:
+    values = pd.Series([f"v{i}" for i in range(40)] + ["v0"] * 10)
+    table = eda.category_counts(values, None)
+    assert "(other)" in table.index and len(table) == eda.MAX_CATEGORIES + 1
+    assert int(table["all"].sum()) == 50
+
+
+def test_associations_rank_the_real_signal_first() -> None:
+    frame = make_frame(2000)
+    scores = eda.associations(frame, "y", ["noise", "cat", "signal", "linked"], classification=True)
+    assert list(scores.index[:2]) == ["signal", "linked"]
+    assert scores["noise"] < 0.1 and scores["cat"] < 0.1
+    reg = frame.assign(t=frame["signal"] * 2 + 0.1 * frame["noise"])
+    reg_scores = eda.associations(reg, "t", ["noise", "signal"], classification=False)
+    assert reg_scores.index[0] == "signal"
