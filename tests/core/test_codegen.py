@@ -40,6 +40,10 @@ SNIPPETS = {
         ],
     ),
     "teardown": (codegen.teardown_code("rg-x", "ws-x", SUB), ["begin_delete", "rg-x", "ws-x"]),
+    "data": (
+        codegen.data_upload_code("rg-x", "ws-x", SUB, "data4ml", "heart/v3/train.csv", "heart"),
+        ["data4ml", "heart/v3/train.csv", "upload_blob", "AssetTypes.URI_FILE", 'name="heart"'],
+    ),
 }
 
 
