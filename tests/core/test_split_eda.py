@@ -98,3 +98,38 @@ def test_associations_rank_the_real_signal_first() -> None:
     reg = frame.assign(t=frame["signal"] * 2 + 0.1 * frame["noise"])
     reg_scores = eda.associations(reg, "t", ["noise", "signal"], classification=False)
     assert reg_scores.index[0] == "signal"
+
+
+def test_column_summary_leaves_infinities_out_of_the_statistics() -> None:
+    frame = pd.DataFrame(
+        {
+            "x": [1.0, 2.0, np.inf, -np.inf, np.nan, 3.0],
+            "n": [5, 1, 3, 3, 2, 4],
+            "t": ["a", "b", "a", None, "c", "a"],
+        }
+    )
+    summary = eda.column_summary(frame)
+    x, n = summary.loc["x"], summary.loc["n"]
+    assert (x["min"], x["median"], x["max"], x["mean"]) == (1.0, 2.0, 3.0, 2.0)
+    assert x["distinct"] == 5 and x["missing"] == 1, "±inf are values; NaN is missing"
+    assert (n["min"], n["median"], n["max"]) == (1, 3.0, 5)
+    assert n["std"] == pytest.approx(frame["n"].std())
+    assert summary.loc["t", "distinct"] == 3 and summary.loc["t", "missing"] == 1
+    assert np.isnan(summary.loc["t", "mean"])
+    assert list(summary.index) == ["x", "n", "t"]
+
+
+def test_figure_sample_is_fixed_and_only_for_big_frames() -> None:
+    small = make_frame(500)
+    assert eda.figure_sample(small) is small
+    big = pd.DataFrame({"v": np.arange(300_000)})
+    first, again = eda.figure_sample(big), eda.figure_sample(big)
+    assert len(first) == eda.FIGURE_SAMPLE and first.index.is_monotonic_increasing
+    assert first.index.equals(again.index), "the same rows on every rerun"
+    assert first["v"].is_unique
+
+
+def test_category_counts_missing_values_get_their_own_row() -> None:
+    table = eda.category_counts(pd.Series(["a", None, "b", "a"]), pd.Series([0, 1, 1, 0]))
+    assert list(table.index) == ["a", "b", "(missing)"]
+    assert table.loc["a"].tolist() == [2, 0] and table.loc["(missing)"].tolist() == [0, 1]
