@@ -1,15 +1,20 @@
-"""Step 2: upload a CSV, validate it, split it and store the train split (not built yet)."""
+"""Step 2: get a CSV in, validate it, choose target and typing, split it and store the train split."""
 
 import streamlit as st
 
-from dashboard.widgets import upcoming_step
+from dashboard.views import data as view
 
 st.title("2 · Data", anchor=False)
-upcoming_step(
-    what="Upload a CSV (or pick a built-in sample), validate it with clear messages, choose the target, "
-    "split it into train and a held-out test set, upload the train split to the blob container and "
-    "register it as the workspace's dataset.",
-    needs="A workspace and a blob container from step 1.",
-    needs_stem="resources",
-    next_stem="eda",
+st.write(
+    "Upload a CSV or pick a sample, check what was found, choose the target, split off a held-out "
+    "test set, and upload **only the train split** to blob storage as a versioned data asset."
 )
+view.stored_section()
+view.source_section()
+data = view.working()
+if data is not None:
+    view.preview_section(data)
+    schema = view.schema_section(data)
+    if schema is not None:
+        view.split_section(data, schema)
+        view.store_section(data, schema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.resources import RESOURCE_STEP_KINDS
+from core.resources import RESOURCE_STEP_KINDS, Kind
 from dashboard import nav, session
 
 WHAT = {
@@ -27,8 +27,27 @@ def _resources_status() -> tuple[str, str]:
     return ":blue[ready]", "still to create: " + ", ".join(missing)
 
 
+def _data_status() -> tuple[str, str]:
+    workspace = session.current_workspace()
+    containers = [r for r in session.backend().inventory() if r.kind == Kind.BLOB_CONTAINER]
+    if workspace is None or not containers:
+        return ":gray[blocked]", "needs a workspace and a blob container (step 1)"
+    assets = session.backend().list_data_assets(workspace)
+    if assets:
+        return ":green[done]", f"{len(assets)} dataset version(s) in '{workspace}'"
+    return ":blue[ready]", "upload a CSV or pick a sample"
+
+
+def _eda_status(data: tuple[str, str]) -> tuple[str, str]:
+    if data[0].startswith(":green"):
+        return ":blue[ready]", "explore the stored train split"
+    return ":gray[blocked]", "needs a stored dataset (step 2)"
+
+
 def steps_overview() -> None:
     resources = _resources_status()
+    data = _data_status()
+    statuses = {"resources": resources, "data": data, "eda": _eda_status(data)}
     anything = bool(session.backend().inventory())
     for stem, _, _ in nav.STEPS:
         with st.container(border=True):
@@ -36,8 +55,8 @@ def steps_overview() -> None:
             with left:
                 nav.link(stem)
             left.caption(WHAT[stem])
-            if stem == "resources":
-                status, why = resources
+            if stem in statuses:
+                status, why = statuses[stem]
             elif stem == "teardown":
                 status, why = (
                     (":blue[ready]", "resources exist") if anything else (":gray[idle]", "nothing to delete")

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.nav import STEPS
 
-PLACEHOLDERS = ["data", "eda", "sweep", "trials", "endpoint"]
+PLACEHOLDERS = ["sweep", "trials", "endpoint"]
 
 
 @pytest.mark.parametrize("stem", ["", *[stem for stem, _, _ in STEPS]])
@@ -33,6 +33,8 @@ def test_home_lists_the_seven_steps_with_status(open_page: Callable[[str], AppTe
     at = open_page("")
     text = " ".join(m.value for m in at.markdown)
     assert "still to create: resource group" in text
+    assert "needs a workspace and a blob container (step 1)" in text
+    assert "needs a stored dataset (step 2)" in text
     assert text.count("not built yet") == len(PLACEHOLDERS)
 
 

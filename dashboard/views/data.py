@@ -1,0 +1,335 @@
+"""The Data step: get a CSV in, choose target and typing, split it, store the train split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core import codegen
+from core.data import ingest, samples
+from core.data.schema import (
+    FeatureType,
+    Schema,
+    Task,
+    analyse_target,
+    build_schema,
+    default_target,
+    profile_columns,
+)
+from core.data.split import DEFAULT_SEED, DEFAULT_TEST_FRACTION, class_balance, split_frame
+from core.data.store import store_dataset
+from core.errors import UserFacingError
+from core.resources import Kind
+from core.settings import load_settings
+from dashboard import figures, nav, session
+from dashboard.widgets import run_action, set_result, show_code, show_result
+
+PREVIEW_ROWS, PREVIEW_COLUMNS = 50, 60
+EXCLUDE = "excluded"
+TYPE_OPTIONS = [t.value for t in FeatureType] + [EXCLUDE]
+DELIMITERS = {"auto-detect": None, "comma ,": ",", "semicolon ;": ";", "tab": "\t", "pipe |": "|"}
+DECIMALS = {"auto-detect": None, "point .": ".", "comma ,": ","}
+
+
+@dataclass(frozen=True)
+class WorkingData:
+    frame: pd.DataFrame
+    source: str  # shown to the user and recorded on the data asset
+    notes: tuple[str, ...]
+    suggested_name: str  # default data asset name
+
+
+def working() -> WorkingData | None:
+    value = st.session_state.get(session.DATA_WORKING)
+    return value if isinstance(value, WorkingData) else None
+
+
+def _set_working(data: WorkingData) -> None:
+    st.session_state[session.DATA_WORKING] = data
+    for key in (session.DATA_SPLIT, session.DATA_SCHEMA, "data_target", "data_task"):
+        st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if str(k).startswith("data_types:")]:
+        del st.session_state[key]
+
+
+# -- 1. get data --------------------------------------------------------------------
+def source_section() -> None:
+    st.subheader("Get data", anchor=False)
+    upload_tab, sample_tab = st.tabs(["Upload a CSV", "Built-in samples"])
+    with upload_tab:
+        upload = st.file_uploader(
+            "Drop a CSV file here",
+            type=["csv", "txt", "tsv"],
+            key="data_upload",
+            help=f"Up to {ingest.MAX_UPLOAD_MB} MB. Delimiter, decimal mark and encoding are detected.",
+        )
+        with st.expander("Parsing options"):
+            left, right = st.columns(2)
+            delimiter = left.selectbox("Delimiter", list(DELIMITERS), key="data_delim")
+            decimal = right.selectbox("Decimal mark", list(DECIMALS), key="data_decimal")
+        if upload is not None and st.button("Load this file", type="primary", key="data_load"):
+            _load_upload(upload.name, upload.getvalue(), DELIMITERS[delimiter], DECIMALS[decimal])
+    with sample_tab:
+        names = list(samples.SAMPLES)
+        choice = st.radio(
+            "Sample",
+            names,
+            format_func=lambda n: samples.SAMPLES[n].title,
+            key="data_sample",
+            horizontal=True,
+        )
+        st.caption(samples.SAMPLES[choice].description)
+        if st.button("Load this sample", type="primary", key="data_load_sample"):
+            info = samples.SAMPLES[choice]
+            frame = info.loader()
+            _set_working(WorkingData(frame, info.title, (), choice))
+            set_result(
+                "data_load",
+                "success",
+                f"Loaded {info.title}: {len(frame):,} rows × {frame.shape[1]} columns.",
+            )
+    show_result("data_load")
+    data = working()
+    if data is not None:
+        for note in data.notes:
+            st.info(note, icon=":material/info:")
+
+
+def _load_upload(name: str, raw: bytes, delimiter: str | None, decimal: str | None) -> None:
+    loaded = run_action("data_load", lambda: ingest.load_csv(raw, name, delimiter=delimiter, decimal=decimal))
+    if loaded is None:
+        return
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.rsplit(".", 1)[0]).strip("-_")
+    _set_working(WorkingData(loaded.frame, name, loaded.notes, stem or "dataset"))
+    set_result(
+        "data_load",
+        "success",
+        f"Loaded '{name}': {len(loaded.frame):,} rows × {loaded.frame.shape[1]} columns "
+        f"({loaded.encoding}, delimiter {loaded.delimiter!r}, decimal {loaded.decimal!r}).",
+    )
+
+
+def preview_section(data: WorkingData) -> None:
+    frame = data.frame
+    st.caption(f"**{data.source}** · {len(frame):,} rows × {frame.shape[1]} columns")
+    shown = frame.iloc[:PREVIEW_ROWS, :PREVIEW_COLUMNS]
+    if frame.shape[1] > PREVIEW_COLUMNS:
+        st.caption(f"Showing the first {PREVIEW_COLUMNS} of {frame.shape[1]} columns.")
+    text_cols = shown.select_dtypes(exclude="number").columns
+    shown = shown.assign(**{c: shown[c].map(ingest.inert_text) for c in text_cols})
+    st.dataframe(shown, height=260, width="stretch")
+
+
+# -- 2. target, task and typing ---------------------------------------------------------
+def schema_section(data: WorkingData) -> Schema | None:
+    st.subheader("Target, task and column types", anchor=False)
+    columns = [str(c) for c in data.frame.columns]
+    left, right = st.columns([2, 3])
+    target = left.selectbox(
+        "Target column", columns, index=columns.index(default_target(columns)), key="data_target"
+    )
+    try:
+        info = analyse_target(data.frame, target)
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    tasks = [Task.CLASSIFICATION.value, Task.REGRESSION.value]
+    task = right.radio(
+        "Task",
+        tasks,
+        index=tasks.index(info.suggested_task.value),
+        key="data_task",
+        horizontal=True,
+        help="Detected from the target; override it if the detection is wrong.",
+    )
+    try:
+        info = analyse_target(data.frame, target, Task(task))
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    for note in info.notes:
+        st.info(note, icon=":material/label:")
+
+    profiles = profile_columns(data.frame, target)
+    table = pd.DataFrame(
+        {
+            "column": [p.name for p in profiles],
+            "use as": [EXCLUDE if p.excluded else p.feature_type.value for p in profiles],
+            "dtype": [p.dtype for p in profiles],
+            "missing %": [round(p.missing_pct, 1) for p in profiles],
+            "distinct": [p.distinct for p in profiles],
+            "notes": ["; ".join((*p.flags, p.reason)).strip("; ") for p in profiles],
+        }
+    )
+    st.caption(
+        "Correct the detected typing in the **use as** column. "
+        "Excluded columns are listed, never dropped silently."
+    )
+    edited = st.data_editor(
+        table,
+        key=f"data_types:{target}",  # a new target re-profiles the columns: start a fresh editor
+        hide_index=True,
+        width="stretch",
+        disabled=["column", "dtype", "missing %", "distinct", "notes"],
+        column_config={"use as": st.column_config.SelectboxColumn(options=TYPE_OPTIONS, required=True)},
+    )
+    overrides = {
+        row["column"]: (None if row["use as"] == EXCLUDE else FeatureType(row["use as"]))
+        for _, row in edited.iterrows()
+    }
+    try:
+        schema = build_schema(data.frame, target, Task(task), overrides, profiles=profiles)
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    st.session_state[session.DATA_SCHEMA] = schema
+    counts = {t: len(schema.columns_of(t)) for t in FeatureType}
+    st.caption(
+        f"{counts[FeatureType.NUMERIC]} numeric, {counts[FeatureType.BINARY]} binary, "
+        f"{counts[FeatureType.CATEGORICAL]} categorical, {len(schema.excluded)} excluded."
+    )
+    return schema
+
+
+# -- 3. split ----------------------------------------------------------------------------
+def split_section(data: WorkingData, schema: Schema) -> None:
+    st.subheader("Split into train and held-out test", anchor=False)
+    classification = schema.task == Task.CLASSIFICATION
+    with st.form("split_form"):
+        a, b, c = st.columns(3)
+        fraction = a.slider("Test fraction", 0.05, 0.5, DEFAULT_TEST_FRACTION, 0.05, key="split_fraction")
+        seed = b.number_input("Seed", 0, 2**31 - 1, DEFAULT_SEED, key="split_seed")
+        stratify = c.checkbox(
+            "Stratify on the target", value=classification, disabled=not classification, key="split_stratify"
+        )
+        if st.form_submit_button("Split", type="primary"):
+            split = run_action(
+                "split",
+                lambda: split_frame(
+                    data.frame,
+                    schema.target,
+                    test_fraction=fraction,
+                    seed=int(seed),
+                    stratify=bool(stratify and classification),
+                ),
+            )
+            if split is not None:
+                st.session_state[session.DATA_SPLIT] = split
+                set_result(
+                    "split",
+                    "success",
+                    f"Train: {len(split.train):,} rows · held-out test: {len(split.test):,} rows.",
+                )
+    show_result("split")
+    split = st.session_state.get(session.DATA_SPLIT)
+    if split is None:
+        return
+    if classification:
+        table = class_balance(split, schema.target)
+        left, right = st.columns([2, 3])
+        left.dataframe(table, width="stretch")
+        right.plotly_chart(figures.split_balance(table, schema.target), width="stretch")
+
+
+# -- 4. store ------------------------------------------------------------------------------
+def store_section(data: WorkingData, schema: Schema) -> None:
+    st.subheader("Store the train split", anchor=False)
+    split = st.session_state.get(session.DATA_SPLIT)
+    workspace = session.current_workspace()
+    containers = [r for r in session.backend().inventory() if r.kind == Kind.BLOB_CONTAINER]
+    if split is None:
+        st.info("Split the data first (above).", icon=":material/arrow_upward:")
+        return
+    if workspace is None or not containers:
+        st.warning("Storing needs a workspace and a blob container.", icon=":material/block:")
+        nav.link("resources", label="Create them on 1 · Resources")
+        return
+    with st.form("store_form"):
+        left, right = st.columns(2)
+        name = left.text_input("Data asset name", value=data.suggested_name, key="store_name")
+        options = [f"{r.parent}/{r.name}" for r in containers]
+        target = right.selectbox("Blob container (account/container)", options, key="store_container")
+        if st.form_submit_button("Upload train split and register data asset", type="primary"):
+            account, container = target.split("/", 1)
+            stored = run_action(
+                "store",
+                lambda: store_dataset(
+                    session.backend(), workspace, account, container, name, split, schema, data.source
+                ),
+            )
+            if stored is not None:
+                st.session_state[session.DATA_CURRENT] = (stored.asset.name, stored.asset.version)
+                set_result("store", "success" if stored.created else "info", stored.message)
+    show_result("store")
+    account, container = str(
+        st.session_state.get("store_container") or f"{containers[0].parent}/{containers[0].name}"
+    ).split("/", 1)
+    current = st.session_state.get(session.DATA_CURRENT)
+    blob_name = f"{current[0]}/v{current[1]}/train.csv" if current else f"{data.suggested_name}/v1/train.csv"
+    ws = next(r for r in session.backend().inventory() if r.kind == Kind.WORKSPACE and r.name == workspace)
+    show_code(
+        codegen.data_upload_code(
+            ws.parent or "",
+            workspace,
+            load_settings().subscription_id,
+            container,
+            blob_name,
+            current[0] if current else data.suggested_name,
+        )
+    )
+
+
+# -- stored datasets -------------------------------------------------------------------------
+def stored_section() -> None:
+    workspace = session.current_workspace()
+    if workspace is None:
+        return
+    assets = session.backend().list_data_assets(workspace)
+    if not assets:
+        return
+    st.subheader(f"Datasets in workspace '{workspace}'", anchor=False)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "name": [a.name for a in assets],
+                "version": [a.version for a in assets],
+                "target": [a.properties.get("target") for a in assets],
+                "task": [a.properties.get("task") for a in assets],
+                "train rows": [a.properties.get("train_rows") for a in assets],
+                "test rows": [a.properties.get("test_rows") for a in assets],
+                "created (UTC)": [a.created_at.replace("T", " ")[:19] for a in assets],
+                "blob": [a.properties.get("blob_name") for a in assets],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    labels = [f"{a.name} v{a.version}" for a in assets]
+    current = st.session_state.get(session.DATA_CURRENT)
+    index = next((i for i, a in enumerate(assets) if (a.name, a.version) == current), len(assets) - 1)
+    picked = st.selectbox("Dataset the next steps use", labels, index=index, key="data_current_pick")
+    chosen = assets[labels.index(picked)]
+    st.session_state[session.DATA_CURRENT] = (chosen.name, chosen.version)
+    account, container = chosen.properties.get("account"), chosen.properties.get("container")
+    if account and container:
+        with st.expander(f"Blobs in {account}/{container}", icon=":material/folder_open:"):
+            try:
+                blobs = session.backend().list_blobs(str(account), str(container))
+            except UserFacingError as exc:
+                st.error(str(exc))
+            else:
+                st.dataframe(
+                    pd.DataFrame(
+                        {
+                            "name": [b.name for b in blobs],
+                            "size (bytes)": [b.size for b in blobs],
+                            "last modified (UTC)": [
+                                b.last_modified.strftime("%Y-%m-%d %H:%M:%S") for b in blobs
+                            ],
+                        }
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )

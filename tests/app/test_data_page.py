@@ -1,0 +1,112 @@
+"""Drive the Data and EDA pages as a user would: upload, type, split, store, explore; and a bad file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from core.data.samples import heart_sample
+from core.data.schema import FeatureType
+from core.data.store import load_dataset
+from core.local.backend import LocalBackend
+
+RG, SA, BC, WS = "rg-dev-ml-eastus-001", "datadevmleastus001", "data4ml", "dev-heart-classifier"
+
+
+def texts(elements: object) -> str:
+    return " ".join(e.value for e in elements)  # type: ignore[attr-defined]
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def make_workspace(data_dir: Path) -> LocalBackend:
+    backend = LocalBackend(data_dir)
+    backend.create_resource_group(RG, "eastus")
+    backend.create_storage_account(RG, SA)
+    backend.create_blob_container(SA, BC)
+    backend.create_workspace(RG, WS, SA)
+    return backend
+
+
+def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
+    at.file_uploader(key="data_upload").upload(name, raw, "text/csv").run()
+    return click(at, "Load this file")
+
+
+def test_upload_split_store_and_explore(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    backend = make_workspace(data_dir)
+    at = open_page("data")
+    # a semicolon file with decimal commas, as a European spreadsheet exports it
+    raw = heart_sample().to_csv(index=False, sep=";", decimal=",").encode()
+    upload(at, "heart.csv", raw)
+    assert "Loaded 'heart.csv': 303 rows × 14 columns" in texts(at.success)
+    assert at.selectbox(key="data_target").value == "output"
+    assert at.radio(key="data_task").value == "classification"
+    assert "5 numeric, 3 binary, 5 categorical, 0 excluded." in texts(at.caption)
+
+    at.slider(key="split_fraction").set_value(0.1)
+    click(at, "Split")
+    assert "Train: 273 rows · held-out test: 30 rows." in texts(at.success)
+
+    click(at, "Upload train split and register data asset")
+    assert "Uploaded 'heart/v1/train.csv' and registered data asset 'heart' version 1." in texts(at.success)
+    assert [b.name for b in backend.list_blobs(SA, BC)] == ["heart/v1/train.csv"]
+    stored = load_dataset(backend, WS, "heart")
+    assert len(stored.train) == 273 and len(stored.test) == 30
+    assert "cp" in stored.schema.columns_of(FeatureType.CATEGORICAL)
+
+    click(at, "Upload train split and register data asset")  # the same split again: nothing new
+    assert "holds this split already" in texts(at.info)
+    assert len(backend.data_asset_versions(WS, "heart")) == 1
+
+    at.switch_page("../pages/eda.py").run()
+    assert not at.exception, at.exception
+    page = texts(at.markdown) + texts(at.caption) + texts(at.subheader)
+    assert "heart v1" in page
+    assert "ColumnTransformer" in texts(at.code)
+    assert len(at.get("plotly_chart")) >= 4
+
+
+def test_a_bad_file_gets_a_message_and_keeps_the_loaded_data(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("data")
+    upload(at, "good.csv", heart_sample().to_csv(index=False).encode())
+    assert "303 rows" in texts(at.success)
+    upload(at, "report.csv", b"<html><body><table><tr><td>1</td></tr></table></body></html>")
+    errors = texts(at.error)
+    assert "HTML" in errors
+    assert not at.exception
+    assert "Traceback" not in errors
+    assert at.selectbox(key="data_target").value == "output", "the good data is still there"
+
+
+def test_ragged_rows_name_the_line(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("data")
+    upload(at, "ragged.csv", b"a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n11,12,13\n")
+    assert "Line 4 has 4 fields but the header (line 1) has 3." in texts(at.error)
+
+
+def test_store_needs_a_workspace_and_says_where_to_make_one(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("data")
+    click(at, "Load this sample")
+    click(at, "Split")
+    assert "Storing needs a workspace and a blob container." in texts(at.warning)
+
+
+def test_regression_target_is_offered_as_regression(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("data")
+    frame = pd.DataFrame({"x": range(300), "price": [i * 1.7 + (i % 7) for i in range(300)]})
+    upload(at, "prices.csv", frame.to_csv(index=False).encode())
+    assert at.selectbox(key="data_target").value == "price"
+    assert at.radio(key="data_task").value == "regression"
+
+
+def test_eda_without_data_says_what_it_needs(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("eda")
+    assert "Data" in texts(at.info) + texts(at.warning)
