@@ -46,6 +46,7 @@ def _load(workspace: str, name: str, version: int):  # type: ignore[no-untyped-d
 
 def overview_section(frame: pd.DataFrame, schema: Schema, label: str) -> pd.DataFrame:
     st.caption(f"Exploring **{label}**")
+    st.subheader("Overview: shape, types, missing values, statistics", anchor=False)
     a, b, c, d = st.columns(4)
     a.metric("Rows", f"{len(frame):,}")
     b.metric("Columns", frame.shape[1])
@@ -65,6 +66,7 @@ def overview_section(frame: pd.DataFrame, schema: Schema, label: str) -> pd.Data
 
 
 def target_section(frame: pd.DataFrame, schema: Schema) -> None:
+    st.subheader("The target", anchor=False)
     y = frame[schema.target]
     if schema.task == Task.CLASSIFICATION:
         st.plotly_chart(figures.class_balance(eda.target_counts(y), schema.target), width="stretch")
@@ -97,6 +99,7 @@ def features_section(frame: pd.DataFrame, schema: Schema, scores: pd.Series) -> 
 
 
 def relations_section(frame: pd.DataFrame, schema: Schema, scores: pd.Series) -> None:
+    st.subheader("How the features relate to each other and to the target", anchor=False)
     left, right = st.columns([3, 2])
     numeric = [c for c in scores.index if schema.features.get(c) != FeatureType.CATEGORICAL][:30]
     target = [schema.target] if pd.api.types.is_numeric_dtype(frame[schema.target]) else []
