@@ -1,0 +1,172 @@
+"""How a trial and its model are written to MLflow, the same way locally and on Azure.
+
+Per fold, the primary metric's running mean is logged under its own name with ``step`` = fold
+index, so an early-termination policy (Azure's, or the local engine's) sees one value per
+interval and the last value is the cross-validated score; each fold's own values are logged
+as ``<metric>_fold``. At the
+end every metric's mean and std over the folds that ran is logged as ``<metric>_mean`` and
+``<metric>_std``, with the early-terminated flag as a tag.
+
+The model is logged in MLflow 3's default ``skops`` format (safe to load: no pickle). skops
+refuses types it does not know, such as a random forest's ``sklearn.tree._tree.Tree``,
+unless they are listed as trusted when saving; :func:`skops_trusted_types` lists exactly the
+types this model holds and accepts them only from scikit-learn, NumPy and SciPy.
+MLflow is imported inside the functions: it takes seconds to import.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from mlflow.models.model import ModelInfo
+    from sklearn.pipeline import Pipeline
+
+    from core.train.trainer import TrialResult
+
+__all__ = [
+    "TAG_EARLY_TERMINATED",
+    "TAG_FAMILY",
+    "TAG_FOLDS_DONE",
+    "log_fold",
+    "log_model",
+    "log_summary",
+    "mean_name",
+    "skops_trusted_types",
+    "std_name",
+    "summary_metrics",
+    "trial_tags",
+]
+
+TAG_EARLY_TERMINATED = "early_terminated"  # "true" / "false"
+TAG_FAMILY = "model_family"
+TAG_FOLDS_DONE = "folds_done"
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
+
+
+def mean_name(metric: str) -> str:
+    return f"{metric}_mean"
+
+
+def std_name(metric: str) -> str:
+    return f"{metric}_std"
+
+
+def summary_metrics(result: TrialResult) -> dict[str, float]:
+    """``<metric>_mean`` and ``<metric>_std`` of every metric, plus ``trial_seconds``."""
+    summary: dict[str, float] = {}
+    for name, value in result.mean.items():
+        summary[mean_name(name)] = value
+        summary[std_name(name)] = result.std[name]
+    summary["trial_seconds"] = result.seconds
+    return summary
+
+
+def trial_tags(result: TrialResult) -> dict[str, str]:
+    return {
+        TAG_EARLY_TERMINATED: str(result.early_terminated).lower(),
+        TAG_FAMILY: result.family,
+        TAG_FOLDS_DONE: str(result.folds_done),
+    }
+
+
+def log_fold(primary_metric: str, fold: int, metrics: dict[str, float], running_mean: float) -> None:
+    """One fold on the active run: the primary metric's running mean as step ``fold`` (so the
+    last logged value is the trial's cross-validated score, whichever value a sweep service
+    reads), and every metric's own fold value as ``<metric>_fold``."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    stamp = int(time.time() * 1000)
+    values = [Metric(primary_metric, running_mean, stamp, fold)]
+    values += [Metric(f"{name}_fold", float(v), stamp, fold) for name, v in metrics.items() if np.isfinite(v)]
+    run = mlflow.active_run()
+    assert run is not None, "log_fold needs an active MLflow run"
+    mlflow.tracking.MlflowClient().log_batch(run.info.run_id, metrics=values)
+
+
+def log_summary(result: TrialResult) -> None:
+    """Means, stds and tags of a finished (or stopped) trial, on the active run."""
+    import mlflow
+
+    mlflow.log_metrics(summary_metrics(result))
+    mlflow.set_tags(trial_tags(result))
+
+
+def skops_trusted_types(model: Any) -> list[str]:
+    """The types skops would refuse to load from this model, all of them from trusted libraries.
+
+    Raises RuntimeError if the model holds a type from any other library (custom code), which
+    this app never builds.
+    """
+    import skops.io as sio
+
+    untrusted = sorted(sio.get_untrusted_types(data=sio.dumps(model)))
+    foreign = [name for name in untrusted if not name.startswith(_TRUSTED_PREFIXES)]
+    if foreign:
+        raise RuntimeError(f"the model holds types skops should not trust: {', '.join(foreign)}")
+    return untrusted
+
+
+def log_model(
+    pipeline: Pipeline,
+    frame_sample: pd.DataFrame,
+    *,
+    name: str = "model",
+    registered_model_name: str | None = None,
+    example_rows: int = 5,
+    verify: bool = True,
+) -> ModelInfo:
+    """Log a fitted pipeline as an MLflow scikit-learn model, with signature and input example.
+
+    ``frame_sample`` holds rows of the training data (extra columns, such as the target, are
+    ignored); the signature is inferred from all of them, with the training dtypes (MLflow
+    will not convert int64 input to a float64 column, so integer columns stay integers), and
+    the first ``example_rows`` are the input example. With ``verify``, the logged model is loaded back with
+    ``mlflow.pyfunc.load_model`` and must predict what the pipeline predicts.
+    """
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    columns = [str(c) for c in pipeline.feature_names_in_]
+    sample = frame_sample.loc[:, columns]
+    example = sample.head(example_rows)
+    with warnings.catch_warnings():  # MLflow's hint that int columns cannot hold missing values
+        warnings.filterwarnings("ignore", message=".*[Ii]nteger column", category=UserWarning)
+        signature = infer_signature(sample, np.asarray(pipeline.predict(sample)))
+    info: ModelInfo = mlflow.sklearn.log_model(
+        pipeline,
+        name=name,
+        signature=signature,
+        input_example=example,
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+        skops_trusted_types=skops_trusted_types(pipeline),
+        # given, so MLflow does not start a Python process to infer them (seconds)
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+        registered_model_name=registered_model_name,
+    )
+    if verify:
+        _verify(info.model_uri, pipeline, example)
+    return info
+
+
+def _verify(model_uri: str, pipeline: Pipeline, example: pd.DataFrame) -> None:
+    import mlflow.pyfunc
+
+    loaded = np.asarray(mlflow.pyfunc.load_model(model_uri).predict(example))
+    expected = np.asarray(pipeline.predict(example))
+    same = (
+        np.allclose(loaded.astype(np.float64), expected.astype(np.float64))
+        if expected.dtype.kind == "f"
+        else np.array_equal(loaded, expected)
+    )
+    if not same:
+        raise RuntimeError(
+            f"the logged model {model_uri} predicts {loaded.tolist()} where the pipeline predicts "
+            f"{expected.tolist()}"
+        )
