@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.compute import ComputeSpec
 from core.environments import EnvironmentSpec
 from core.errors import UserFacingError
 from core.resources import BlobInfo, DataAsset, Outcome, Resource
 from core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from core.engine.job import SweepJob
+    from core.engine.launcher import SweepStatus
+    from core.sweep.spec import SweepSpec
 
 BACKENDS = ("local", "azure")
 
@@ -74,6 +79,21 @@ class Backend(Protocol):
     def delete_workspace(self, name: str) -> list[Resource]: ...
 
     def delete_resource_group(self, name: str) -> list[Resource]: ...
+
+    # -- sweeps: run on the workspace's compute cluster; trials land in its MLflow store --
+    def launch_sweep(
+        self, workspace: str, cluster: str, dataset: str, version: int, spec: SweepSpec, experiment: str
+    ) -> SweepJob: ...
+
+    def list_sweeps(self, workspace: str) -> list[SweepJob]: ...
+
+    def sweep_status(self, workspace: str, sweep_id: str) -> SweepStatus: ...
+
+    def cancel_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
+
+    def resume_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
+
+    def close_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
 
 
 def open_backend(name: str | None = None, settings: Settings | None = None, **options: Any) -> Backend:

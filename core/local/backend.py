@@ -8,6 +8,7 @@
 | workspace         | ``workspaces/<name>/mlflow.db``: MLflow tracking + registry  |
 | environment       | versioned conda YAML + image under the workspace folder      |
 | compute cluster   | a record: max instances = worker processes for sweeps       |
+| sweep job         | ``workspaces/<name>/sweeps/<id>.json`` + a runner process    |
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.backend import BackendInfo
 from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
@@ -29,6 +30,11 @@ from core.naming import validate_name
 from core.resources import PARENT_KIND, BlobInfo, DataAsset, Kind, Outcome, Resource, now, subtree
 from core.secrets import parse_connection_string
 from core.settings import LOCAL_SUBSCRIPTION_ID
+
+if TYPE_CHECKING:
+    from core.engine.job import JobStore, SweepJob
+    from core.engine.launcher import SweepStatus
+    from core.sweep.spec import SweepSpec
 
 _KIND_ORDER = list(Kind)
 
@@ -381,6 +387,66 @@ class LocalBackend:
 
     def _workspace_folder(self, name: str) -> Path:
         return self.data_dir / "workspaces" / name
+
+    # -- sweeps ------------------------------------------------------------------------
+    def _sweeps(self, workspace: str) -> JobStore:
+        from core.engine.job import JobStore
+
+        ws = self._require(Kind.WORKSPACE, workspace)
+        return JobStore(self._workspace_folder(ws.name) / "sweeps")
+
+    def launch_sweep(
+        self, workspace: str, cluster: str, dataset: str, version: int, spec: SweepSpec, experiment: str
+    ) -> SweepJob:
+        """Run ``spec`` on the cluster's worker processes over a stored dataset's train split."""
+        from core.engine.launcher import launch_sweep
+
+        compute = self._require(Kind.COMPUTE, cluster)
+        if compute.parent != workspace:
+            raise NotFoundError(
+                f"Compute cluster '{cluster}' belongs to workspace '{compute.parent}', not '{workspace}'.",
+                "Pick a cluster of this workspace, or create one on the Resources page.",
+            )
+        assets = self._assets(workspace)
+        train_csv = assets.file(dataset, version, "train.csv")
+        import json
+
+        schema = json.loads(assets.file(dataset, version, "schema.json").read_text())
+        return launch_sweep(
+            self._sweeps(workspace),
+            workspace=workspace,
+            experiment=experiment,
+            dataset=dataset,
+            dataset_version=version,
+            spec=spec,
+            workers=int(compute.properties["local_workers"]),
+            tracking_uri=self.tracking_uri(workspace),
+            train_csv=train_csv,
+            schema=schema,
+        )
+
+    def list_sweeps(self, workspace: str) -> list[SweepJob]:
+        return self._sweeps(workspace).all()
+
+    def sweep_status(self, workspace: str, sweep_id: str) -> SweepStatus:
+        from core.engine.launcher import sweep_status
+
+        return sweep_status(self._sweeps(workspace), sweep_id)
+
+    def cancel_sweep(self, workspace: str, sweep_id: str) -> SweepJob:
+        from core.engine.launcher import cancel_sweep
+
+        return cancel_sweep(self._sweeps(workspace), sweep_id)
+
+    def resume_sweep(self, workspace: str, sweep_id: str) -> SweepJob:
+        from core.engine.launcher import resume_sweep
+
+        return resume_sweep(self._sweeps(workspace), sweep_id)
+
+    def close_sweep(self, workspace: str, sweep_id: str) -> SweepJob:
+        from core.engine.launcher import close_sweep
+
+        return close_sweep(self._sweeps(workspace), sweep_id)
 
 
 def _secret_key(account: str) -> str:

@@ -1,0 +1,127 @@
+"""A local sweep job: its record on disk, and whether its runner process is alive.
+
+The record is the control channel between the dashboard and the runner process. The runner
+writes its progress and a heartbeat; the dashboard writes only ``cancel_requested``. Writes
+are atomic (a temp file renamed over the old one), so a reader never sees half a record.
+MLflow holds the trials themselves; the record holds what MLflow cannot: the process id,
+the requested cancel and the lifecycle state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+State = Literal["starting", "running", "completed", "canceled", "failed", "interrupted", "closed"]
+ACTIVE: frozenset[str] = frozenset({"starting", "running"})
+RUNNER_MODULE = "core.engine.runner"
+START_GRACE_S = 120.0
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    id: str
+    workspace: str
+    experiment: str
+    dataset: str  # data asset name
+    dataset_version: int
+    spec: dict[str, Any]  # SweepSpec.to_dict()
+    workers: int
+    created_at: str
+    tracking_uri: str
+    train_csv: str  # the stored train split the workers read
+    schema: dict[str, Any]  # Schema.to_dict() of the dataset
+    state: State = "starting"
+    pid: int | None = None
+    run_id: str | None = None  # the MLflow parent run
+    cancel_requested: bool = False
+    heartbeat_at: float | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # completed / failed / early_terminated ...
+    best_run_id: str | None = None
+    best_value: float | None = None
+    best_params: dict[str, Any] | None = None
+    model_uri: str | None = None
+    message: str = ""
+    resumes: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SweepJob:
+        return cls(**json.loads(text))
+
+    def with_(self, **changes: Any) -> SweepJob:
+        return replace(self, **changes)
+
+
+class JobStore:
+    """Sweep records of one workspace: ``<folder>/<id>.json``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, job_id: str) -> Path:
+        return self.folder / f"{job_id}.json"
+
+    def save(self, job: SweepJob) -> SweepJob:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(job.to_json())
+        os.replace(tmp, self.path(job.id))
+        return job
+
+    def load(self, job_id: str) -> SweepJob | None:
+        try:
+            return SweepJob.from_json(self.path(job_id).read_text())
+        except FileNotFoundError:
+            return None
+
+    def all(self) -> list[SweepJob]:
+        """Every record, oldest first."""
+        if not self.folder.exists():
+            return []
+        records = [
+            p for p in self.folder.glob("*.json") if not p.name.startswith(".") and p.name.count(".") == 1
+        ]  # not the progress files (<id>.progress.json) nor temp files
+        jobs = [SweepJob.from_json(p.read_text()) for p in records]
+        return sorted(jobs, key=lambda j: j.created_at)
+
+    def request_cancel(self, job_id: str) -> SweepJob | None:
+        job = self.load(job_id)
+        if job is None:
+            return None
+        return self.save(job.with_(cancel_requested=True))
+
+
+def runner_alive(pid: int | None) -> bool:
+    """True when ``pid`` is a live sweep runner (not a recycled pid of some other program)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    if status.split(") ", 1)[-1].startswith("Z"):  # a zombie waiting to be reaped is gone
+        return False
+    return RUNNER_MODULE.encode() in cmdline
+
+
+def effective_state(job: SweepJob) -> State:
+    """The state a user should see: an active record whose runner is gone was interrupted."""
+    if job.state == "starting" and job.pid is None:
+        # normal for a few seconds while the runner imports; after that it never started
+        waited = time.time() - (job.heartbeat_at or 0)
+        return "starting" if waited < START_GRACE_S else "interrupted"
+    if job.state in ACTIVE and not runner_alive(job.pid):
+        return "interrupted"
+    return job.state

@@ -1,0 +1,190 @@
+"""Start, watch, cancel, resume and close local sweeps from the dashboard process.
+
+Launching writes the job record and starts the runner as a detached process (its own
+session), so it keeps running while Streamlit reruns, and the page only polls the record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.engine.job import RUNNER_MODULE, JobStore, State, SweepJob, effective_state
+from core.engine.runner import progress_path
+from core.errors import ConflictError, NotFoundError
+from core.resources import now
+from core.sweep.spec import SweepSpec, check_spec
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class SweepStatus:
+    job: SweepJob
+    state: State
+    trials: list[dict[str, Any]]  # from the progress file: number, status, value, started, ended...
+    elapsed_s: float
+    eta_s: float | None
+
+
+def new_sweep_id(family: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"sweep-{family.replace('_', '-')}-{stamp}-{secrets.token_hex(2)}"
+
+
+def launch_sweep(
+    store: JobStore,
+    *,
+    workspace: str,
+    experiment: str,
+    dataset: str,
+    dataset_version: int,
+    spec: SweepSpec,
+    workers: int,
+    tracking_uri: str,
+    train_csv: Path,
+    schema: dict[str, Any],
+) -> SweepJob:
+    """Validate the spec against the cluster, record the job and start its runner."""
+    check_spec(spec, max_instances=workers)
+    job = SweepJob(
+        id=new_sweep_id(spec.model_family),
+        workspace=workspace,
+        experiment=experiment,
+        dataset=dataset,
+        dataset_version=dataset_version,
+        spec=spec.to_dict(),
+        workers=workers,
+        created_at=now(),
+        tracking_uri=tracking_uri,
+        train_csv=str(train_csv),
+        schema=schema,
+        heartbeat_at=time.time(),
+    )
+    store.save(job)
+    start_runner(store, job)
+    return job
+
+
+def start_runner(store: JobStore, job: SweepJob) -> None:
+    """Start the runner detached. It records its own pid: writing the record here as well
+    could overwrite what a fast runner has written already."""
+    log = (store.folder / f"{job.id}.log").open("ab")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", RUNNER_MODULE, str(store.path(job.id))],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # survives the Streamlit session and its reruns
+    )
+    log.close()
+    _REAPED.append(proc)  # keep a handle so the exit status is collected (no zombie)
+
+
+_REAPED: list[subprocess.Popen[bytes]] = []
+
+
+def _require(store: JobStore, job_id: str) -> SweepJob:
+    job = store.load(job_id)
+    if job is None:
+        raise NotFoundError(f"There is no sweep '{job_id}' in this workspace.", "Pick one from the list.")
+    return job
+
+
+def cancel_sweep(store: JobStore, job_id: str) -> SweepJob:
+    """Ask the runner to stop: running trials are stopped, finished ones are kept."""
+    job = _require(store, job_id)
+    if effective_state(job) not in ("starting", "running"):
+        raise ConflictError(f"Sweep '{job_id}' is not running.", "Only a running sweep can be canceled.")
+    return store.request_cancel(job_id) or job
+
+
+def resume_sweep(store: JobStore, job_id: str) -> SweepJob:
+    """Start a new runner on an interrupted sweep; it carries on with the budget left."""
+    job = _require(store, job_id)
+    if effective_state(job) != "interrupted":
+        raise ConflictError(
+            f"Sweep '{job_id}' was not interrupted, so there is nothing to resume.",
+            "Resume is for a sweep whose runner stopped (for example, the machine restarted).",
+        )
+    job = store.save(
+        job.with_(
+            state="starting",
+            pid=None,
+            cancel_requested=False,
+            resumes=job.resumes + 1,
+            heartbeat_at=time.time(),
+            message="Resuming…",
+        )
+    )
+    start_runner(store, job)
+    return job
+
+
+def close_sweep(store: JobStore, job_id: str) -> SweepJob:
+    """Mark an interrupted sweep as closed, and its parent and unfinished trials as killed."""
+    from core.engine.tracking import PARENT, SweepTracker
+
+    job = _require(store, job_id)
+    if effective_state(job) != "interrupted":
+        raise ConflictError(
+            f"Sweep '{job_id}' was not interrupted.", "Only an interrupted sweep can be closed."
+        )
+    if job.run_id:
+        tracker = SweepTracker(job.tracking_uri)
+        experiment_id = tracker.experiment_id(job.experiment)
+        runs = tracker.client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`{PARENT}` = '{job.run_id}' and attributes.status = 'RUNNING'",
+        )
+        for run in runs:
+            tracker.client.set_terminated(run.info.run_id, status="KILLED")
+        tracker.client.set_terminated(job.run_id, status="KILLED")
+    return store.save(
+        job.with_(
+            state="closed", ended_at=now(), message="Closed after an interruption; finished trials are kept."
+        )
+    )
+
+
+def sweep_status(store: JobStore, job_id: str) -> SweepStatus:
+    """What the live view shows: the record, the trials so far, elapsed time and an ETA."""
+    job = _require(store, job_id)
+    try:
+        progress = json.loads(progress_path(store, job_id).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        progress = {"trials": [], "started": None}
+    trials: list[dict[str, Any]] = progress["trials"]
+    started = progress.get("started") or time.time()
+    state = effective_state(job)
+    end = datetime.fromisoformat(job.ended_at).timestamp() if job.ended_at else time.time()
+    elapsed = max(0.0, end - started)
+    return SweepStatus(
+        job, state, trials, elapsed, _eta(job, trials, elapsed) if state == "running" else None
+    )
+
+
+def _eta(job: SweepJob, trials: list[dict[str, Any]], elapsed: float) -> float | None:
+    """Seconds left, from the pace so far: trials finished per second of wall time."""
+    done = sum(1 for t in trials if t["status"] not in ("running", "queued"))
+    if done == 0 or elapsed <= 0:
+        return None
+    total = int(job.spec["limits"]["max_total_trials"])
+    left = max(0, total - done)
+    eta = left * elapsed / done
+    timeout = job.spec["limits"].get("timeout_s")
+    return min(eta, max(0.0, timeout - elapsed)) if timeout else eta

@@ -1,0 +1,147 @@
+"""The local compute cluster: a pool of long-lived worker processes that run trials.
+
+Each worker imports scikit-learn and loads the train split once, then runs trial after
+trial: starting a Python process per trial would cost seconds of imports each time.
+Workers report every fold as it finishes, so the scheduler can apply the early-termination
+policy; before its next fold a worker checks whether its trial was stopped. Workers never
+touch MLflow: the scheduler is the one writer, so SQLite never contends.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+# Events a worker puts on the result queue (tuples, cheap to pickle):
+#   ("ready", worker)                       the worker has loaded the data
+#   ("start", worker, trial, time)          a trial begins on this worker
+#   ("fold", worker, trial, fold, metrics)  one fold finished; metrics of that fold
+#   ("done", worker, trial, TrialResult)    the trial finished (or was stopped between folds)
+#   ("failed", worker, trial, message)      the trial raised; the worker carries on
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """What every trial of one sweep shares."""
+
+    train_csv: str
+    schema: dict[str, Any]
+    family: str
+    primary_metric: str
+    folds: int
+    seed: int
+    trial_timeout_s: float | None
+
+
+def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, stops: Any) -> None:
+    """Body of one worker process."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker, as on one cluster node
+    import pandas as pd
+
+    from core.data.schema import Schema
+    from core.train.trainer import cross_validate_trial
+
+    frame = pd.read_csv(config.train_csv)
+    schema = Schema.from_dict(config.schema)
+    results.put(("ready", worker))
+    parent = os.getppid()
+    while True:
+        try:
+            task = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the scheduler died: do not linger as an orphan
+                return
+            continue
+        if task is None:
+            return
+        trial, params = task
+        started = time.time()
+        results.put(("start", worker, trial, started))
+
+        def on_fold(
+            fold: int, metrics: dict[str, float], trial: int = trial, started: float = started
+        ) -> bool:
+            results.put(("fold", worker, trial, fold, metrics))
+            if stops[trial]:
+                return False
+            timeout = config.trial_timeout_s
+            return not (timeout and time.time() - started > timeout)
+
+        try:
+            result = cross_validate_trial(
+                frame,
+                schema,
+                config.family,
+                params,
+                primary_metric=config.primary_metric,
+                folds=config.folds,
+                seed=config.seed,
+                on_fold=on_fold,
+            )
+        except Exception as exc:  # a failing trial must not stop the sweep
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            results.put(("failed", worker, trial, detail[:2000]))
+        else:
+            results.put(("done", worker, trial, result))
+
+
+class WorkerPool:
+    """``size`` worker processes fed from one task queue."""
+
+    def __init__(self, size: int, config: TrialConfig, max_trials: int) -> None:
+        ctx = mp.get_context("spawn")  # no inherited locks or MLflow state from the scheduler
+        self._tasks: Any = ctx.Queue()
+        self._results: Any = ctx.Queue()
+        self._stops: Any = ctx.Array("b", max_trials + 1, lock=False)
+        self.size = size
+        self._procs = [
+            ctx.Process(
+                target=_worker_main,
+                args=(i, config, self._tasks, self._results, self._stops),
+                name=f"sweep-worker-{i}",
+                daemon=True,
+            )
+            for i in range(size)
+        ]
+        for proc in self._procs:
+            proc.start()
+
+    def submit(self, trial: int, params: dict[str, Any]) -> None:
+        self._tasks.put((trial, params))
+
+    def stop(self, trial: int) -> None:
+        """Ask the trial to stop after its current fold (early termination)."""
+        self._stops[trial] = 1
+
+    def next_event(self, timeout: float) -> tuple[Any, ...] | None:
+        try:
+            event: tuple[Any, ...] = self._results.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        return event
+
+    def dead_workers(self) -> list[int]:
+        return [i for i, proc in enumerate(self._procs) if not proc.is_alive()]
+
+    def close(self) -> None:
+        """Let idle workers exit."""
+        for _ in self._procs:
+            self._tasks.put(None)
+        for proc in self._procs:
+            proc.join(timeout=10)
+        self.terminate()
+
+    def terminate(self) -> None:
+        """Stop every worker now, mid-fold if need be (cancel)."""
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self._procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()

@@ -1,0 +1,436 @@
+"""The scheduler of a local sweep: ``python -m core.engine.runner <job.json>``.
+
+It runs in its own process, detached from the dashboard, so Streamlit reruns never touch
+it. It asks the sampler for configurations, hands them to the worker pool, applies the
+early-termination policy each time a trial reports a fold, and is the one MLflow writer.
+It writes its progress to the job record (and a small progress file the live view polls),
+honours a cancel request, and at the end refits the best configuration on the whole train
+split and logs it as the sweep's model.
+
+Resume: started again on a record that has a parent run, it closes trials the dead runner
+left RUNNING, replays the finished ones into the sampler, and carries on with the budget
+that is left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.engine.job import JobStore, SweepJob
+from core.engine.pool import TrialConfig, WorkerPool
+from core.engine.tracking import SweepTracker, TrialRecord
+from core.resources import now
+from core.sweep.policies import trials_to_terminate
+from core.sweep.sampling import Sampler, make_sampler
+from core.sweep.spec import SweepSpec
+
+log = logging.getLogger("sweep-runner")
+POLL_S = 0.25
+SAVE_EVERY_S = 1.0
+
+
+@dataclass
+class LiveTrial:
+    number: int
+    params: dict[str, Any]
+    run_id: str | None = None
+    worker: int | None = None
+    started: float | None = None
+    folds: list[dict[str, float]] = field(default_factory=list)
+    cut: bool = False  # the policy asked it to stop
+
+
+@dataclass
+class Finished:
+    number: int
+    status: str  # completed / early_terminated / failed / canceled
+    value: float | None
+    started: float | None
+    ended: float
+    worker: int | None
+    folds: int
+    run_id: str | None
+    params: dict[str, Any]
+
+
+def progress_path(store: JobStore, job_id: str) -> Path:
+    return store.folder / f"{job_id}.progress.json"
+
+
+class Scheduler:
+    def __init__(self, store: JobStore, job: SweepJob) -> None:
+        self.store = store
+        self.job = job
+        self.spec = SweepSpec.from_dict(job.spec)
+        self.goal = self.spec.resolved_goal
+        self.primary = self.spec.primary_metric
+        self.tracker = SweepTracker(job.tracking_uri)
+        self.experiment_id = self.tracker.experiment_id(job.experiment)
+        self.sampler: Sampler = make_sampler(self.spec)
+        self.live: dict[int, LiveTrial] = {}
+        self.finished: list[Finished] = []
+        self.histories: dict[str, list[float]] = {}
+        self.best: Finished | None = None
+        self.last_save = 0.0
+        self.started = time.time()
+
+    # -- bookkeeping -----------------------------------------------------------------
+    def _better(self, a: float, b: float) -> bool:
+        return a > b if self.goal == "maximize" else a < b
+
+    def _counts(self) -> dict[str, int]:
+        counts = {"completed": 0, "early_terminated": 0, "failed": 0, "canceled": 0}
+        for trial in self.finished:
+            counts[trial.status] = counts.get(trial.status, 0) + 1
+        counts["running"] = sum(1 for t in self.live.values() if t.started is not None)
+        counts["queued"] = sum(1 for t in self.live.values() if t.started is None)
+        return counts
+
+    def save(self, force: bool = False, **changes: Any) -> None:
+        """Write the job record and the progress file (throttled unless ``force``)."""
+        if not force and not changes and time.time() - self.last_save < SAVE_EVERY_S:
+            return
+        self.last_save = time.time()
+        current = self.store.load(self.job.id) or self.job
+        best = self.best
+        self.job = self.store.save(
+            current.with_(
+                heartbeat_at=time.time(),
+                counts=self._counts(),
+                best_run_id=best.run_id if best else None,
+                best_value=best.value if best else None,
+                best_params=best.params if best else None,
+                **changes,
+            )
+        )
+        rows = [
+            {
+                "number": t.number,
+                "status": t.status,
+                "value": t.value,
+                "started": t.started,
+                "ended": t.ended,
+                "worker": t.worker,
+                "folds": t.folds,
+                "params": t.params,
+            }
+            for t in self.finished
+        ] + [
+            {
+                "number": t.number,
+                "status": "running" if t.started else "queued",
+                "value": None,
+                "started": t.started,
+                "ended": None,
+                "worker": t.worker,
+                "folds": len(t.folds),
+                "params": t.params,
+            }
+            for t in self.live.values()
+        ]
+        path = progress_path(self.store, self.job.id)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"trials": rows, "started": self.started}, default=str))
+        os.replace(tmp, path)
+
+    def cancel_requested(self) -> bool:
+        current = self.store.load(self.job.id)
+        return bool(current and current.cancel_requested)
+
+    # -- resume ------------------------------------------------------------------------
+    def restore(self) -> None:
+        """Close what a dead runner left open; replay finished trials into the sampler."""
+        assert self.job.run_id is not None
+        records: list[TrialRecord] = self.tracker.trials(self.experiment_id, self.job.run_id, self.primary)
+        for record in records:
+            if record.status == "RUNNING":
+                self.tracker.end_trial(
+                    record.run_id,
+                    self.primary,
+                    [],
+                    None,
+                    "canceled",
+                    time.time(),
+                    error="The sweep was interrupted while this trial ran.",
+                )
+                status = "canceled"
+            else:
+                status = record.trial_status or ("completed" if record.status == "FINISHED" else "failed")
+            outcome = {"completed": "complete", "early_terminated": "pruned"}.get(status, "failed")
+            self.sampler.restore(record.params, record.value, outcome)  # type: ignore[arg-type]
+            trial = Finished(
+                record.number,
+                status,
+                record.value,
+                None,
+                time.time(),
+                None,
+                len(record.history),
+                record.run_id,
+                record.params,
+            )
+            self.finished.append(trial)
+            if record.history:
+                self.histories[str(record.number)] = record.history
+            self._consider_best(trial)
+
+    def _consider_best(self, trial: Finished) -> None:
+        if trial.status != "completed" or trial.value is None:
+            return
+        if self.best is None or self._better(trial.value, self.best.value):  # type: ignore[arg-type]
+            self.best = trial
+
+    # -- events --------------------------------------------------------------------------
+    def on_start(self, worker: int, number: int, started: float) -> None:
+        trial = self.live[number]
+        trial.worker, trial.started = worker, started
+        trial.run_id = self.tracker.start_trial(
+            self.experiment_id,
+            self.job.run_id or "",
+            number,
+            trial.params,
+            self.sampler.name,
+            worker,
+            started,
+        )
+
+    def on_fold(self, pool: WorkerPool, number: int, metrics: dict[str, float]) -> None:
+        trial = self.live[number]
+        trial.folds.append(metrics)
+        values = [f[self.primary] for f in trial.folds]
+        self.histories[str(number)] = [sum(values[: i + 1]) / (i + 1) for i in range(len(values))]
+        running = [str(n) for n, t in self.live.items() if t.started is not None and not t.cut]
+        for name in trials_to_terminate(self.spec.policy, self.histories, self.goal, running):
+            cut = self.live[int(name)]
+            if len(cut.folds) < self.spec.cv_folds:  # a trial on its last fold has finished
+                cut.cut = True
+                pool.stop(int(name))
+
+    def on_end(self, number: int, result: Any | None, error: str | None, status: str | None = None) -> None:
+        trial = self.live.pop(number)
+        ended = time.time()
+        if result is not None:
+            folds = list(result.fold_metrics)
+            if not result.early_terminated:
+                status = "completed"
+            elif trial.cut:
+                status = "early_terminated"
+            else:
+                status = status or "canceled"
+                error = error or "Stopped at the per-trial timeout."
+            value = float(result.mean[self.primary])
+        else:
+            folds, value = trial.folds, None
+            status = status or "failed"
+        if trial.run_id is None:  # ended before its start event was handled
+            trial.run_id = self.tracker.start_trial(
+                self.experiment_id,
+                self.job.run_id or "",
+                number,
+                trial.params,
+                self.sampler.name,
+                trial.worker,
+                trial.started or ended,
+            )
+        self.tracker.end_trial(trial.run_id, self.primary, folds, result, status, ended, error=error)
+        outcome = {"completed": "complete", "early_terminated": "pruned"}.get(status, "failed")
+        self.sampler.tell(
+            number,
+            value if outcome != "failed" else None,
+            outcome,  # type: ignore[arg-type]
+            intermediate=self.histories.get(str(number), []),
+        )
+        done = Finished(
+            number, status, value, trial.started, ended, trial.worker, len(folds), trial.run_id, trial.params
+        )
+        self.finished.append(done)
+        self._consider_best(done)
+        self.save(force=True)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        spec, job = self.spec, self.job
+        if job.run_id is None:
+            run_id = self.tracker.start_parent(
+                job.experiment,
+                job.id,
+                spec.to_dict(),
+                f"{job.dataset}:{job.dataset_version}",
+                self.sampler.name,
+            )
+            self.job = self.store.save(job.with_(run_id=run_id))
+        else:
+            self.restore()
+        budget = spec.limits.max_total_trials
+        concurrency = max(1, min(spec.limits.max_concurrent_trials or budget, self.job.workers))
+        config = TrialConfig(
+            train_csv=job.train_csv,
+            schema=job.schema,
+            family=spec.model_family,
+            primary_metric=self.primary,
+            folds=spec.cv_folds,
+            seed=spec.seed or 0,
+            trial_timeout_s=spec.limits.trial_timeout_s,
+        )
+        self.save(force=True, state="running", message="Starting the worker processes…")
+        pool = WorkerPool(concurrency, config, max_trials=budget + len(self.finished) + 1)
+        deadline = self.started + spec.limits.timeout_s if spec.limits.timeout_s else None
+        # trials the interruption cut short are not counted: the user asked for finished trials
+        launched = sum(1 for t in self.finished if t.status != "canceled")
+        exhausted, stop_reason = False, ""
+        self.save(force=True, message="")
+        try:
+            while True:
+                while (
+                    not stop_reason and not exhausted and len(self.live) < concurrency and launched < budget
+                ):
+                    suggestion = self.sampler.ask()
+                    if suggestion is None:
+                        exhausted = True
+                        break
+                    self.live[suggestion.number] = LiveTrial(suggestion.number, dict(suggestion.params))
+                    pool.submit(suggestion.number, dict(suggestion.params))
+                    launched += 1
+                if not self.live:
+                    break
+                event = pool.next_event(POLL_S)
+                if event is not None:
+                    self._dispatch(pool, event)
+                if not stop_reason and self.cancel_requested():
+                    stop_reason = "canceled"
+                elif not stop_reason and deadline and time.time() > deadline:
+                    stop_reason = "timeout"
+                if stop_reason:
+                    break
+                for worker in pool.dead_workers():
+                    for number in [n for n, t in self.live.items() if t.worker == worker]:
+                        self.on_end(number, None, "The worker process running this trial died.", "failed")
+                if len(pool.dead_workers()) == pool.size:
+                    stop_reason = "failed"
+                    break
+                self.save()
+        finally:
+            pool.terminate()
+        for number in list(self.live):
+            self.on_end(
+                number,
+                None,
+                {"timeout": "Stopped at the sweep's timeout.", "failed": "Every worker process died."}.get(
+                    stop_reason, "The sweep was canceled."
+                ),
+                "canceled",
+            )
+        self.finish(stop_reason, exhausted)
+
+    def _dispatch(self, pool: WorkerPool, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == "start":
+            self.on_start(event[1], event[2], event[3])
+        elif kind == "fold" and event[2] in self.live:
+            self.on_fold(pool, event[2], event[4])
+        elif kind == "done" and event[2] in self.live:
+            self.on_end(event[2], event[3], None)
+        elif kind == "failed" and event[2] in self.live:
+            self.on_end(event[2], None, event[3], "failed")
+
+    def finish(self, stop_reason: str, exhausted: bool) -> None:
+        counts = self._counts()
+        model_uri = None
+        if self.best is not None:
+            self.save(force=True, message="Refitting the best configuration on the whole train split…")
+            model_uri = self.refit()
+        state = {"canceled": "canceled", "failed": "failed"}.get(stop_reason, "completed")
+        parts = [f"{counts['completed']} completed"]
+        parts += [
+            f"{counts[k]} {k.replace('_', '-')}"
+            for k in ("early_terminated", "failed", "canceled")
+            if counts[k]
+        ]
+        message = {
+            "canceled": "Canceled. ",
+            "timeout": "Stopped at the sweep's timeout. ",
+            "failed": "Stopped: every worker process died. ",
+        }.get(stop_reason, "Finished. ")
+        if exhausted and stop_reason == "":
+            message = (
+                "Finished: every configuration of the grid was tried. "
+                if self.spec.sampling == "grid"
+                else message
+            )
+        message += ", ".join(parts) + "."
+        if self.best is None:
+            message += " No trial completed, so there is no best model."
+        self.tracker.finish_parent(
+            self.job.run_id or "",
+            {"canceled": "KILLED", "failed": "FAILED"}.get(stop_reason, "FINISHED"),
+            self.primary,
+            self.best.run_id if self.best else None,
+            self.best.value if self.best else None,
+            counts,
+        )
+        self.save(force=True, state=state, ended_at=now(), model_uri=model_uri, message=message)
+
+    def refit(self) -> str:
+        """Fit the best configuration on the whole train split; log it on the parent run."""
+        import mlflow
+        import pandas as pd
+
+        from core.data.schema import Schema
+        from core.train.tracking import log_model
+        from core.train.trainer import fit_final
+
+        assert self.best is not None
+        frame = pd.read_csv(self.job.train_csv)
+        schema = Schema.from_dict(self.job.schema)
+        pipeline = fit_final(frame, schema, self.spec.model_family, self.best.params, self.spec.seed or 0)
+        mlflow.set_tracking_uri(self.job.tracking_uri)
+        with mlflow.start_run(run_id=self.job.run_id):
+            info = log_model(pipeline, frame.head(500), name="model")
+            mlflow.set_tags(
+                {"refit_from_trial": str(self.best.number), "refit_from_run": self.best.run_id or ""}
+            )
+        return str(info.model_uri)
+
+
+def run_job(job_path: Path) -> None:
+    store = JobStore(job_path.parent)
+    job = store.load(job_path.stem)
+    if job is None:
+        raise SystemExit(f"No sweep record at {job_path}")
+    job = store.save(
+        job.with_(
+            pid=os.getpid(),
+            state="running",
+            started_at=job.started_at or now(),
+            heartbeat_at=time.time(),
+            cancel_requested=False,
+        )
+    )
+    scheduler = Scheduler(store, job)
+    try:
+        scheduler.run()
+    except BaseException as exc:
+        log.exception("sweep %s failed", job.id)
+        scheduler.save(
+            force=True,
+            state="failed",
+            ended_at=now(),
+            message=f"The sweep stopped on an unexpected error: {type(exc).__name__}: {exc}",
+        )
+        raise
+
+
+def main(argv: list[str]) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_job(Path(argv[1]))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

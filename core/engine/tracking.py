@@ -1,0 +1,250 @@
+"""Sweeps in MLflow: the sweep is a parent run, each trial a child run.
+
+Layout, shared with Azure ML sweeps seen through MLflow so the Trials page reads both:
+
+- parent run: tags ``azml.sweep=true``, ``sampler``, ``primary_metric``, ``goal``,
+  ``model_family``, ``dataset``, ``best_child_run_id`` (as Azure's job property), the spec
+  as the ``sweep_spec.json`` artifact, and the best value as metric ``best_<metric>``;
+- child run: tag ``mlflow.parentRunId``, ``trial_number``, ``sampler``, ``early_terminated``,
+  ``worker``; params are the hyperparameters (``None`` written as "None") and the tag
+  ``params_json`` keeps their exact types; metrics follow ``core.train.tracking``: the
+  primary metric once per fold (step = fold, the running mean, so its last value is the
+  trial's score), every metric per fold as ``<metric>_fold``, and ``<metric>_mean`` /
+  ``<metric>_std`` at the end.
+
+One process writes (the scheduler), in a few batched calls per trial, so SQLite never
+contends and tracking stays cheap next to the training.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.train.tracking import mean_name, std_name
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from core.train.trainer import TrialResult
+
+TAG_SWEEP = "azml.sweep"
+TAG_SWEEP_ID = "azml.sweep_id"
+TAG_TRIAL = "trial_number"
+TAG_SAMPLER = "sampler"
+TAG_EARLY = "early_terminated"
+TAG_WORKER = "worker"
+TAG_PARAMS_JSON = "params_json"
+TAG_STATUS = "trial_status"  # completed / failed / early_terminated / canceled
+TAG_ERROR = "error"
+TAG_BEST = "best_child_run_id"
+PARENT = "mlflow.parentRunId"
+
+
+def fold_name(metric: str) -> str:
+    return f"{metric}_fold"
+
+
+def param_text(value: object) -> str:
+    return "None" if value is None else str(value)
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A trial as the scheduler and the resume logic need it."""
+
+    number: int
+    run_id: str
+    status: str  # MLflow status: RUNNING, FINISHED, FAILED, KILLED
+    trial_status: str
+    params: dict[str, Any]
+    value: float | None  # the primary metric's mean (the trial's score)
+    history: list[float]  # the primary metric as logged per fold
+
+
+class SweepTracker:
+    """The single MLflow writer of a sweep."""
+
+    def __init__(self, tracking_uri: str) -> None:
+        from mlflow.tracking import MlflowClient
+
+        self.tracking_uri = tracking_uri
+        self.client: MlflowClient = MlflowClient(tracking_uri)
+
+    def experiment_id(self, name: str) -> str:
+        found = self.client.get_experiment_by_name(name)
+        if found is not None:
+            if found.lifecycle_stage == "deleted":
+                self.client.restore_experiment(found.experiment_id)
+            return str(found.experiment_id)
+        return str(self.client.create_experiment(name, artifact_location=self._artifact_location(name)))
+
+    def _artifact_location(self, experiment: str) -> str | None:
+        """Artifacts next to the workspace's database, never in the dashboard's working folder
+        (MLflow's default for a SQLite store is ``./mlruns`` of whatever the current folder is)."""
+        uri = self.tracking_uri
+        if not uri.startswith("sqlite:///"):
+            return None
+        from pathlib import Path
+
+        folder = Path(uri.removeprefix("sqlite:///")).parent / "artifacts" / experiment
+        return folder.resolve().as_uri()
+
+    def start_parent(
+        self, experiment: str, sweep_id: str, spec: Mapping[str, Any], dataset: str, sampler: str
+    ) -> str:
+        from mlflow.entities import Param, RunTag
+
+        run = self.client.create_run(
+            self.experiment_id(experiment),
+            run_name=sweep_id,
+            tags={
+                TAG_SWEEP: "true",
+                TAG_SWEEP_ID: sweep_id,
+                TAG_SAMPLER: sampler,
+                "primary_metric": str(spec["primary_metric"]),
+                "goal": str(spec["goal"]),
+                "model_family": str(spec["model_family"]),
+                "task": str(spec["task"]),
+                "dataset": dataset,
+            },
+        )
+        run_id = str(run.info.run_id)
+        limits = spec.get("limits") or {}
+        params = [
+            Param("sampling", str(spec["sampling"])),
+            Param("max_total_trials", str(limits.get("max_total_trials"))),
+            Param("max_concurrent_trials", str(limits.get("max_concurrent_trials"))),
+            Param("cv_folds", str(spec.get("cv_folds"))),
+            Param("policy", json.dumps(spec.get("policy"))),
+        ]
+        self.client.log_batch(run_id, params=params, tags=[RunTag("spec_version", str(spec.get("version")))])
+        self.client.log_dict(run_id, dict(spec), "sweep_spec.json")
+        return run_id
+
+    def start_trial(
+        self,
+        experiment_id: str,
+        parent_run_id: str,
+        number: int,
+        params: Mapping[str, Any],
+        sampler: str,
+        worker: int | None,
+        started: float,
+    ) -> str:
+        from mlflow.entities import Param
+
+        run = self.client.create_run(
+            experiment_id,
+            start_time=_ms(started),
+            run_name=f"trial-{number:03d}",
+            tags={
+                PARENT: parent_run_id,
+                TAG_TRIAL: str(number),
+                TAG_SAMPLER: sampler,
+                TAG_WORKER: "" if worker is None else f"worker-{worker}",
+                TAG_PARAMS_JSON: json.dumps(dict(params)),
+            },
+        )
+        run_id = str(run.info.run_id)
+        self.client.log_batch(run_id, params=[Param(k, param_text(v)) for k, v in params.items()])
+        return run_id
+
+    def end_trial(
+        self,
+        run_id: str,
+        primary_metric: str,
+        fold_metrics: Sequence[Mapping[str, float]],
+        result: TrialResult | None,
+        trial_status: str,
+        ended: float,
+        error: str | None = None,
+    ) -> None:
+        """Write every fold, the summary and the final status in one batch and one update."""
+        from mlflow.entities import Metric, RunTag
+
+        stamp = _ms(ended)
+        metrics: list[Metric] = []
+        running: list[float] = []
+        for fold, values in enumerate(fold_metrics):
+            for name, value in values.items():
+                if math.isfinite(value):
+                    metrics.append(Metric(fold_name(name), float(value), stamp, fold))
+            if primary_metric in values:
+                running.append(float(values[primary_metric]))
+                metrics.append(Metric(primary_metric, sum(running) / len(running), stamp, fold))
+        if result is not None:
+            for name, value in result.mean.items():
+                if math.isfinite(value):
+                    metrics.append(Metric(mean_name(name), float(value), stamp, 0))
+                    metrics.append(Metric(std_name(name), float(result.std[name]), stamp, 0))
+            metrics.append(Metric("trial_seconds", float(result.seconds), stamp, 0))
+        tags = [
+            RunTag(TAG_STATUS, trial_status),
+            RunTag(TAG_EARLY, str(trial_status == "early_terminated").lower()),
+            RunTag("folds_done", str(len(fold_metrics))),
+        ]
+        if error:
+            tags.append(RunTag(TAG_ERROR, error[:4000]))
+        for start in range(0, len(metrics), 900):  # MLflow takes at most 1000 entities per batch
+            self.client.log_batch(run_id, metrics=metrics[start : start + 900])
+        self.client.log_batch(run_id, tags=tags)
+        status = {"completed": "FINISHED", "early_terminated": "FINISHED", "failed": "FAILED"}.get(
+            trial_status, "KILLED"
+        )
+        self.client.set_terminated(run_id, status=status, end_time=stamp)
+
+    def finish_parent(
+        self,
+        run_id: str,
+        status: str,
+        primary_metric: str,
+        best_run_id: str | None,
+        best_value: float | None,
+        counts: Mapping[str, int],
+    ) -> None:
+        from mlflow.entities import Metric, RunTag
+
+        stamp = _ms(time.time())
+        tags = [RunTag(f"trials_{k}", str(v)) for k, v in counts.items()]
+        metrics = []
+        if best_run_id is not None and best_value is not None:
+            tags.append(RunTag(TAG_BEST, best_run_id))
+            metrics.append(Metric(f"best_{primary_metric}", best_value, stamp, 0))
+        self.client.log_batch(run_id, metrics=metrics, tags=tags)
+        self.client.set_terminated(run_id, status=status, end_time=stamp)
+
+    def trials(self, experiment_id: str, parent_run_id: str, primary_metric: str) -> list[TrialRecord]:
+        """Every child run of the sweep, by trial number (for resume and tests)."""
+        runs = self.client.search_runs(
+            [experiment_id], filter_string=f"tags.`{PARENT}` = '{parent_run_id}'", max_results=5000
+        )
+        records = []
+        for run in runs:
+            tags = run.data.tags
+            history = [
+                m.value
+                for m in sorted(
+                    self.client.get_metric_history(run.info.run_id, primary_metric), key=lambda m: m.step
+                )
+            ]
+            records.append(
+                TrialRecord(
+                    number=int(tags.get(TAG_TRIAL, "-1")),
+                    run_id=str(run.info.run_id),
+                    status=str(run.info.status),
+                    trial_status=tags.get(TAG_STATUS, ""),
+                    params=json.loads(tags.get(TAG_PARAMS_JSON, "{}")),
+                    value=run.data.metrics.get(mean_name(primary_metric)),
+                    history=history,
+                )
+            )
+        return sorted(records, key=lambda r: r.number)

@@ -1,0 +1,140 @@
+"""A real local sweep: runner process, worker pool, MLflow on SQLite, refit model."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from core.local.backend import LocalBackend
+from core.sweep.space import Choice, Fixed
+from core.sweep.spec import BanditPolicy, Limits
+from tests.core.engine.conftest import CC, WS, finished, small_spec, wait_for
+
+
+def test_a_sweep_runs_to_the_end_and_leaves_a_best_model(sweep_backend: LocalBackend) -> None:
+    job = sweep_backend.launch_sweep(WS, CC, "heart", 1, small_spec(), experiment="heart-sweeps")
+    status = wait_for(sweep_backend, job.id, finished)
+    assert status.state == "completed", status.job.message
+    assert status.job.counts["completed"] == 4
+    assert status.job.message == "Finished. 4 completed."
+
+    client = MlflowClient(sweep_backend.tracking_uri(WS))
+    parent = client.get_run(status.job.run_id)
+    assert parent.info.status == "FINISHED"
+    children = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    )
+    assert len(children) == 4
+    numbers = sorted(int(r.data.tags["trial_number"]) for r in children)
+    assert numbers == [0, 1, 2, 3]
+    for run in children:
+        assert run.info.status == "FINISHED"
+        assert {"n_estimators", "max_depth", "criterion"} <= set(run.data.params)
+        history = client.get_metric_history(run.info.run_id, "accuracy")
+        assert [m.step for m in sorted(history, key=lambda m: m.step)] == [0, 1, 2]
+        assert abs(sorted(history, key=lambda m: m.step)[-1].value - run.data.metrics["accuracy_mean"]) < 1e-9
+    top = max(r.data.metrics["accuracy_mean"] for r in children)
+    best_ids = {r.info.run_id for r in children if r.data.metrics["accuracy_mean"] == top}
+    assert parent.data.tags["best_child_run_id"] in best_ids
+    assert status.job.best_value == top == parent.data.metrics["best_accuracy"]
+
+    mlflow.set_tracking_uri(sweep_backend.tracking_uri(WS))  # models:/ URIs resolve in the workspace
+    model = mlflow.pyfunc.load_model(status.job.model_uri)
+    artifacts = client.get_run(status.job.run_id).info.artifact_uri
+    assert artifacts.startswith(Path(sweep_backend.data_dir).resolve().as_uri()), (
+        "artifacts stay in the workspace"
+    )
+    rows = pd.read_csv(status.job.train_csv).drop(columns="output").head(5)
+    assert len(model.predict(rows)) == 5
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(sweep_backend: LocalBackend) -> None:
+    spec = small_spec(
+        space={"n_estimators": Choice((5,)), "max_depth": Choice((3, -2)), "criterion": Fixed("gini")},
+        sampling="grid",
+        seed=None,
+        limits=Limits(max_total_trials=2, max_concurrent_trials=1),
+    )
+    job = sweep_backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
+    status = wait_for(sweep_backend, job.id, finished)
+    assert status.state == "completed"
+    assert status.job.counts["completed"] == 1 and status.job.counts["failed"] == 1
+    assert "1 completed, 1 failed." in status.job.message
+    client = MlflowClient(sweep_backend.tracking_uri(WS))
+    failed = [t for t in status.trials if t["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["params"]["max_depth"] == -2
+    runs = client.search_runs(
+        [client.get_run(status.job.run_id).info.experiment_id], filter_string="attributes.status = 'FAILED'"
+    )
+    assert len(runs) == 1 and "max_depth" in runs[0].data.tags["error"]
+
+
+def test_the_policy_cuts_a_hopeless_trial(sweep_backend: LocalBackend) -> None:
+    spec = small_spec(
+        space={"n_estimators": Choice((50, 1)), "max_depth": Choice((None,)), "max_features": Fixed("sqrt")},
+        sampling="grid",
+        seed=None,  # natural grid order: the strong forest first, then a single tree
+        policy=BanditPolicy(slack_amount=0.001),
+        limits=Limits(max_total_trials=2, max_concurrent_trials=1),
+        cv_folds=5,
+    )
+    job = sweep_backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
+    status = wait_for(sweep_backend, job.id, finished)
+    by_number = {t["number"]: t for t in status.trials}
+    assert by_number[0]["status"] == "completed" and by_number[0]["folds"] == 5
+    assert by_number[1]["status"] == "early_terminated" and by_number[1]["folds"] < 5
+    client = MlflowClient(sweep_backend.tracking_uri(WS))
+    cut = client.search_runs(
+        [client.get_run(status.job.run_id).info.experiment_id],
+        filter_string="tags.early_terminated = 'true'",
+    )
+    assert len(cut) == 1 and cut[0].data.tags["trial_number"] == "1"
+    assert status.job.best_params == {"n_estimators": 50, "max_depth": None, "max_features": "sqrt"}
+
+
+def test_cancel_stops_running_trials_and_keeps_finished_ones(sweep_backend: LocalBackend) -> None:
+    spec = small_spec(limits=Limits(max_total_trials=200, max_concurrent_trials=2))
+    job = sweep_backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
+    wait_for(sweep_backend, job.id, lambda s: s.job.counts.get("completed", 0) >= 2)
+    sweep_backend.cancel_sweep(WS, job.id)
+    status = wait_for(sweep_backend, job.id, finished, timeout=60)
+    assert status.state == "canceled"
+    completed = status.job.counts["completed"]
+    assert 2 <= completed < 200
+    assert status.job.message.startswith("Canceled.")
+    client = MlflowClient(sweep_backend.tracking_uri(WS))
+    experiment = client.get_run(status.job.run_id).info.experiment_id
+    finished_runs = client.search_runs([experiment], filter_string="attributes.status = 'FINISHED'")
+    assert len(finished_runs) == completed + 0  # the parent is KILLED, not FINISHED
+    assert client.get_run(status.job.run_id).info.status == "KILLED"
+    assert not client.search_runs([experiment], filter_string="attributes.status = 'RUNNING'")
+    assert status.job.model_uri, "the best finished trial is refit even after a cancel"
+
+
+def test_resume_after_the_runner_was_killed(sweep_backend: LocalBackend) -> None:
+    spec = small_spec(limits=Limits(max_total_trials=8, max_concurrent_trials=2))
+    job = sweep_backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
+    running = wait_for(sweep_backend, job.id, lambda s: s.job.counts.get("completed", 0) >= 2)
+    os.killpg(running.job.pid, signal.SIGKILL)  # the runner and its workers, as a crash would
+    interrupted = wait_for(sweep_backend, job.id, lambda s: s.state == "interrupted", timeout=30)
+    kept = interrupted.job.counts["completed"]
+
+    sweep_backend.resume_sweep(WS, job.id)
+    status = wait_for(sweep_backend, job.id, lambda s: s.state == "completed")
+    client = MlflowClient(sweep_backend.tracking_uri(WS))
+    experiment = client.get_run(status.job.run_id).info.experiment_id
+    children = client.search_runs(
+        [experiment], filter_string=f"tags.`mlflow.parentRunId` = '{status.job.run_id}'"
+    )
+    numbers = [int(r.data.tags["trial_number"]) for r in children]
+    statuses = [r.data.tags.get("trial_status") for r in children]
+    assert len(numbers) == len(set(numbers)), "no trial number is used twice"
+    assert statuses.count("completed") == 8, "interrupted trials do not eat the budget"
+    assert statuses.count("canceled") <= 2 and len(children) == 8 + statuses.count("canceled")
+    assert kept <= 8 and not [r for r in children if r.info.status == "RUNNING"]
+    assert status.job.resumes == 1 and status.job.model_uri
