@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -143,4 +145,39 @@ def missing_values(summary: pd.DataFrame) -> go.Figure | None:
     traces = (go.Bar(x=missing.to_numpy(), y=missing.index.astype(str), orientation="h"))
     return _layout(
         traces, "Missing values", height=max(260, 26 * len(missing) + 100), xaxis_title="% of rows missing"
+    )
+
+
+def best_so_far(trials: list[dict[str, Any]], metric: str, goal: str) -> go.Figure:
+    """Each finished trial's score in finishing order, and the best-so-far line."""
+    done = sorted(
+        (t for t in trials if t.get("value") is not None and t.get("ended")), key=lambda t: float(t["ended"])
+    )
+    better = max if goal == "maximize" else min
+    best: list[float] = []
+    for t in done:
+        if t["status"] == "completed":
+            best.append(t["value"] if not best else better(best[-1], t["value"]))
+        else:
+            best.append(best[-1] if best else float("nan"))
+    order = list(range(1, len(done) + 1))
+    colours = {"completed": PALETTE[0], "early_terminated": PALETTE[4], "canceled": "#868E96"}
+    traces = [
+        go.Scatter(
+            x=order,
+            y=[t["value"] for t in done],
+            mode="markers",
+            name="trial",
+            marker={"size": 10, "color": [colours.get(t["status"], PALETTE[6]) for t in done]},
+            text=[f"trial {t['number']} · {t['status'].replace('_', '-')}" for t in done],
+            hovertemplate="%{text}<br>" + metric + " %{y:.4f}<extra></extra>",
+        ),
+        go.Scatter(x=order, y=best, mode="lines", name="best so far", line={"color": PALETTE[1], "width": 3}),
+    ]
+    return _layout(
+        traces,
+        f"Best {metric} so far ({goal})",
+        height=320,
+        xaxis_title="trials finished",
+        yaxis_title=metric,
     )

@@ -39,3 +39,6 @@ DATA_WORKING = "data:working"  # WorkingData: the loaded frame and where it came
 DATA_SPLIT = "data:split"  # core.data.split.Split of the working frame
 DATA_SCHEMA = "data:schema"  # core.data.schema.Schema chosen for the working frame
 DATA_CURRENT = "data:current"  # (asset name, version) the later steps use
+
+# The Sweep step: the sweep the live view watches (a job id; no widget owns it).
+SWEEP_CURRENT = "sweep:current"

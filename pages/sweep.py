@@ -1,14 +1,13 @@
-"""Step 4: configure, launch and watch a hyperparameter sweep (not built yet)."""
+"""Step 4: configure a hyperparameter sweep, launch it on the compute cluster and watch it live."""
 
 import streamlit as st
 
-from dashboard.widgets import upcoming_step
+from dashboard.views import sweep as view
 
 st.title("4 · Sweep", anchor=False)
-upcoming_step(
-    what="Pick a model family and its search space, the sampling (random, grid, bayesian), an "
-    "early-termination policy and the limits; launch the sweep on the compute cluster and watch it live.",
-    needs="A compute cluster from step 1 and a train split from step 2.",
-    needs_stem="data",
-    next_stem="trials",
+st.write(
+    "Pick a model family and its search space, the sampling, an early-termination policy and the "
+    "limits, then launch. Trials run in the background on the cluster's worker processes and land "
+    "in the workspace's MLflow store; you can leave this page and come back."
 )
+view.render()

@@ -44,10 +44,28 @@ def _eda_status(data: tuple[str, str]) -> tuple[str, str]:
     return ":gray[blocked]", "needs a stored dataset (step 2)"
 
 
+def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
+    workspace = session.current_workspace()
+    clusters = [r for r in session.backend().inventory() if r.kind == Kind.COMPUTE and r.parent == workspace]
+    if workspace is None or not data[0].startswith(":green") or not clusters:
+        return ":gray[blocked]", "needs a stored dataset (step 2) and a compute cluster (step 1)"
+    jobs = session.backend().list_sweeps(workspace)
+    if any(j.state in ("starting", "running") for j in jobs):
+        return ":blue[running]", "a sweep is running"
+    done = [j for j in jobs if j.best_value is not None]
+    if done:
+        best = done[-1]
+        return (
+            ":green[done]",
+            f"{len(jobs)} sweep(s); latest best {best.spec['primary_metric']} {best.best_value:.4f}",
+        )
+    return ":blue[ready]", "configure and launch a sweep"
+
+
 def steps_overview() -> None:
     resources = _resources_status()
     data = _data_status()
-    statuses = {"resources": resources, "data": data, "eda": _eda_status(data)}
+    statuses = {"resources": resources, "data": data, "eda": _eda_status(data), "sweep": _sweep_status(data)}
     anything = bool(session.backend().inventory())
     for stem, _, _ in nav.STEPS:
         with st.container(border=True):

@@ -1,0 +1,433 @@
+"""The Sweep step: configure a search, launch it on the cluster, watch it live, cancel it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.data.schema import Task
+from core.errors import UserFacingError
+from core.resources import Kind, Resource
+from core.settings import load_settings
+from core.sweep.azure import sweep_code_snippet
+from core.sweep.editing import MODES, rows_to_space, space_to_rows
+from core.sweep.space import SpecProblem
+from core.sweep.spec import (
+    BanditPolicy,
+    Limits,
+    MedianStoppingPolicy,
+    Policy,
+    SweepSpec,
+    TruncationSelectionPolicy,
+    validate_spec,
+    warnings_for,
+)
+from core.train.families import Family, families_for
+from core.train.metrics import METRICS, metric_goal, metrics_for
+from dashboard import figures, nav, session
+from dashboard.widgets import run_action, show_code, show_result
+
+POLL_S = 2.0
+POLICIES = {
+    "none": "No early termination",
+    "bandit": "Bandit (slack from the best trial)",
+    "median_stopping": "Median stopping",
+    "truncation_selection": "Truncation selection (cut the worst %)",
+}
+STATE_BADGES = {
+    "starting": ":blue-badge[starting]",
+    "running": ":blue-badge[running]",
+    "completed": ":green-badge[completed]",
+    "canceled": ":orange-badge[canceled]",
+    "failed": ":red-badge[failed]",
+    "interrupted": ":red-badge[interrupted]",
+    "closed": ":gray-badge[closed]",
+}
+
+
+# -- prerequisites ---------------------------------------------------------------------------
+def prerequisites() -> tuple[str, list[Any], list[Resource]] | None:
+    """The workspace, its datasets and its clusters; says what is missing and links to it."""
+    workspace = session.current_workspace()
+    if workspace is None:
+        st.warning(
+            "A sweep needs a workspace, a compute cluster and a stored dataset.", icon=":material/block:"
+        )
+        nav.link("resources", label="Create them on 1 · Resources")
+        return None
+    backend = session.backend()
+    clusters = [r for r in backend.inventory() if r.kind == Kind.COMPUTE and r.parent == workspace]
+    assets = backend.list_data_assets(workspace)
+    missing = []
+    if not clusters:
+        missing.append(("a compute cluster", "resources"))
+    if not assets:
+        missing.append(("a stored dataset", "data"))
+    for what, stem in missing:
+        st.warning(f"Launching a sweep in '{workspace}' needs {what}.", icon=":material/block:")
+        nav.link(stem, label=f"Go to {nav.title(stem)}")
+    return workspace, assets, clusters
+
+
+# -- configure ----------------------------------------------------------------------------------
+def _space_editor(family: Family) -> tuple[dict[str, Any], list[SpecProblem]]:
+    st.markdown("**Search space** · every hyperparameter is fixed or searched")
+    key = f"sweep_space:{family.task.value}:{family.key}"
+    edited = st.data_editor(
+        pd.DataFrame(space_to_rows(family.default_space())),
+        key=key,
+        hide_index=True,
+        num_rows="dynamic",
+        width="stretch",
+        column_config={
+            "hyperparameter": st.column_config.SelectboxColumn(
+                options=sorted(family.params), required=True, help="The estimator's hyperparameter."
+            ),
+            "mode": st.column_config.SelectboxColumn(
+                options=list(MODES), required=True, help="fixed, or an azure.ai.ml.sweep distribution."
+            ),
+            "values": st.column_config.TextColumn(
+                help="fixed: one value. choice: a comma-separated list; None is a real choice."
+            ),
+            "low": st.column_config.NumberColumn(
+                help="Range start (normal: mu). Log ranges: the value, > 0."
+            ),
+            "high": st.column_config.NumberColumn(
+                help="Range end (normal: sigma; randint: upper, exclusive)."
+            ),
+            "q": st.column_config.NumberColumn(help="Step of quniform / qloguniform."),
+        },
+    )
+    st.caption(
+        "Log ranges are typed as values (0.001 to 1000); the exponents Azure's LogUniform wants are worked "
+        "out for you. Normal uses low = μ and high = σ; randint draws 0 … high − 1. "
+        + " · ".join(f"`{name}`: {spec.help}" for name, spec in list(family.params.items())[:6])
+    )
+    space, problems = rows_to_space(edited.to_dict("records"))
+    return space, problems
+
+
+def _policy(choice: str) -> Policy | None:
+    if choice == "none":
+        return None
+    a, b, c = st.columns(3)
+    interval = int(
+        a.number_input(
+            "Evaluation interval",
+            1,
+            100,
+            1,
+            key="sweep_policy_interval",
+            help="Apply the policy every this many logged values (folds).",
+        )
+    )
+    delay = int(
+        b.number_input(
+            "Delay evaluation",
+            0,
+            100,
+            1,
+            key="sweep_policy_delay",
+            help="Do not apply it before this many values have been logged.",
+        )
+    )
+    if choice == "bandit":
+        kind = c.radio("Slack as", ["factor", "amount"], horizontal=True, key="sweep_slack_kind")
+        slack = float(c.number_input("Slack", 0.0, 10.0, 0.1, 0.01, key="sweep_slack"))
+        if kind == "factor":
+            return BanditPolicy(slack_factor=slack, evaluation_interval=interval, delay_evaluation=delay)
+        return BanditPolicy(slack_amount=slack, evaluation_interval=interval, delay_evaluation=delay)
+    if choice == "median_stopping":
+        return MedianStoppingPolicy(evaluation_interval=interval, delay_evaluation=delay)
+    pct = int(c.number_input("Truncation percentage", 1, 99, 20, key="sweep_truncation"))
+    return TruncationSelectionPolicy(
+        truncation_percentage=pct, evaluation_interval=interval, delay_evaluation=delay
+    )
+
+
+def configure_section(workspace: str, assets: list[Any], clusters: list[Resource]) -> None:
+    st.subheader("Configure the sweep", anchor=False)
+    a, b, c = st.columns(3)
+    labels = [f"{x.name} v{x.version}" for x in assets]
+    current = st.session_state.get(session.DATA_CURRENT)
+    index = next((i for i, x in enumerate(assets) if (x.name, x.version) == current), len(assets) - 1)
+    asset = assets[
+        labels.index(a.selectbox("Dataset (train split)", labels, index=index, key="sweep_dataset"))
+    ]
+    names = [r.name for r in clusters]
+    cluster = clusters[names.index(b.selectbox("Compute cluster", names, key="sweep_cluster"))]
+    workers = int(cluster.properties.get("local_workers", 1))
+    b.caption(f"{cluster.properties.get('vm_size')} · up to {workers} trial(s) at once on this machine")
+    experiment = c.text_input("Experiment", value=f"{asset.name}-sweeps", key="sweep_experiment")
+
+    task = Task(str(asset.properties.get("task", "classification")))
+    families = families_for(task)
+    family = families[
+        [f.key for f in families].index(
+            st.radio(
+                "Model family",
+                [f.key for f in families],
+                key=f"sweep_family:{task.value}",
+                format_func=lambda k: next(f.label for f in families if f.key == k),
+                horizontal=True,
+            )
+        )
+    ]
+    st.caption(f"**{family.label}** (`{family.estimator}`): {family.description}")
+    space, problems = _space_editor(family)
+
+    left, right = st.columns(2)
+    with left:
+        sampling = st.radio(
+            "Sampling",
+            ["random", "grid", "bayesian"],
+            horizontal=True,
+            key="sweep_sampling",
+            help="Bayesian is Optuna's TPE, a model of which settings did well.",
+        )
+        metrics = list(metrics_for(task))
+        metric = st.selectbox(
+            "Primary metric",
+            metrics,
+            key=f"sweep_metric:{task.value}",
+            format_func=lambda m: f"{m} · {METRICS[m].description}",
+        )
+        goal = st.radio(
+            "Goal",
+            ["maximize", "minimize"],
+            horizontal=True,
+            key=f"sweep_goal:{metric}",
+            index=0 if metric_goal(metric) == "maximize" else 1,
+        )
+        folds = int(
+            st.number_input(
+                "Cross-validation folds", 2, 20, 5, key="sweep_folds", help="Stratified for classification."
+            )
+        )
+        seed = int(st.number_input("Seed", 0, 2**31 - 1, 42, key="sweep_seed"))
+    with right:
+        total = int(st.number_input("Max total trials", 1, 1000, 20, key="sweep_total"))
+        concurrent = int(
+            st.number_input(
+                "Max concurrent trials",
+                1,
+                1000,
+                min(workers, total),
+                key="sweep_concurrent",
+                help=f"At most the cluster's {workers} worker(s).",
+            )
+        )
+        timeout_min = float(
+            st.number_input("Sweep timeout (minutes, 0 = none)", 0.0, 10_000.0, 0.0, key="sweep_timeout")
+        )
+        trial_timeout = float(
+            st.number_input(
+                "Per-trial timeout (seconds, 0 = none)", 0.0, 100_000.0, 0.0, key="sweep_trial_timeout"
+            )
+        )
+        policy_choice = st.selectbox(
+            "Early termination", list(POLICIES), format_func=POLICIES.get, key="sweep_policy"
+        )
+    policy = _policy(policy_choice)
+
+    unknown = [n for n in space if n not in family.params]
+    problems += [SpecProblem(f"space.{n}", f"{family.label} has no hyperparameter '{n}'.") for n in unknown]
+    spec = SweepSpec(
+        model_family=family.key,
+        task=task.value,
+        space=space,
+        sampling=sampling,
+        seed=seed,
+        policy=policy,
+        limits=Limits(
+            max_total_trials=total,
+            max_concurrent_trials=concurrent,
+            timeout_s=int(timeout_min * 60) or None,
+            trial_timeout_s=int(trial_timeout) or None,
+        ),
+        primary_metric=metric,
+        goal=goal,
+        cv_folds=folds,
+    )
+    problems += validate_spec(spec, max_instances=workers)
+    for problem in problems:
+        st.error(f"`{problem.path}` · {problem.message}", icon=":material/error:")
+    for warning in warnings_for(spec):
+        st.warning(f"`{warning.path}` · {warning.message}", icon=":material/warning:")
+    launch = st.button(
+        "Launch sweep",
+        type="primary",
+        disabled=bool(problems),
+        key="sweep_launch_button",
+        help="Fix the problems listed above first." if problems else None,
+    )
+    if launch:
+        job = run_action(
+            "sweep_launch",
+            lambda: session.backend().launch_sweep(
+                workspace, cluster.name, asset.name, asset.version, spec, experiment
+            ),
+        )
+        if job is not None:
+            st.session_state[session.SWEEP_CURRENT] = job.id
+            st.session_state[session.RESULT_PREFIX + "sweep_launch"] = (
+                "success",
+                f"Launched {job.id} on '{cluster.name}'. Watch it below.",
+                (),
+            )
+    show_result("sweep_launch")
+    if not problems:
+        settings = load_settings()
+        ws = next(
+            r for r in session.backend().inventory() if r.kind == Kind.WORKSPACE and r.name == workspace
+        )
+        show_code(
+            sweep_code_snippet(
+                spec,
+                subscription_id=settings.subscription_id,
+                resource_group=ws.parent or "",
+                workspace=workspace,
+                environment="azureml:<your-environment>@latest",
+                compute=cluster.name,
+                data=f"azureml:{asset.name}:{asset.version}",
+                experiment_name=experiment,
+            ),
+            label="Show code: launch this sweep on an Azure compute cluster",
+        )
+
+
+# -- watch ------------------------------------------------------------------------------------------
+def sweeps_section(workspace: str) -> None:
+    jobs = session.backend().list_sweeps(workspace)
+    st.subheader("Sweeps in this workspace", anchor=False)
+    if not jobs:
+        st.info(
+            "No sweep has run in this workspace yet. Configure one above and launch it.",
+            icon=":material/tune:",
+        )
+        return
+    ids = [j.id for j in jobs][::-1]  # newest first
+    current = st.session_state.get(session.SWEEP_CURRENT)
+    index = ids.index(current) if current in ids else 0
+    chosen = st.selectbox("Sweep to watch", ids, index=index, key="sweep_pick")
+    st.session_state[session.SWEEP_CURRENT] = chosen
+    status = session.backend().sweep_status(workspace, chosen)
+    live = status.state in ("starting", "running")
+    st.fragment(_live_view, run_every=POLL_S if live else None)(workspace, chosen, live)
+    with st.expander("All sweeps", icon=":material/list:"):
+        rows = []
+        for job in reversed(jobs):
+            s = session.backend().sweep_status(workspace, job.id)
+            rows.append(
+                {
+                    "sweep": job.id,
+                    "state": s.state,
+                    "family": job.spec["model_family"],
+                    "metric": job.spec["primary_metric"],
+                    "best": job.best_value,
+                    "completed": job.counts.get("completed", 0),
+                    "trials": job.spec["limits"]["max_total_trials"],
+                    "created (UTC)": job.created_at.replace("T", " ")[:19],
+                }
+            )
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    return (
+        f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+        if seconds >= 3600
+        else f"{seconds // 60}m {seconds % 60:02d}s"
+    )
+
+
+def _live_view(workspace: str, sweep_id: str, was_live: bool) -> None:
+    try:
+        status = session.backend().sweep_status(workspace, sweep_id)
+    except UserFacingError as exc:
+        st.error(str(exc))
+        return
+    job, state = status.job, status.state
+    if was_live and state not in ("starting", "running"):
+        st.rerun()  # it just ended: redraw the whole page once and stop polling
+    spec = job.spec
+    counts = {k: 0 for k in ("completed", "running", "early_terminated", "failed", "canceled", "queued")}
+    for trial in status.trials:
+        counts[trial["status"]] = counts.get(trial["status"], 0) + 1
+    total = int(spec["limits"]["max_total_trials"])
+    st.markdown(
+        f"**{job.id}** {STATE_BADGES.get(state, state)} · {spec['model_family']} · "
+        f"{spec['sampling']} sampling · {spec['primary_metric']} ({spec['goal']})"
+    )
+    if job.message:
+        st.caption(job.message)
+    cols = st.columns(7)
+    cols[0].metric("Completed", counts["completed"])
+    cols[1].metric("Running", counts["running"])
+    cols[2].metric("Early-terminated", counts["early_terminated"])
+    cols[3].metric("Failed", counts["failed"])
+    cols[4].metric(
+        f"Best {spec['primary_metric']}", "–" if job.best_value is None else f"{job.best_value:.4f}"
+    )
+    cols[5].metric("Elapsed", _fmt_seconds(status.elapsed_s))
+    cols[6].metric("ETA", _fmt_seconds(status.eta_s) if state == "running" else "–")
+    finished = sum(counts[k] for k in ("completed", "early_terminated", "failed"))
+    st.progress(min(1.0, finished / max(1, total)), text=f"{finished} of {total} trials finished")
+    if status.trials:
+        st.plotly_chart(
+            figures.best_so_far(status.trials, spec["primary_metric"], spec["goal"]),
+            width="stretch",
+            key=f"best_so_far:{sweep_id}",
+        )
+    if job.best_params:
+        st.caption(
+            "Best configuration so far: " + ", ".join(f"`{k}={v}`" for k, v in job.best_params.items())
+        )
+    _controls(workspace, sweep_id, state)
+    if state == "completed" and job.model_uri:
+        st.success(
+            "The best configuration was refit on the whole train split and logged as an MLflow model; "
+            "compare the trials next.",
+            icon=":material/check_circle:",
+        )
+        nav.link("trials", label="Compare the trials on 5 · Trials")
+
+
+def _controls(workspace: str, sweep_id: str, state: str) -> None:
+    backend = session.backend()
+    if state in ("starting", "running"):
+        if st.button("Cancel sweep", key=f"cancel:{sweep_id}", icon=":material/stop_circle:"):
+            run_action("sweep_cancel", lambda: backend.cancel_sweep(workspace, sweep_id))
+            st.toast("Cancel requested: running trials stop, finished ones are kept.")
+    elif state == "interrupted":
+        st.warning(
+            "This sweep's runner stopped before it finished (the machine or the process was "
+            "stopped). Finished trials are safe in MLflow.",
+            icon=":material/warning:",
+        )
+        a, b = st.columns(2)
+        resume = a.button("Resume", key=f"resume:{sweep_id}", type="primary", icon=":material/play_arrow:")
+        if resume and run_action("sweep_resume", lambda: backend.resume_sweep(workspace, sweep_id)):
+            time.sleep(0.5)
+            st.rerun(scope="app")
+        close = b.button("Close it", key=f"close:{sweep_id}", icon=":material/done:")
+        if close and run_action("sweep_close", lambda: backend.close_sweep(workspace, sweep_id)):
+            st.rerun(scope="app")
+    for action in ("sweep_cancel", "sweep_resume", "sweep_close"):
+        show_result(action)
+
+
+def render() -> None:
+    found = prerequisites()
+    if found is None:
+        return
+    workspace, assets, clusters = found
+    if assets and clusters:
+        configure_section(workspace, assets, clusters)
+    sweeps_section(workspace)

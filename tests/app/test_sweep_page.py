@@ -1,0 +1,114 @@
+"""Drive the Sweep page: configure, launch, watch progress, cancel; and what it says when blocked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.compute import ComputeSpec
+from core.data.samples import heart_sample
+from core.data.schema import Task, build_schema
+from core.data.split import split_frame
+from core.data.store import store_dataset
+from core.local.backend import LocalBackend
+
+RG, SA, BC, WS, CC = (
+    "rg-dev-ml-eastus-001",
+    "datadevmleastus001",
+    "data4ml",
+    "dev-heart-classifier",
+    "heartcluster",
+)
+
+
+def texts(elements: object) -> str:
+    return " ".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
+
+
+def ready_workspace(data_dir: Path) -> LocalBackend:
+    backend = LocalBackend(data_dir)
+    backend.create_resource_group(RG, "eastus")
+    backend.create_storage_account(RG, SA)
+    backend.create_blob_container(SA, BC)
+    backend.create_workspace(RG, WS, SA)
+    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
+    frame = heart_sample()
+    schema = build_schema(frame, "output", Task.CLASSIFICATION)
+    store_dataset(backend, WS, SA, BC, "heart", split_frame(frame, "output", seed=42), schema, "heart sample")
+    return backend
+
+
+def launch(at: AppTest, total: int, folds: int = 3) -> AppTest:
+    at.number_input(key="sweep_total").set_value(total)
+    at.number_input(key="sweep_folds").set_value(folds).run()
+    assert not at.error, texts(at.error)
+    at.button(key="sweep_launch_button").click().run()
+    assert not at.exception, at.exception
+    assert "Launched sweep-random-forest-" in texts(at.success)
+    return at
+
+
+def poll(at: AppTest, backend: LocalBackend, until: Callable[[str, dict[str, int]], bool]) -> AppTest:
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        job = backend.list_sweeps(WS)[-1]
+        state = backend.sweep_status(WS, job.id).state
+        if until(state, job.counts):
+            at.run()
+            return at
+        time.sleep(0.5)
+    raise AssertionError(f"the sweep did not get there: {state} {job.counts}")
+
+
+def metric(at: AppTest, label: str) -> str:
+    return str(next(m.value for m in at.metric if m.label == label))
+
+
+def test_launch_and_watch_a_sweep_to_the_end(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    backend = ready_workspace(data_dir)
+    at = open_page("sweep")
+    rows = at.get("arrow_data_frame")  # the default random-forest space is shown for editing
+    assert at.radio(key="sweep_family:classification").value == "random_forest"
+    assert "Show code: launch this sweep on an Azure compute cluster" in [e.label for e in at.expander]
+    assert "n_estimators" in texts(at.get("code")) or rows
+    launch(at, total=3)
+    poll(at, backend, lambda state, _: state == "completed")
+    assert metric(at, "Completed") == "3"
+    assert "Finished. 3 completed." in texts(at.caption)
+    assert "refit on the whole train split" in texts(at.success)
+    job = backend.list_sweeps(WS)[-1]
+    assert job.model_uri and job.best_value is not None
+    assert metric(at, "Best accuracy") == f"{job.best_value:.4f}"
+
+
+def test_cancel_keeps_the_finished_trials(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    backend = ready_workspace(data_dir)
+    at = open_page("sweep")
+    launch(at, total=300)
+    poll(at, backend, lambda state, counts: counts.get("completed", 0) >= 1)
+    at.button(key=f"cancel:{backend.list_sweeps(WS)[-1].id}").click().run()
+    assert not at.exception
+    poll(at, backend, lambda state, _: state == "canceled")
+    assert ":orange-badge[canceled]" in texts(at.markdown)
+    assert int(metric(at, "Completed")) >= 1
+
+
+def test_bad_settings_block_the_launch_with_a_reason(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    ready_workspace(data_dir)
+    at = open_page("sweep")
+    at.radio(key="sweep_sampling").set_value("bayesian").run()
+    assert "80" in texts(at.warning), "Azure's advice: 20 trials per searched hyperparameter (4 here)"
+    assert not at.button(key="sweep_launch_button").disabled, "a warning does not block"
+    at.number_input(key="sweep_concurrent").set_value(8).run()
+    assert "limits.max_concurrent_trials" in texts(at.error)
+    assert at.button(key="sweep_launch_button").disabled
+
+
+def test_without_a_dataset_the_page_says_what_it_needs(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("sweep")
+    assert "A sweep needs a workspace, a compute cluster and a stored dataset." in texts(at.warning)
