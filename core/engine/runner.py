@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from core.sweep.spec import SweepSpec
 log = logging.getLogger("sweep-runner")
 POLL_S = 0.25
 SAVE_EVERY_S = 1.0
+MAX_EXTRA_NUMBERS = 10_000  # trial numbers beyond the budget that resumes may use
 
 
 @dataclass
@@ -64,10 +66,50 @@ def progress_path(store: JobStore, job_id: str) -> Path:
     return store.folder / f"{job_id}.progress.json"
 
 
+def trial_config(job: SweepJob, spec: SweepSpec) -> TrialConfig:
+    return TrialConfig(
+        train_csv=job.train_csv,
+        schema=job.schema,
+        family=spec.model_family,
+        primary_metric=spec.primary_metric,
+        folds=spec.cv_folds,
+        seed=spec.seed or 0,
+        trial_timeout_s=spec.limits.trial_timeout_s,
+    )
+
+
+def concurrency_of(job: SweepJob, spec: SweepSpec) -> int:
+    budget = spec.limits.max_total_trials
+    return max(1, min(spec.limits.max_concurrent_trials or budget, job.workers))
+
+
+def start_pool(job: SweepJob) -> WorkerPool:
+    """Start the workers first: their imports (scikit-learn) overlap the scheduler's (MLflow)."""
+    spec = SweepSpec.from_dict(job.spec)
+    # stop flags for every trial number a sweep (and its resumes) can hand out
+    return WorkerPool(
+        concurrency_of(job, spec),
+        trial_config(job, spec),
+        max_trials=spec.limits.max_total_trials + MAX_EXTRA_NUMBERS,
+    )
+
+
+def warm_refit_imports() -> None:
+    """Import what the final refit needs while the trials run, not after them."""
+    try:
+        import mlflow.sklearn  # noqa: F401
+        import skops.io  # noqa: F401
+
+        import core.train.trainer  # noqa: F401
+    except Exception:  # the refit will raise the real error, with context
+        log.debug("warm-up import failed", exc_info=True)
+
+
 class Scheduler:
-    def __init__(self, store: JobStore, job: SweepJob) -> None:
+    def __init__(self, store: JobStore, job: SweepJob, pool: WorkerPool) -> None:
         self.store = store
         self.job = job
+        self.pool = pool
         self.spec = SweepSpec.from_dict(job.spec)
         self.goal = self.spec.resolved_goal
         self.primary = self.spec.primary_metric
@@ -153,6 +195,7 @@ class Scheduler:
             if record.status == "RUNNING":
                 self.tracker.end_trial(
                     record.run_id,
+                    record.params,
                     self.primary,
                     [],
                     None,
@@ -239,7 +282,9 @@ class Scheduler:
                 trial.worker,
                 trial.started or ended,
             )
-        self.tracker.end_trial(trial.run_id, self.primary, folds, result, status, ended, error=error)
+        self.tracker.end_trial(
+            trial.run_id, trial.params, self.primary, folds, result, status, ended, error=error
+        )
         outcome = {"completed": "complete", "early_terminated": "pruned"}.get(status, "failed")
         self.sampler.tell(
             number,
@@ -269,18 +314,8 @@ class Scheduler:
         else:
             self.restore()
         budget = spec.limits.max_total_trials
-        concurrency = max(1, min(spec.limits.max_concurrent_trials or budget, self.job.workers))
-        config = TrialConfig(
-            train_csv=job.train_csv,
-            schema=job.schema,
-            family=spec.model_family,
-            primary_metric=self.primary,
-            folds=spec.cv_folds,
-            seed=spec.seed or 0,
-            trial_timeout_s=spec.limits.trial_timeout_s,
-        )
-        self.save(force=True, state="running", message="Starting the worker processes…")
-        pool = WorkerPool(concurrency, config, max_trials=budget + len(self.finished) + 1)
+        concurrency = concurrency_of(self.job, spec)
+        pool = self.pool
         deadline = self.started + spec.limits.timeout_s if spec.limits.timeout_s else None
         # trials the interruption cut short are not counted: the user asked for finished trials
         launched = sum(1 for t in self.finished if t.status != "canceled")
@@ -413,7 +448,11 @@ def run_job(job_path: Path) -> None:
             cancel_requested=False,
         )
     )
-    scheduler = Scheduler(store, job)
+    pool = start_pool(job)
+    scheduler = Scheduler(store, job, pool)  # imports MLflow: only then may a thread import more of it
+    import mlflow.entities  # noqa: F401  (what the loop uses, before the warm-up thread starts)
+
+    threading.Thread(target=warm_refit_imports, name="warm-imports", daemon=True).start()
     try:
         scheduler.run()
     except BaseException as exc:

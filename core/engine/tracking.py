@@ -140,8 +140,6 @@ class SweepTracker:
         worker: int | None,
         started: float,
     ) -> str:
-        from mlflow.entities import Param
-
         run = self.client.create_run(
             experiment_id,
             start_time=_ms(started),
@@ -154,13 +152,12 @@ class SweepTracker:
                 TAG_PARAMS_JSON: json.dumps(dict(params)),
             },
         )
-        run_id = str(run.info.run_id)
-        self.client.log_batch(run_id, params=[Param(k, param_text(v)) for k, v in params.items()])
-        return run_id
+        return str(run.info.run_id)  # params go with the end batch; params_json has them already
 
     def end_trial(
         self,
         run_id: str,
+        params: Mapping[str, Any],
         primary_metric: str,
         fold_metrics: Sequence[Mapping[str, float]],
         result: TrialResult | None,
@@ -169,7 +166,7 @@ class SweepTracker:
         error: str | None = None,
     ) -> None:
         """Write every fold, the summary and the final status in one batch and one update."""
-        from mlflow.entities import Metric, RunTag
+        from mlflow.entities import Metric, Param, RunTag
 
         stamp = _ms(ended)
         metrics: list[Metric] = []
@@ -194,9 +191,11 @@ class SweepTracker:
         ]
         if error:
             tags.append(RunTag(TAG_ERROR, error[:4000]))
-        for start in range(0, len(metrics), 900):  # MLflow takes at most 1000 entities per batch
+        params_ = [Param(k, param_text(v)) for k, v in params.items()]
+        first = 900 - len(params_) - len(tags)  # MLflow takes at most 1000 entities per batch
+        self.client.log_batch(run_id, metrics=metrics[:first], params=params_, tags=tags)
+        for start in range(first, len(metrics), 900):
             self.client.log_batch(run_id, metrics=metrics[start : start + 900])
-        self.client.log_batch(run_id, tags=tags)
         status = {"completed": "FINISHED", "early_terminated": "FINISHED", "failed": "FAILED"}.get(
             trial_status, "KILLED"
         )
