@@ -38,6 +38,7 @@ from core.sweep.spec import BanditPolicy, Policy, SweepSpec, TruncationSelection
 
 NONE_TEXT = "None"
 TRAIN_DATA_INPUT = "train_data"
+SCHEMA_INPUT = "schema"  # the Data page's typing (schema.json), so Azure trials use it too
 DEFAULT_ENTRY = "python -m core.train"
 SWEEP_SCHEMA = "https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json"
 _INT = re.compile(r"^[+-]?\d+$")
@@ -200,16 +201,20 @@ def azure_limits(spec: SweepSpec) -> dict[str, Any]:
     return {key: value for key, value in limits.items() if value is not None}
 
 
-def trial_command(spec: SweepSpec, entry: str = DEFAULT_ENTRY, yaml_style: bool = False) -> str:
+def trial_command(
+    spec: SweepSpec, entry: str = DEFAULT_ENTRY, yaml_style: bool = False, schema: bool = False
+) -> str:
     """The trial's command line. The builder form uses ``${{inputs.x}}`` for everything
-    (azure-ai-ml rewrites searched ones); the YAML form uses ``${{search_space.x}}``."""
-    return " ".join(_command_parts(spec, entry, yaml_style))
+    (azure-ai-ml rewrites searched ones); the YAML form uses ``${{search_space.x}}``.
+    With ``schema``, the Data page's column typing goes along as the ``schema`` input."""
+    return " ".join(_command_parts(spec, entry, yaml_style, schema))
 
 
-def _command_parts(spec: SweepSpec, entry: str, yaml_style: bool) -> list[str]:
+def _command_parts(spec: SweepSpec, entry: str, yaml_style: bool, schema: bool = False) -> list[str]:
     parts = [
         entry,
         f"--{TRAIN_DATA_INPUT} ${{{{inputs.{TRAIN_DATA_INPUT}}}}}",
+        *([f"--{SCHEMA_INPUT} ${{{{inputs.{SCHEMA_INPUT}}}}}"] if schema else []),
         f"--model_family {shlex.quote(spec.model_family)}",
         f"--task {spec.task}",
         f"--primary_metric {spec.primary_metric}",
@@ -251,6 +256,7 @@ def build_sweep_node(
     environment: str,
     compute: str,
     data: str,
+    schema: str | None = None,
     code: str = ".",
     entry: str = DEFAULT_ENTRY,
     experiment_name: str | None = None,
@@ -265,10 +271,12 @@ def build_sweep_node(
     from azure.ai.ml import Input, command
 
     inputs: dict[str, Any] = {TRAIN_DATA_INPUT: Input(type="uri_file", path=_asset_ref(data))}
+    if schema:
+        inputs[SCHEMA_INPUT] = Input(type="uri_file", path=schema)
     inputs.update({name: _placeholder(p) for name, p in spec.space.items()})
     job = command(
         code=code,
-        command=trial_command(spec, entry),
+        command=trial_command(spec, entry, schema=bool(schema)),
         inputs=inputs,
         environment=_strip_azureml(environment),
         compute=_strip_azureml(compute),
@@ -307,6 +315,7 @@ def sweep_job_dict(
     environment: str,
     compute: str,
     data: str,
+    schema: str | None = None,
     code: str = ".",
     entry: str = DEFAULT_ENTRY,
     experiment_name: str | None = None,
@@ -320,11 +329,12 @@ def sweep_job_dict(
         job["display_name"] = display_name
     job["trial"] = {
         "code": code,
-        "command": trial_command(spec, entry, yaml_style=True),
+        "command": trial_command(spec, entry, yaml_style=True, schema=bool(schema)),
         "environment": _asset_ref(environment),
     }
     job["inputs"] = {
         TRAIN_DATA_INPUT: {"type": "uri_file", "path": _asset_ref(data)},
+        **({SCHEMA_INPUT: {"type": "uri_file", "path": schema}} if schema else {}),
         **azure_fixed_inputs(spec),
     }
     job["compute"] = _asset_ref(compute)
@@ -346,6 +356,7 @@ def sweep_job_yaml(
     environment: str,
     compute: str,
     data: str,
+    schema: str | None = None,
     code: str = ".",
     entry: str = DEFAULT_ENTRY,
     experiment_name: str | None = None,
@@ -357,6 +368,7 @@ def sweep_job_yaml(
         environment=environment,
         compute=compute,
         data=data,
+        schema=schema,
         code=code,
         entry=entry,
         experiment_name=experiment_name,
@@ -387,6 +399,7 @@ def sweep_code_snippet(
     environment: str,
     compute: str,
     data: str,
+    schema: str | None = None,
     code: str = ".",
     entry: str = DEFAULT_ENTRY,
     experiment_name: str | None = None,
@@ -400,6 +413,8 @@ def sweep_code_snippet(
         classes.append("RandomSamplingAlgorithm")
         sampling = f'RandomSamplingAlgorithm(seed={spec.seed}, rule="random")'
     inputs = [f'        "{TRAIN_DATA_INPUT}": Input(type="uri_file", path={_py(_asset_ref(data))}),']
+    if schema:
+        inputs.append(f'        "{SCHEMA_INPUT}": Input(type="uri_file", path={_py(schema)}),')
     inputs += [f'        "{name}": {_py(_placeholder(p))},' for name, p in spec.space.items()]
     space = []
     for name, param in spec.searched.items():
@@ -427,7 +442,7 @@ def sweep_code_snippet(
     )
     command_lines = "\n".join(
         f"        {_py(part if i == 0 else ' ' + part)}"
-        for i, part in enumerate(_command_parts(spec, entry, yaml_style=False))
+        for i, part in enumerate(_command_parts(spec, entry, yaml_style=False, schema=bool(schema)))
     )
     experiment = f"sweep_job.experiment_name = {_py(experiment_name)}\n" if experiment_name else ""
     sweep_import = f"from azure.ai.ml.sweep import {', '.join(classes)}\n" if classes else ""

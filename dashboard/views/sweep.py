@@ -293,9 +293,17 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
                 environment="azureml:<your-environment>@latest",
                 compute=cluster.name,
                 data=f"azureml:{asset.name}:{asset.version}",
+                schema="./schema.json",
                 experiment_name=experiment,
             ),
             label="Show code: launch this sweep on an Azure compute cluster",
+        )
+        st.download_button(
+            "Download schema.json (the column typing the trials use)",
+            data=session.backend().data_asset_file(workspace, asset.name, asset.version, "schema.json"),
+            file_name="schema.json",
+            mime="application/json",
+            key="sweep_schema_download",
         )
 
 
@@ -379,7 +387,9 @@ def _live_view(workspace: str, sweep_id: str, was_live: bool) -> None:
     cols[6].metric("ETA", _fmt_seconds(status.eta_s) if state == "running" else "–")
     finished = sum(counts[k] for k in ("completed", "early_terminated", "failed"))
     st.progress(min(1.0, finished / max(1, total)), text=f"{finished} of {total} trials finished")
-    if status.trials:
+    if not any(t.get("value") is not None for t in status.trials):
+        st.caption("The best-so-far chart appears when the first trial finishes.")
+    else:
         st.plotly_chart(
             figures.best_so_far(status.trials, spec["primary_metric"], spec["goal"]),
             width="stretch",

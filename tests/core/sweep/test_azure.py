@@ -331,3 +331,22 @@ def test_loguniform_exponents_are_not_converted() -> None:
     sdk = azure_search_space(spec)["C"]
     assert sdk.min_value == pytest.approx(math.log(0.01))
     assert sdk.max_value == pytest.approx(math.log(100))
+
+
+def test_the_schema_travels_with_the_trials(tmp_path: Path) -> None:
+    """Azure trials train with the Data page's typing, not a schema inferred again from the CSV."""
+    node = build_sweep_node(rf(), code=str(tmp_path), schema="./schema.json", **TARGET)
+    job = node._to_job()
+    assert "--schema ${{inputs.schema}}" in job.trial.command
+    assert job.inputs["schema"].path == "./schema.json"
+    (tmp_path / "src").mkdir()
+    (tmp_path / "schema.json").write_text("{}")
+    path = tmp_path / "sweep.yml"
+    path.write_text(sweep_job_yaml(rf(), code="./src", schema="./schema.json", **TARGET))
+    assert set(load_job(path).inputs) >= {"train_data", "schema"}
+    snippet = sweep_code_snippet(
+        rf(), subscription_id="s", resource_group="g", workspace="w", schema="./schema.json", **TARGET
+    )
+    assert '"schema": Input(type="uri_file", path="./schema.json")' in snippet
+    assert "--schema ${{inputs.schema}}" in snippet
+    assert "--schema" not in build_sweep_node(rf(), code=str(tmp_path), **TARGET)._to_job().trial.command
