@@ -1,0 +1,153 @@
+"""Real-browser tests: the dashboard under `streamlit run`, driven by Playwright in Debian's Chromium.
+
+In CI (CI=true) a missing Chromium fails the run; elsewhere these tests skip and say why.
+Screenshots go to test-artifacts/e2e/ (and the README gallery in docs/screenshots/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, ROOT, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+GALLERY = ROOT / "docs" / "screenshots"
+
+
+def _need_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    reason = "Debian's chromium is not installed (apt-get install chromium)"
+    if IN_CI:
+        pytest.fail(f"{reason}; CI must run the browser tests.")
+    pytest.skip(reason)
+
+
+def _kill_leftovers(data_dir: Path) -> None:
+    """Stop sweep runners and endpoint servers the app started with this data folder."""
+    marker = str(data_dir).encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in cmdline or marker in environ:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on a free port with its own data folder."""
+    _need_chromium()
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    port = free_port()
+    env = {**os.environ, "AZML_DATA_DIR": str(data_dir)}
+    log = (data_dir.parent / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard" / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            pytest.fail(
+                "the dashboard did not start: " + (data_dir.parent / "streamlit.log").read_text()[-2000:]
+            )
+        time.sleep(0.3)
+    try:
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        _kill_leftovers(data_dir)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def screenshot(page: object, name: str, gallery: bool = False) -> Path:
+    """A full-page screenshot of the current page (Streamlit scrolls inside its main section)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate(  # type: ignore[attr-defined]
+        "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 12000)})  # type: ignore[attr-defined]
+    page.wait_for_timeout(600)  # type: ignore[attr-defined]
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.set_viewport_size({"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    if gallery:
+        GALLERY.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, GALLERY / f"{name}.png")
+    return path
+
+
+def wait_idle(page: object) -> None:
+    """Wait until Streamlit has finished the current run (no 'Running...' status widget)."""
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
