@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.views import demo as demo_view
 from dashboard.views.home import steps_overview
 
 st.title("Azure ML walkthrough", anchor=False)
@@ -11,3 +12,5 @@ st.write(
     "no account is needed; every step shows the equivalent Azure SDK code."
 )
 steps_overview()
+st.divider()
+demo_view.render()

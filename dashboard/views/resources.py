@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core import codegen
+from core import codegen, defaults
 from core.compute import VM_SIZES, ComputeSpec, machine_cores
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.locations import LOCATIONS
@@ -18,12 +18,12 @@ from dashboard import nav, session
 from dashboard.widgets import masked_secret, run_action, show_code, show_result
 
 DEFAULTS = {
-    "rg_name": "rg-dev-ml-eastus-001",
-    "rg_location": "eastus",
-    "sa_name": "datadevmleastus001",
-    "bc_name": "data4ml",
-    "ws_name": "dev-heart-classifier",
-    "cc_name": "heartclassifycluster",
+    "rg_name": defaults.RESOURCE_GROUP,
+    "rg_location": defaults.LOCATION,
+    "sa_name": defaults.STORAGE_ACCOUNT,
+    "bc_name": defaults.BLOB_CONTAINER,
+    "ws_name": defaults.WORKSPACE,
+    "cc_name": defaults.COMPUTE_CLUSTER,
 }
 
 

@@ -1,0 +1,212 @@
+"""The one-click class demo: every step of the walkthrough on the local backend, with defaults.
+
+Each step is a small function that does the real work through the backend and returns what
+a teacher would say about it. Every step is get-or-create, so a second run on an existing
+workspace reuses what is there (the sweep included, when a finished demo sweep with the
+same settings exists). The page runs the steps one by one and shows each result as it comes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import defaults
+from core.backend import Backend
+from core.compute import ComputeSpec
+from core.resources import Outcome
+
+DEMO_EXPERIMENT = "heart-demo"
+DEMO_TRIALS = 12
+Progress = Callable[[float, str], None]  # share done (0-1), what is happening
+
+
+@dataclass
+class DemoContext:
+    backend: Backend
+    workspace: str = defaults.WORKSPACE
+    dataset_version: int | None = None
+    sweep_id: str | None = None
+    results: dict[str, Any] = field(default_factory=dict)  # what later steps need from earlier ones
+
+
+@dataclass(frozen=True)
+class StepResult:
+    headline: str  # one sentence
+    details: list[str]  # what was created or reused, one line each
+    table: list[dict[str, Any]] | None = None  # an optional small table to show
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    key: str
+    title: str
+    run: Callable[[DemoContext, Progress], StepResult]
+
+
+def _line(outcome: Outcome) -> str:
+    return ("created: " if outcome.created else "exists: ") + outcome.message
+
+
+def resources(ctx: DemoContext, progress: Progress) -> StepResult:
+    from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
+
+    b = ctx.backend
+    steps: list[Callable[[], Outcome]] = [
+        lambda: b.create_resource_group(defaults.RESOURCE_GROUP, defaults.LOCATION),
+        lambda: b.create_storage_account(defaults.RESOURCE_GROUP, defaults.STORAGE_ACCOUNT),
+        lambda: b.create_blob_container(defaults.STORAGE_ACCOUNT, defaults.BLOB_CONTAINER),
+        lambda: b.create_workspace(defaults.RESOURCE_GROUP, defaults.WORKSPACE, defaults.STORAGE_ACCOUNT),
+        lambda: b.create_environment(
+            defaults.WORKSPACE, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)
+        ),
+        lambda: b.create_compute(defaults.WORKSPACE, ComputeSpec(defaults.COMPUTE_CLUSTER, max_instances=2)),
+    ]
+    lines = []
+    for i, step in enumerate(steps):
+        progress(i / len(steps), "Creating the Azure resources, one by one…")
+        lines.append(_line(step()))
+    created = sum(1 for line in lines if line.startswith("created"))
+    return StepResult(f"{created} resource(s) created, {len(lines) - created} reused.", lines)
+
+
+def data(ctx: DemoContext, progress: Progress) -> StepResult:
+    from core.data.samples import heart_sample
+    from core.data.schema import Task, build_schema
+    from core.data.split import class_balance, split_frame
+    from core.data.store import store_dataset
+
+    progress(0.2, "Loading the heart sample and splitting off the held-out rows…")
+    frame = heart_sample()
+    schema = build_schema(frame, "output", Task.CLASSIFICATION)
+    split = split_frame(frame, "output", test_fraction=defaults.TEST_FRACTION, seed=defaults.SEED)
+    progress(0.6, "Uploading the train split and registering the data asset…")
+    stored = store_dataset(
+        ctx.backend,
+        ctx.workspace,
+        defaults.STORAGE_ACCOUNT,
+        defaults.BLOB_CONTAINER,
+        defaults.DATASET,
+        split,
+        schema,
+        "Heart attack (synthetic sample)",
+    )
+    ctx.dataset_version = stored.asset.version
+    balance = class_balance(split, "output").reset_index()
+    return StepResult(
+        f"{len(split.train)} train rows uploaded as '{stored.blob_name}'; {len(split.test)} rows held out.",
+        [stored.message, "Column typing: " + ", ".join(f"{k} {v.value}" for k, v in schema.features.items())],
+        balance.to_dict("records"),
+    )
+
+
+def eda(ctx: DemoContext, progress: Progress) -> StepResult:
+    from core.data import eda as eda_core
+    from core.data.store import load_dataset
+
+    progress(0.5, "Summarising the train split…")
+    loaded = load_dataset(ctx.backend, ctx.workspace, defaults.DATASET, ctx.dataset_version)
+    target = loaded.schema.target
+    scores = eda_core.associations(loaded.train, target, list(loaded.schema.features), True)
+    counts = eda_core.target_counts(loaded.train[target])
+    share = ", ".join(f"class {k}: {100 * v / counts.sum():.0f}%" for k, v in counts.items())
+    return StepResult(
+        f"{len(loaded.train)} rows × {loaded.train.shape[1]} columns, no missing values; {share}.",
+        ["Strongest features: " + ", ".join(f"{k} ({v:.2f})" for k, v in scores.head(4).items())],
+    )
+
+
+def demo_spec() -> Any:
+    from core.data.schema import Task
+    from core.sweep.space import param_from_dict
+    from core.sweep.spec import Limits, SweepSpec
+    from core.train.families import get_family
+
+    family = get_family(Task.CLASSIFICATION, "random_forest")
+    space = {name: param_from_dict(dict(dim), name) for name, dim in family.default_space().items()}
+    return SweepSpec(
+        model_family="random_forest",
+        task="classification",
+        space=space,
+        sampling="random",
+        seed=defaults.SEED,
+        limits=Limits(max_total_trials=DEMO_TRIALS, max_concurrent_trials=2),
+        primary_metric="accuracy",
+        cv_folds=5,
+    )
+
+
+def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
+    spec = demo_spec()
+    b = ctx.backend
+    reuse = [
+        job
+        for job in b.list_sweeps(ctx.workspace)
+        if job.experiment == DEMO_EXPERIMENT
+        and job.dataset_version == ctx.dataset_version
+        and job.spec == spec.to_dict()
+        and job.state == "completed"
+        and job.model_uri
+    ]
+    if reuse:
+        job = reuse[-1]
+        ctx.sweep_id = job.id
+        return StepResult(
+            f"Reused the finished demo sweep {job.id}: best accuracy {job.best_value:.4f}.",
+            [
+                job.message,
+                "Best configuration: " + ", ".join(f"{k}={v}" for k, v in (job.best_params or {}).items()),
+            ],
+        )
+    job = b.launch_sweep(
+        ctx.workspace,
+        defaults.COMPUTE_CLUSTER,
+        defaults.DATASET,
+        ctx.dataset_version or 1,
+        spec,
+        DEMO_EXPERIMENT,
+    )
+    ctx.sweep_id = job.id
+    while True:
+        status = b.sweep_status(ctx.workspace, job.id)
+        done = sum(1 for t in status.trials if t["status"] not in ("running", "queued"))
+        best = status.job.best_value
+        progress(
+            done / DEMO_TRIALS,
+            f"{done} of {DEMO_TRIALS} trials finished"
+            + (f" · best accuracy so far {best:.4f}" if best is not None else "")
+            + (f" · about {status.eta_s:.0f} s left" if status.eta_s else ""),
+        )
+        if status.state not in ("starting", "running"):
+            break
+        time.sleep(0.5)
+    if status.state != "completed" or not status.job.model_uri:
+        raise RuntimeError(f"The demo sweep ended {status.state}: {status.job.message}")
+    return StepResult(
+        f"{DEMO_TRIALS} trials in {status.elapsed_s:.0f} s; best accuracy {status.job.best_value:.4f}.",
+        [
+            status.job.message,
+            "Best configuration: " + ", ".join(f"{k}={v}" for k, v in (status.job.best_params or {}).items()),
+        ],
+    )
+
+
+def cancel_running_sweep(ctx: DemoContext) -> None:
+    """When the demo is stopped mid-sweep, stop the sweep too (finished trials are kept)."""
+    if ctx.sweep_id is None:
+        return
+    from core.errors import UserFacingError
+
+    with contextlib.suppress(UserFacingError):  # it had finished already
+        ctx.backend.cancel_sweep(ctx.workspace, ctx.sweep_id)
+
+
+STEPS: list[DemoStep] = [
+    DemoStep("resources", "1 · Create the resources", resources),
+    DemoStep("data", "2 · Load, split and store the heart sample", data),
+    DemoStep("eda", "3 · Explore the train split", eda),
+    DemoStep("sweep", f"4 · Run a {DEMO_TRIALS}-trial sweep", sweep),
+]

@@ -1,0 +1,97 @@
+"""The home page's one-click demo: every step with st.status, results kept on screen, stoppable."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import demo
+from core.errors import UserFacingError
+from dashboard import nav, session
+
+RESULTS = "demo:results"  # list of (step key, title, StepResult | None, error text | None)
+RUNNING = "demo:running"  # the DemoContext of a run in progress; still set after a Stop click
+
+
+def _show(title: str, result: demo.StepResult | None, error: str | None, expanded: bool = False) -> None:
+    state = "error" if error else "complete"
+    with st.status(title, state=state, expanded=expanded):
+        if error:
+            st.error(error, icon=":material/error:")
+            return
+        assert result is not None
+        st.markdown(f"**{result.headline}**")
+        for line in result.details:
+            st.caption(line)
+        if result.table:
+            st.dataframe(result.table, hide_index=True)
+
+
+def render() -> None:
+    st.subheader("Run the whole walkthrough", anchor=False)
+    st.caption(
+        "For class: one click runs every step on the local backend with the tutorial's defaults "
+        f"(resources, the heart sample, a {demo.DEMO_TRIALS}-trial sweep …). Each step's output stays on "
+        "screen. Running it again reuses what exists."
+    )
+    interrupted = st.session_state.pop(RUNNING, None)
+    if isinstance(interrupted, demo.DemoContext):
+        demo.cancel_running_sweep(interrupted)
+        st.warning(
+            "The demo was stopped. What it finished is kept; run it again to carry on.",
+            icon=":material/stop_circle:",
+        )
+    left, right = st.columns([1, 1])
+    start = left.button(
+        "Run the whole walkthrough", type="primary", icon=":material/play_arrow:", key="demo_start"
+    )
+    right.button(
+        "Stop",
+        icon=":material/stop:",
+        key="demo_stop",
+        help="Stops after the current step's next update; a running sweep is canceled.",
+    )
+    if not start:
+        for _key, title, result, error in st.session_state.get(RESULTS, []):
+            _show(title, result, error)
+        return
+    ctx = demo.DemoContext(session.backend())
+    st.session_state[RESULTS] = []
+    st.session_state[RUNNING] = ctx
+    for step in demo.STEPS:
+        with st.status(step.title, expanded=True) as box:
+            bar = st.progress(0.0, text="Starting…")
+
+            def progress(share: float, text: str, bar: st.delta_generator.DeltaGenerator = bar) -> None:
+                bar.progress(min(1.0, max(0.0, share)), text=text)
+
+            try:
+                result = step.run(ctx, progress)
+            except UserFacingError as exc:
+                error = str(exc)
+            except Exception as exc:  # shown calmly; the terminal has the details
+                error = f"This step failed: {type(exc).__name__}: {exc}"
+            else:
+                error = None
+            bar.empty()
+            if error:
+                st.error(error, icon=":material/error:")
+                box.update(state="error", expanded=True)
+            else:
+                st.markdown(f"**{result.headline}**")
+                for line in result.details:
+                    st.caption(line)
+                if result.table:
+                    st.dataframe(result.table, hide_index=True)
+                box.update(state="complete", expanded=False)
+        st.session_state[RESULTS].append((step.key, step.title, None if error else result, error))
+        if error:
+            break
+    st.session_state.pop(RUNNING, None)
+    if ctx.workspace:
+        st.session_state[session.CURRENT_WORKSPACE] = ctx.workspace
+    if not any(error for *_, error in st.session_state[RESULTS]):
+        st.success(
+            "The walkthrough ran end to end. Each step's page shows the details.",
+            icon=":material/celebration:",
+        )
+        nav.link("trials", label="Review the sweep's trials on 5 · Trials")
