@@ -40,7 +40,7 @@ def render() -> None:
             "The demo was stopped. What it finished is kept; run it again to carry on.",
             icon=":material/stop_circle:",
         )
-    left, right = st.columns([1, 1])
+    left, right, _ = st.columns([2, 1, 3])
     start = left.button(
         "Run the whole walkthrough", type="primary", icon=":material/play_arrow:", key="demo_start"
     )

@@ -146,8 +146,11 @@ def screenshot(page: object, name: str, gallery: bool = False) -> Path:
 
 
 def wait_idle(page: object) -> None:
-    """Wait until Streamlit has finished the current run (no 'Running...' status widget)."""
-    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    """Wait until Streamlit has finished the current run: no running-status widget and no
+    stale elements left over from the previous run."""
+    page.wait_for_timeout(400)  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-stale="true"]')""",
+        timeout=120_000,
     )

@@ -1,0 +1,101 @@
+"""The whole walkthrough in a real browser, clicking as a user would, with a screenshot per page."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from core.data.samples import heart_sample
+from tests.e2e.conftest import screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+RESOURCE_BUTTONS = [
+    "Create or get resource group",
+    "Create or get storage account",
+    "Create or get blob container",
+    "Create or get workspace",
+    "Validate and register environment",
+    "Create or update compute cluster",
+]
+
+
+class Clicks:
+    """Counts the user's clicks and typed fields, for the closing note's click count."""
+
+    def __init__(self, page: object) -> None:
+        self.page = page
+        self.count = 0
+
+    def button(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()  # type: ignore[attr-defined]
+        self.count += 1
+        wait_idle(self.page)
+
+    def nav(self, label: str) -> None:
+        self.page.get_by_test_id("stSidebarNav").get_by_text(label, exact=True).click()  # type: ignore[attr-defined]
+        self.count += 1
+        wait_idle(self.page)
+
+    def fill(self, label: str, value: str) -> None:
+        box = self.page.get_by_label(label, exact=True)  # type: ignore[attr-defined]
+        box.fill(value)
+        box.press("Enter")
+        self.count += 1
+        wait_idle(self.page)
+
+
+def text(page: object) -> str:
+    return str(page.inner_text("[data-testid='stMain']"))  # type: ignore[attr-defined]
+
+
+def test_the_whole_walkthrough_by_clicking(dashboard: str, page: object, tmp_path: Path) -> None:
+    csv = tmp_path / "heart.csv"
+    heart_sample().to_csv(csv, index=False)
+    started = time.time()
+    page.goto(dashboard)  # type: ignore[attr-defined]
+    wait_idle(page)
+    assert "Azure ML walkthrough" in text(page)
+    screenshot(page, "home", gallery=True)
+    clicks = Clicks(page)
+
+    clicks.nav("1 · Resources")
+    for name in RESOURCE_BUTTONS:
+        clicks.button(name)
+    body = text(page)
+    assert "Inventory" in body and "heartclassifycluster" in body
+    shown_keys = re.findall(r"AccountKey=([^;\s]+)", body)
+    assert shown_keys and all("•" in key and len(key.strip("•")) <= 4 for key in shown_keys), shown_keys
+    screenshot(page, "resources", gallery=True)
+
+    clicks.nav("2 · Data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))  # type: ignore[attr-defined]
+    clicks.count += 1
+    clicks.button("Load this file")
+    assert "Loaded 'heart.csv': 303 rows × 14 columns" in text(page)
+    clicks.button("Split")
+    assert re.search(r"Train: 27\d rows · held-out test: 3\d rows", text(page))
+    clicks.button("Upload train split and register data asset")
+    assert "registered data asset 'heart' version 1" in text(page)
+    screenshot(page, "data", gallery=True)
+
+    clicks.nav("3 · Explore (EDA)")
+    assert "Exploring data asset heart v1 (train split)" in text(page)
+    page.get_by_text("Correlation (Pearson)").first.wait_for()  # type: ignore[attr-defined]
+    page.get_by_text("Class balance of 'output'").first.wait_for()  # type: ignore[attr-defined]
+    screenshot(page, "eda", gallery=True)
+
+    clicks.nav("4 · Sweep")
+    clicks.fill("Max total trials", "6")
+    clicks.button("Launch sweep")
+    assert "Launched sweep-random-forest-" in text(page)
+    page.get_by_text("completed", exact=True).first.wait_for(timeout=180_000)  # type: ignore[attr-defined]
+    wait_idle(page)
+    body = text(page)
+    assert "Finished. 6 completed." in body
+    assert "refit on the whole train split" in body
+    screenshot(page, "sweep", gallery=True)
+    print(f"walkthrough so far: {clicks.count} clicks, {time.time() - started:.0f} s")
