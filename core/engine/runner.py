@@ -22,15 +22,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.engine.job import JobStore, SweepJob
 from core.engine.pool import TrialConfig, WorkerPool
-from core.engine.tracking import SweepTracker, TrialRecord
 from core.resources import now
-from core.sweep.policies import trials_to_terminate
-from core.sweep.sampling import Sampler, make_sampler
 from core.sweep.spec import SweepSpec
+
+if TYPE_CHECKING:  # imported when the scheduler starts, after the workers: see start_pool
+    from core.engine.tracking import TrialRecord
+    from core.sweep.sampling import Sampler
 
 log = logging.getLogger("sweep-runner")
 POLL_S = 0.25
@@ -113,6 +114,9 @@ class Scheduler:
         self.spec = SweepSpec.from_dict(job.spec)
         self.goal = self.spec.resolved_goal
         self.primary = self.spec.primary_metric
+        from core.engine.tracking import SweepTracker
+        from core.sweep.sampling import make_sampler
+
         self.tracker = SweepTracker(job.tracking_uri)
         self.experiment_id = self.tracker.experiment_id(job.experiment)
         self.sampler: Sampler = make_sampler(self.spec)
@@ -250,6 +254,8 @@ class Scheduler:
         values = [f[self.primary] for f in trial.folds]
         self.histories[str(number)] = [sum(values[: i + 1]) / (i + 1) for i in range(len(values))]
         running = [str(n) for n, t in self.live.items() if t.started is not None and not t.cut]
+        from core.sweep.policies import trials_to_terminate
+
         for name in trials_to_terminate(self.spec.policy, self.histories, self.goal, running):
             cut = self.live[int(name)]
             if len(cut.folds) < self.spec.cv_folds:  # a trial on its last fold has finished
