@@ -12,8 +12,11 @@ from core.resources import BlobInfo, DataAsset, Outcome, Resource
 from core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from core.endpoint.records import EndpointKeys
+    from core.endpoint.service import EndpointInfo
     from core.engine.job import SweepJob
     from core.engine.launcher import SweepStatus
+    from core.registry import RegisteredVersion
     from core.sweep.spec import SweepSpec
 
 BACKENDS = ("local", "azure")
@@ -94,6 +97,50 @@ class Backend(Protocol):
     def resume_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
 
     def close_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
+
+    # -- model registry and online endpoints ----------------------------------------------
+    def register_model(
+        self,
+        workspace: str,
+        sweep_id: str,
+        trial_number: int | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> RegisteredVersion: ...
+
+    def registered_models(self, workspace: str) -> list[str]: ...
+
+    def model_versions(self, workspace: str, name: str) -> list[RegisteredVersion]: ...
+
+    def create_endpoint(self, workspace: str, name: str, description: str = "") -> Outcome: ...
+
+    def create_deployment(
+        self,
+        workspace: str,
+        endpoint: str,
+        name: str,
+        model_name: str,
+        model_version: int,
+        instance_count: int = 1,
+    ) -> Outcome: ...
+
+    def list_endpoints(self, workspace: str) -> list[EndpointInfo]: ...
+
+    def get_endpoint(self, workspace: str, name: str) -> EndpointInfo: ...
+
+    def endpoint_keys(self, workspace: str, name: str) -> EndpointKeys: ...
+
+    def regenerate_endpoint_key(
+        self, workspace: str, name: str, key_type: str = "primary"
+    ) -> EndpointKeys: ...
+
+    def set_endpoint_traffic(self, workspace: str, name: str, traffic: dict[str, int]) -> EndpointInfo: ...
+
+    def start_endpoint(self, workspace: str, name: str) -> EndpointInfo: ...
+
+    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> EndpointInfo: ...
+
+    def delete_endpoint(self, workspace: str, name: str) -> list[Resource]: ...
 
 
 def open_backend(name: str | None = None, settings: Settings | None = None, **options: Any) -> Backend:

@@ -1,14 +1,12 @@
-"""Step 6: register the best model, deploy it to an online endpoint and test it (not built yet)."""
+"""Step 6: register the best model, deploy it to an online endpoint and test it live."""
 
 import streamlit as st
 
-from dashboard.widgets import upcoming_step
+from dashboard.views import endpoint as view
 
 st.title("6 · Endpoint", anchor=False)
-upcoming_step(
-    what="Register the chosen trial's model, deploy it behind a key-protected HTTP endpoint, and "
-    "score the held-out test rows live with a classification report and latency figures.",
-    needs="A chosen trial from step 5 and the held-out test split from step 2.",
-    needs_stem="trials",
-    next_stem="teardown",
+st.write(
+    "Register a sweep's model in the workspace's registry, deploy a version to an online endpoint with "
+    "key auth, and test it live: the held-out test split in one request, latency, and single predictions."
 )
+view.render()

@@ -32,8 +32,11 @@ from core.secrets import parse_connection_string
 from core.settings import LOCAL_SUBSCRIPTION_ID
 
 if TYPE_CHECKING:
+    from core.endpoint.records import EndpointKeys
+    from core.endpoint.service import EndpointInfo, LocalEndpoints
     from core.engine.job import JobStore, SweepJob
     from core.engine.launcher import SweepStatus
+    from core.registry import RegisteredVersion
     from core.sweep.spec import SweepSpec
 
 _KIND_ORDER = list(Kind)
@@ -322,6 +325,7 @@ class LocalBackend:
             ws = self._require(Kind.WORKSPACE, name)
             doomed = self._subtree(ws)
             self._forget(doomed)
+            self._stop_workspace_processes(ws.name)
             shutil.rmtree(self._workspace_folder(ws.name), ignore_errors=True)
         return doomed
 
@@ -337,6 +341,7 @@ class LocalBackend:
     def _destroy_backing(self, res: Resource) -> None:
         """Remove what backs a resource on disk or in a real storage account."""
         if res.kind == Kind.WORKSPACE:
+            self._stop_workspace_processes(res.name)
             shutil.rmtree(self._workspace_folder(res.name), ignore_errors=True)
         elif res.kind == Kind.STORAGE_ACCOUNT and res.properties.get("mode") == "folder":
             shutil.rmtree(self._account_folder(res.name), ignore_errors=True)
@@ -345,6 +350,25 @@ class LocalBackend:
             if account and account.properties.get("mode") == "connection_string":
                 store = self.blob_store(account.name)
                 _call_storage(lambda: store.delete_container(res.name), account)
+
+    def _stop_workspace_processes(self, workspace: str) -> None:
+        """Stop what runs for a workspace about to be deleted: its sweep runners (with their
+        workers) and its endpoint servers. Nothing may keep writing into a deleted folder."""
+        import contextlib
+        import os
+        import signal
+
+        from core.endpoint.process import stop_server
+        from core.endpoint.records import EndpointStore
+        from core.engine.job import JobStore, runner_alive
+
+        folder = self._workspace_folder(workspace)
+        for job in JobStore(folder / "sweeps").all():
+            if job.pid and runner_alive(job.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(job.pid, signal.SIGKILL)  # the runner leads its session: workers too
+        for record in EndpointStore(folder / "endpoints").all():
+            stop_server(record)
 
     # -- helpers --------------------------------------------------------------------
     def _require(self, kind: Kind, name: str) -> Resource:
@@ -447,6 +471,88 @@ class LocalBackend:
         from core.engine.launcher import close_sweep
 
         return close_sweep(self._sweeps(workspace), sweep_id)
+
+    # -- model registry and online endpoints --------------------------------------------
+    def register_model(
+        self,
+        workspace: str,
+        sweep_id: str,
+        trial_number: int | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> RegisteredVersion:
+        """Register a finished sweep's model (default: its best trial) in the workspace registry,
+        as a new version with the alias ``champion``."""
+        from core.registry import register_sweep_model
+
+        job = self._sweeps(workspace).load(sweep_id)
+        if job is None:
+            raise NotFoundError(
+                f"There is no sweep '{sweep_id}' in workspace '{workspace}'.", "Pick a sweep."
+            )
+        from core.engine.job import effective_state
+
+        job = job.with_(state=effective_state(job))
+        return register_sweep_model(
+            self.tracking_uri(workspace), job, trial_number=trial_number, name=name, description=description
+        )
+
+    def registered_models(self, workspace: str) -> list[str]:
+        from core.registry import list_models
+
+        return list_models(self.tracking_uri(workspace))
+
+    def model_versions(self, workspace: str, name: str) -> list[RegisteredVersion]:
+        from core.registry import model_versions
+
+        return model_versions(self.tracking_uri(workspace), name)
+
+    def _endpoints(self, workspace: str) -> LocalEndpoints:
+        from core.endpoint.service import LocalEndpoints
+
+        ws = self._require(Kind.WORKSPACE, workspace)
+        folder = self._workspace_folder(ws.name) / "endpoints"
+        return LocalEndpoints(folder, ws.name, self.tracking_uri(ws.name))
+
+    def create_endpoint(self, workspace: str, name: str, description: str = "") -> Outcome:
+        return self._endpoints(workspace).create_endpoint(name, description)
+
+    def create_deployment(
+        self,
+        workspace: str,
+        endpoint: str,
+        name: str,
+        model_name: str,
+        model_version: int,
+        instance_count: int = 1,
+    ) -> Outcome:
+        return self._endpoints(workspace).create_deployment(
+            endpoint, name, model_name, model_version, instance_count=instance_count
+        )
+
+    def list_endpoints(self, workspace: str) -> list[EndpointInfo]:
+        return self._endpoints(workspace).endpoints()
+
+    def get_endpoint(self, workspace: str, name: str) -> EndpointInfo:
+        return self._endpoints(workspace).get(name)
+
+    def endpoint_keys(self, workspace: str, name: str) -> EndpointKeys:
+        return self._endpoints(workspace).keys(name)
+
+    def regenerate_endpoint_key(self, workspace: str, name: str, key_type: str = "primary") -> EndpointKeys:
+        return self._endpoints(workspace).regenerate_key(name, key_type)
+
+    def set_endpoint_traffic(self, workspace: str, name: str, traffic: dict[str, int]) -> EndpointInfo:
+        return self._endpoints(workspace).set_traffic(name, traffic)
+
+    def start_endpoint(self, workspace: str, name: str) -> EndpointInfo:
+        return self._endpoints(workspace).start(name)
+
+    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> EndpointInfo:
+        return self._endpoints(workspace).delete_deployment(endpoint, name)
+
+    def delete_endpoint(self, workspace: str, name: str) -> list[Resource]:
+        return self._endpoints(workspace).delete(name)
 
 
 def _secret_key(account: str) -> str:

@@ -1,0 +1,164 @@
+"""The metrics of a live test: predictions against the truth of the held-out split.
+
+Classification: the classification report (precision, recall, f1-score, support per class,
+then accuracy, macro and weighted averages: the table of scikit-learn's
+``classification_report`` and of the classic tutorial), the confusion matrix, and ROC curves
+when probabilities came back (the positive class for two classes, one-vs-rest otherwise).
+Regression: MAE, RMSE and R².
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ClassificationEvaluation",
+    "Evaluation",
+    "RegressionEvaluation",
+    "RocCurve",
+    "evaluate",
+    "evaluate_classification",
+    "evaluate_regression",
+]
+
+
+@dataclass(frozen=True)
+class RocCurve:
+    label: str  # the class scored as positive
+    fpr: list[float]
+    tpr: list[float]
+    auc: float
+
+
+@dataclass(frozen=True)
+class ClassificationEvaluation:
+    labels: list[Any]  # class labels, in the order of the report and the matrix
+    report: list[dict[str, Any]]  # rows: class / accuracy / macro avg / weighted avg
+    accuracy: float
+    confusion: list[list[int]]  # rows: truth, columns: prediction, in ``labels`` order
+    roc: list[RocCurve] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def task(self) -> str:
+        return "classification"
+
+
+@dataclass(frozen=True)
+class RegressionEvaluation:
+    mae: float
+    rmse: float
+    r2: float
+    rows: int
+    y_true: list[float]
+    y_pred: list[float]
+
+    @property
+    def task(self) -> str:
+        return "regression"
+
+
+Evaluation = ClassificationEvaluation | RegressionEvaluation
+
+
+def evaluate(
+    y_true: Sequence[Any] | np.ndarray,
+    y_pred: Sequence[Any] | np.ndarray,
+    probabilities: np.ndarray | None,
+    classes: Sequence[Any] | None,
+    task: str,
+) -> Evaluation:
+    if str(task) == "regression":
+        return evaluate_regression(y_true, y_pred)
+    return evaluate_classification(y_true, y_pred, probabilities, classes)
+
+
+def evaluate_classification(
+    y_true: Sequence[Any] | np.ndarray,
+    y_pred: Sequence[Any] | np.ndarray,
+    probabilities: np.ndarray | None = None,
+    classes: Sequence[Any] | None = None,
+) -> ClassificationEvaluation:
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    truth, predicted = _labels(y_true), _labels(y_pred)
+    labels = list(classes) if classes is not None else sorted(set(truth) | set(predicted), key=str)
+    names = [str(label) for label in labels]
+    raw = classification_report(
+        [str(v) for v in truth],
+        [str(v) for v in predicted],
+        labels=names,
+        target_names=names,
+        output_dict=True,
+        zero_division=0,
+    )
+    report = []
+    for name in names:
+        scores = raw[name]
+        report.append(_row(name, scores))
+    accuracy = float(np.mean(np.asarray(truth, dtype=object) == np.asarray(predicted, dtype=object)))
+    report.append(
+        {"class": "accuracy", "precision": None, "recall": None, "f1-score": accuracy, "support": len(truth)}
+    )
+    for average in ("macro avg", "weighted avg"):
+        report.append(_row(average, raw[average]))
+    matrix = confusion_matrix([str(v) for v in truth], [str(v) for v in predicted], labels=names)
+    roc = _roc(truth, probabilities, labels) if probabilities is not None else []
+    return ClassificationEvaluation(labels, report, accuracy, matrix.astype(int).tolist(), roc, len(truth))
+
+
+def _row(name: str, scores: dict[str, float]) -> dict[str, Any]:
+    return {
+        "class": name,
+        "precision": float(scores["precision"]),
+        "recall": float(scores["recall"]),
+        "f1-score": float(scores["f1-score"]),
+        "support": int(scores["support"]),
+    }
+
+
+def _labels(values: Sequence[Any] | np.ndarray) -> list[Any]:
+    return list(np.asarray(values, dtype=object).tolist())
+
+
+def _roc(truth: list[Any], probabilities: np.ndarray, labels: list[Any]) -> list[RocCurve]:
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    proba = np.asarray(probabilities, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape[1] != len(labels) or proba.shape[0] != len(truth):
+        return []
+    text = np.asarray([str(v) for v in truth])
+    positives = [labels[-1]] if len(labels) == 2 else labels
+    curves = []
+    for label in positives:
+        column = labels.index(label)
+        y = text == str(label)
+        if y.all() or not y.any():  # one class only in the truth: no curve
+            continue
+        fpr, tpr, _ = roc_curve(y, proba[:, column])
+        curves.append(
+            RocCurve(str(label), fpr.tolist(), tpr.tolist(), float(roc_auc_score(y, proba[:, column])))
+        )
+    return curves
+
+
+def evaluate_regression(
+    y_true: Sequence[Any] | np.ndarray, y_pred: Sequence[Any] | np.ndarray
+) -> RegressionEvaluation:
+    truth = np.asarray(y_true, dtype=np.float64)
+    predicted = np.asarray(y_pred, dtype=np.float64)
+    errors = predicted - truth
+    spread = float(np.sum((truth - truth.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(errors**2)) / spread if spread > 0 else float("nan")
+    return RegressionEvaluation(
+        mae=float(np.mean(np.abs(errors))),
+        rmse=float(np.sqrt(np.mean(errors**2))),
+        r2=r2,
+        rows=len(truth),
+        y_true=truth.tolist(),
+        y_pred=predicted.tolist(),
+    )

@@ -1,0 +1,356 @@
+"""The workspace's model registry (MLflow): register a sweep's model, version it, tag it, alias it.
+
+Registering a trial of a finished sweep creates a new version of a registered model (by default
+``best_<model family>``), with:
+
+- tags: the sweep id, the trial number and its MLflow run, the dataset it was trained on, the
+  family, the primary metric, and each cross-validated metric as ``metric.<name>``;
+- a description in words;
+- the alias ``champion`` moved to the new version (an alias names one version at a time).
+
+The sweep's best trial was refit on the whole train split when the sweep ended; its model is
+registered as it is. Any other completed trial is refit now with its own hyperparameters (the
+same :func:`core.train.trainer.fit_final` call) and its model logged on the trial's run, once.
+
+MLflow is imported inside the functions: importing it takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from core.errors import NotFoundError, UserFacingError
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
+    from mlflow.tracking import MlflowClient
+
+    from core.engine.job import SweepJob
+
+__all__ = [
+    "CHAMPION",
+    "METRIC_PREFIX",
+    "RegisteredVersion",
+    "comparison_rows",
+    "default_model_name",
+    "get_version",
+    "list_models",
+    "model_versions",
+    "register_sweep_model",
+    "validate_model_name",
+]
+
+CHAMPION = "champion"
+METRIC_PREFIX = "metric."
+TAG_SWEEP = "sweep_id"
+TAG_TRIAL = "trial_number"
+TAG_TRIAL_RUN = "trial_run_id"
+TAG_DATASET = "dataset"
+TAG_DATASET_VERSION = "dataset_version"
+TAG_FAMILY = "model_family"
+TAG_TASK = "task"
+TAG_PRIMARY = "primary_metric"
+TAG_REFIT = "refit_model_uri"  # on a trial's run: the model refit from it, so it is fitted once
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+_FLUENT = threading.Lock()  # MLflow's fluent API uses one process-wide tracking URI
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    name: str
+    version: int
+    aliases: tuple[str, ...]
+    description: str
+    source: str  # where the model's files are (the logged model's artifact location)
+    run_id: str | None
+    created_at: str  # ISO 8601, UTC
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The cross-validated metrics recorded in the tags."""
+        found = {}
+        for key, value in self.tags.items():
+            if key.startswith(METRIC_PREFIX):
+                try:
+                    found[key.removeprefix(METRIC_PREFIX)] = float(value)
+                except ValueError:
+                    continue
+        return found
+
+    @property
+    def sweep_id(self) -> str | None:
+        return self.tags.get(TAG_SWEEP)
+
+    @property
+    def trial_number(self) -> int | None:
+        text = self.tags.get(TAG_TRIAL, "")
+        return int(text) if text.lstrip("-").isdigit() else None
+
+    @property
+    def dataset(self) -> tuple[str, int] | None:
+        name, version = self.tags.get(TAG_DATASET), self.tags.get(TAG_DATASET_VERSION, "")
+        return (name, int(version)) if name and version.isdigit() else None
+
+    @property
+    def family(self) -> str:
+        return self.tags.get(TAG_FAMILY, "")
+
+    @property
+    def task(self) -> str:
+        return self.tags.get(TAG_TASK, "")
+
+    @property
+    def label(self) -> str:
+        alias = f" @{', @'.join(self.aliases)}" if self.aliases else ""
+        return f"{self.name} v{self.version}{alias}"
+
+
+def default_model_name(family: str) -> str:
+    return f"best_{family}"
+
+
+def validate_model_name(name: str) -> str:
+    """An Azure ML model name: 1-255 letters, digits, '-', '_' and '.', starting with a letter or digit."""
+    cleaned = name.strip()
+    if not _NAME.fullmatch(cleaned):
+        raise UserFacingError(
+            f"'{cleaned}' is not a valid model name.",
+            "Use 1-255 letters, digits, '-', '_' and '.', starting with a letter or digit.",
+        )
+    return cleaned
+
+
+def _client(tracking_uri: str) -> MlflowClient:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+def register_sweep_model(
+    tracking_uri: str,
+    job: SweepJob,
+    *,
+    trial_number: int | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    alias: str = CHAMPION,
+) -> RegisteredVersion:
+    """Register the model of one trial of a finished sweep (default: the best trial)."""
+    from mlflow.exceptions import MlflowException
+
+    if job.state in ("starting", "running") or not job.run_id:
+        raise UserFacingError(
+            f"Sweep '{job.id}' has not finished yet.", "Register a model once it has finished."
+        )
+    if not job.model_uri or not job.best_run_id:
+        raise UserFacingError(
+            f"Sweep '{job.id}' has no model: no trial completed.",
+            "Run a sweep in which at least one trial completes.",
+        )
+    spec = job.spec
+    family, primary = str(spec["model_family"]), str(spec["primary_metric"])
+    name = validate_model_name(name or default_model_name(family))
+    client = _client(tracking_uri)
+    trial_run = _trial_run(client, job, trial_number)
+    number = int(trial_run.data.tags.get("trial_number", "-1"))
+    if trial_run.info.run_id == job.best_run_id:
+        model_uri, source_run = job.model_uri, job.run_id
+    else:
+        model_uri, source_run = _refit_trial(tracking_uri, job, trial_run), trial_run.info.run_id
+    metrics = {
+        key.removesuffix("_mean"): value
+        for key, value in trial_run.data.metrics.items()
+        if key.endswith("_mean")
+    }
+    tags = {
+        TAG_SWEEP: job.id,
+        TAG_TRIAL: str(number),
+        TAG_TRIAL_RUN: trial_run.info.run_id,
+        TAG_DATASET: job.dataset,
+        TAG_DATASET_VERSION: str(job.dataset_version),
+        TAG_FAMILY: family,
+        TAG_TASK: str(spec.get("task", "")),
+        TAG_PRIMARY: primary,
+        "hyperparameters": trial_run.data.tags.get("params_json", "{}"),
+        **{f"{METRIC_PREFIX}{key}": f"{value:.6g}" for key, value in sorted(metrics.items())},
+    }
+    score = metrics.get(primary)
+    text = description or (
+        f"{family.replace('_', ' ').capitalize()} from sweep {job.id}, trial {number}"
+        + (f": {primary} {score:.4f} (cross-validated)" if score is not None else "")
+        + f"; refit on the train split of {job.dataset} v{job.dataset_version}."
+    )
+    try:
+        client.create_registered_model(name, description=f"Models registered from sweeps of {family}.")
+    except MlflowException as exc:
+        if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+            raise
+    source, model_id = _storage(client, model_uri)
+    created = client.create_model_version(
+        name, source=source, run_id=source_run, tags=tags, description=text, model_id=model_id
+    )
+    if alias:
+        client.set_registered_model_alias(name, alias, str(created.version))
+    return get_version(tracking_uri, name, int(created.version))
+
+
+def _storage(client: MlflowClient, model_uri: str) -> tuple[str, str | None]:
+    """The logged model's artifact location and id. MLflow's SQL registry would resolve a
+    ``models:/m-...`` source through the process-wide tracking URI, not this client's."""
+    if not model_uri.startswith("models:/m-"):
+        return model_uri, None
+    model_id = model_uri.removeprefix("models:/")
+    return str(client.get_logged_model(model_id).artifact_location), model_id
+
+
+def _trial_run(client: MlflowClient, job: SweepJob, trial_number: int | None) -> Any:
+    if trial_number is None:
+        assert job.best_run_id is not None
+        return client.get_run(job.best_run_id)
+    parent = client.get_run(str(job.run_id))
+    runs = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=(
+            f"tags.`mlflow.parentRunId` = '{job.run_id}' and tags.trial_number = '{int(trial_number)}'"
+        ),
+        max_results=5,
+    )
+    if not runs:
+        raise NotFoundError(f"Sweep '{job.id}' has no trial {trial_number}.", "Pick one of its trials.")
+    run = runs[0]
+    if run.data.tags.get("trial_status", "completed") != "completed":
+        raise UserFacingError(
+            f"Trial {trial_number} of sweep '{job.id}' did not complete "
+            f"({run.data.tags.get('trial_status')}), so it has no model to register.",
+            "Pick a completed trial.",
+        )
+    return run
+
+
+def _refit_trial(tracking_uri: str, job: SweepJob, trial_run: Any) -> str:
+    """The trial's configuration refit on the whole train split, logged on the trial's run once."""
+    existing = trial_run.data.tags.get(TAG_REFIT)
+    if existing:
+        return str(existing)
+    import mlflow
+    import pandas as pd
+    from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+    from core.data.schema import Schema
+    from core.train.tracking import log_model
+    from core.train.trainer import fit_final
+
+    params = json.loads(trial_run.data.tags.get("params_json", "{}"))
+    frame = pd.read_csv(job.train_csv)
+    schema = Schema.from_dict(job.schema)
+    pipeline = fit_final(frame, schema, str(job.spec["model_family"]), params, int(job.spec.get("seed") or 0))
+    run_id = trial_run.info.run_id
+    with _FLUENT:
+        previous = mlflow.get_tracking_uri() if is_tracking_uri_set() else None  # type: ignore[no-untyped-call]
+        mlflow.set_tracking_uri(tracking_uri)
+        try:
+            with mlflow.start_run(run_id=run_id):
+                info = log_model(pipeline, frame.head(500), name="model")
+                mlflow.set_tag(TAG_REFIT, info.model_uri)
+        finally:
+            mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None: unset again, as it was
+    # start_run(run_id=...) re-ended the trial's run: put its status and end time back
+    _client(tracking_uri).set_terminated(
+        run_id, status=trial_run.info.status, end_time=trial_run.info.end_time
+    )
+    return str(info.model_uri)
+
+
+def _to_version(mv: ModelVersion, aliases: list[str] | None = None) -> RegisteredVersion:
+    stamp = datetime.fromtimestamp((mv.creation_timestamp or 0) / 1000, UTC).isoformat(timespec="seconds")
+    return RegisteredVersion(
+        name=str(mv.name),
+        version=int(mv.version),
+        aliases=tuple(sorted(mv.aliases or aliases or [])),
+        description=str(mv.description or ""),
+        source=str(mv.source),
+        run_id=mv.run_id,
+        created_at=stamp,
+        tags=dict(mv.tags or {}),
+    )
+
+
+def list_models(tracking_uri: str) -> list[str]:
+    """The registered model names of the workspace, sorted."""
+    return sorted(str(m.name) for m in _client(tracking_uri).search_registered_models(max_results=1000))
+
+
+def model_versions(tracking_uri: str, name: str) -> list[RegisteredVersion]:
+    """Every version of a registered model, oldest first, with aliases and tags."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client(tracking_uri)
+    try:
+        model = client.get_registered_model(name)
+    except MlflowException:
+        return []
+    by_version: dict[str, list[str]] = {}
+    for alias, version in (model.aliases or {}).items():  # searching versions leaves aliases out
+        by_version.setdefault(str(version), []).append(alias)
+    found = client.search_model_versions(f"name = '{name.replace(chr(39), '')}'", max_results=10000)
+    return sorted((_to_version(mv, by_version.get(str(mv.version))) for mv in found), key=lambda v: v.version)
+
+
+def get_version(tracking_uri: str, name: str, version: int | str) -> RegisteredVersion:
+    """One version, by number or by alias (``"champion"``)."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client(tracking_uri)
+    try:
+        if isinstance(version, str) and not version.isdigit():
+            mv = client.get_model_version_by_alias(name, version)
+        else:
+            mv = client.get_model_version(name, str(version))
+    except MlflowException:
+        raise NotFoundError(
+            f"The registry has no version {version} of model '{name}'.", "Pick a registered version."
+        ) from None
+    return _to_version(mv)
+
+
+def download_model(tracking_uri: str, name: str, version: int, destination: str) -> str:
+    """Copy a registered version's MLflow model folder to ``destination``; returns its path."""
+    uri = _client(tracking_uri).get_model_version_download_uri(name, str(version))
+    if uri.startswith("file://"):  # the local store: a plain copy, without MLflow's progress bar
+        import shutil
+        from pathlib import Path
+        from urllib.parse import unquote, urlparse
+
+        source = Path(unquote(urlparse(uri).path))
+        target = Path(destination) / "model"
+        shutil.copytree(source, target)
+        return str(target)
+    import mlflow.artifacts
+
+    return str(
+        mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=destination, tracking_uri=tracking_uri)
+    )
+
+
+def comparison_rows(versions: list[RegisteredVersion]) -> list[dict[str, Any]]:
+    """One row per version for a comparison table: version, aliases, trial, every metric (the
+    primary metric first), then where it came from."""
+    primary = {v.tags.get(TAG_PRIMARY, "") for v in versions}
+    names = sorted({m for v in versions for m in v.metrics}, key=lambda m: (m not in primary, m))
+    rows = []
+    for v in versions:
+        row: dict[str, Any] = {"version": v.version, "aliases": ", ".join(v.aliases), "trial": v.trial_number}
+        row |= {m: v.metrics.get(m) for m in names}
+        row |= {
+            "dataset": f"{v.dataset[0]} v{v.dataset[1]}" if v.dataset else "",
+            "sweep": v.sweep_id or "",
+            "registered (UTC)": v.created_at.replace("T", " ")[:19],
+        }
+        rows.append(row)
+    return rows

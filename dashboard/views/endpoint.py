@@ -1,0 +1,677 @@
+"""The Endpoint step: register a sweep's model, deploy it to an online endpoint, test it live.
+
+Results (the live test, the latency probe, the last single prediction) live under session keys
+that no widget owns, so they survive a change of page. Keys are read from the backend when a
+section needs them and never kept in the session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.data.schema import FeatureType, Schema, Task
+from core.data.store import LoadedDataset, load_dataset
+from core.endpoint.client import EndpointClient, LatencyReport, LiveTest, score_test_split, split_payload
+from core.endpoint.codegen import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
+from core.endpoint.evaluation import ClassificationEvaluation, RegressionEvaluation
+from core.endpoint.records import DeploymentRecord
+from core.endpoint.service import EndpointInfo
+from core.engine.job import SweepJob, effective_state
+from core.errors import UserFacingError
+from core.naming import name_problem
+from core.registry import CHAMPION, comparison_rows, default_model_name
+from core.resources import Kind
+from core.settings import load_settings
+from dashboard import endpoint_figures, nav, session
+from dashboard.widgets import masked_secret, run_action, set_result, show_code, show_result
+
+# Session keys no widget owns (they survive a change of page).
+LIVE = "endpoint:live_results"  # {(endpoint, deployment): LiveTest}
+LATENCY = "endpoint:latency_results"  # {(endpoint, deployment): LatencyReport}
+SINGLE = "endpoint:single_results"  # {(endpoint, deployment): (row dict, ScoreResult)}
+CURRENT = "endpoint:current"  # the endpoint the page shows
+FROM_TRIALS = "trials:chosen"  # set by 5 · Trials' "Use trial on 6 · Endpoint": sweep_id, trial_number
+DEFAULT_ENDPOINT = "heart-classify-endpoint"
+DEFAULT_DEPLOYMENT = "heart-classify-deployment"
+BADGES = {
+    "healthy": ":green-badge[healthy]",
+    "stopped": ":red-badge[stopped]",
+    "unresponsive": ":orange-badge[not answering]",
+    "no deployment": ":gray-badge[no deployment]",
+}
+SHOWN_METRICS = {
+    Task.CLASSIFICATION: ("accuracy", "f1", "roc_auc", "precision", "recall"),
+    Task.REGRESSION: ("r2", "rmse", "mae"),
+}
+TABLE_ROWS = 200
+
+
+def _results(key: str) -> dict[Any, Any]:
+    value = st.session_state.setdefault(key, {})
+    return value if isinstance(value, dict) else {}
+
+
+# -- 1. register --------------------------------------------------------------------------------
+def _finished(job: SweepJob) -> bool:
+    return bool(job.model_uri) and effective_state(job) not in ("starting", "running")
+
+
+def register_section(workspace: str) -> bool:
+    """Register a finished sweep's trial; False when there is no finished sweep yet."""
+    st.subheader("1. Register a model", anchor=False)
+    backend = session.backend()
+    jobs = [j for j in backend.list_sweeps(workspace) if _finished(j)][::-1]  # newest first
+    if not jobs:
+        st.info(
+            "No sweep in this workspace has finished with a model yet. Run one first; its best "
+            "configuration is refit on the whole train split and can then be registered here.",
+            icon=":material/tune:",
+        )
+        nav.link("sweep", label="Run a sweep on 4 · Sweep")
+        return False
+    ids = [j.id for j in jobs]
+    carried = st.session_state.get(FROM_TRIALS)
+    carried = carried if isinstance(carried, dict) and carried.get("sweep_id") in ids else None
+    if carried is not None:
+        st.info(
+            f"Trial #{carried.get('trial_number')} of {carried['sweep_id']} was chosen on 5 · Trials.",
+            icon=":material/input:",
+        )
+    left, right = st.columns(2)
+    picked = left.selectbox(
+        "Finished sweep",
+        ids,
+        index=ids.index(carried["sweep_id"]) if carried else 0,
+        key="endpoint:sweep",
+        format_func=lambda i: _sweep_label(next(j for j in jobs if j.id == i)),
+    )
+    job = next(j for j in jobs if j.id == picked)
+    spec = job.spec
+    trials = [t for t in backend.sweep_status(workspace, job.id).trials if t["status"] == "completed"]
+    maximize = spec.get("goal", "maximize") == "maximize"
+    trials.sort(key=lambda t: (t["value"] is None, -(t["value"] or 0) if maximize else (t["value"] or 0)))
+    numbers = [int(t["number"]) for t in trials]
+    values = {int(t["number"]): t["value"] for t in trials}
+    metric = spec["primary_metric"]
+    wanted = carried.get("trial_number") if carried and carried["sweep_id"] == job.id else None
+    trial = right.selectbox(
+        "Trial",
+        numbers or [None],
+        index=numbers.index(wanted) if wanted in numbers else 0,
+        key=f"endpoint:trial:{job.id}",
+        format_func=lambda n: (
+            "best trial"
+            if n is None
+            else f"trial {n} · {metric} {values[n]:.4f}"
+            + (" · best (refit already)" if n == numbers[0] else "")
+        ),
+        help="The best trial's model was refit when the sweep ended; "
+        "another trial is refit now (a few seconds).",
+    )
+    left, right = st.columns(2)
+    name = left.text_input(
+        "Model name", value=default_model_name(spec["model_family"]), key=f"endpoint:model_name:{job.id}"
+    )
+    description = right.text_input(
+        "Description (optional)", key="endpoint:description", placeholder="written for you when left empty"
+    )
+    st.caption(
+        "Each registration is a new version of the model, tagged with the sweep, the trial and its "
+        f"cross-validated metrics; the alias **@{CHAMPION}** moves to it."
+    )
+    if st.button("Register model", type="primary", key="endpoint:register", icon=":material/bookmark_add:"):
+        with st.spinner("Registering (a trial other than the best is refit first)…"):
+            version = run_action(
+                "endpoint_register",
+                lambda: backend.register_model(
+                    workspace,
+                    job.id,
+                    None if trial in (None, *numbers[:1]) else trial,
+                    name,
+                    description or None,
+                ),
+            )
+        if version is not None:
+            set_result(
+                "endpoint_register",
+                "success",
+                f"Registered **{version.name}** version {version.version}; @{CHAMPION} points to it now.",
+            )
+            st.session_state["endpoint:compare_model"] = version.name
+    show_result("endpoint_register")
+    return True
+
+
+def _sweep_label(job: SweepJob) -> str:
+    best = "–" if job.best_value is None else f"{job.best_value:.4f}"
+    return f"{job.id} · {job.spec['model_family']} · best {job.spec['primary_metric']} {best}"
+
+
+# -- 2. versions ---------------------------------------------------------------------------------
+def versions_section(workspace: str, models: list[str]) -> None:
+    st.subheader("2. Registered versions", anchor=False)
+    if not models:
+        st.info("Nothing is registered yet: register a model above.", icon=":material/bookmarks:")
+        return
+    current = st.session_state.get("endpoint:compare_model")
+    name = st.selectbox(
+        "Registered model",
+        models,
+        index=models.index(current) if current in models else 0,
+        key="endpoint:compare_pick",
+    )
+    st.session_state["endpoint:compare_model"] = name
+    versions = session.backend().model_versions(workspace, name)
+    rows = comparison_rows(versions)[::-1]  # newest first
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    task = (
+        Task(versions[-1].task)
+        if versions and versions[-1].task in ("classification", "regression")
+        else Task.CLASSIFICATION
+    )
+    shown = [m for m in SHOWN_METRICS[task] if any(m in v.metrics for v in versions)]
+    if len(versions) > 1 and shown:
+        st.plotly_chart(
+            endpoint_figures.version_metrics(rows[::-1][-8:], shown),
+            width="stretch",
+            key="endpoint:versions_chart",
+        )
+    latest = versions[-1] if versions else None
+    if latest is not None and latest.description:
+        st.caption(f"v{latest.version}: {latest.description}")
+
+
+# -- 3. create an endpoint -----------------------------------------------------------------------
+def create_section(workspace: str, models: list[str]) -> None:
+    st.subheader("3. Deploy to an online endpoint", anchor=False)
+    if not models:
+        st.info("Register a model first; then deploy one of its versions here.", icon=":material/api:")
+        return
+    backend = session.backend()
+    model = st.selectbox("Model to deploy", models, key="endpoint:deploy_model")
+    versions = backend.model_versions(workspace, model)[::-1]
+    labels = {v.version: v.label for v in versions}
+    champion = next((i for i, v in enumerate(versions) if CHAMPION in v.aliases), 0)
+    with st.form("endpoint:create_form"):
+        left, middle, right = st.columns([2, 2, 1])
+        endpoint = left.text_input("Endpoint name", value=DEFAULT_ENDPOINT, key="endpoint:new_endpoint")
+        deployment = middle.text_input(
+            "Deployment name", value=DEFAULT_DEPLOYMENT, key="endpoint:new_deployment"
+        )
+        instances = right.number_input(
+            "Instances",
+            1,
+            8,
+            min(2, os.cpu_count() or 1),
+            key="endpoint:instances",
+            help="On this machine: the number of model processes (at most the cores). On Azure: VMs.",
+        )
+        version = st.selectbox(
+            "Version", list(labels), index=champion, format_func=labels.get, key="endpoint:deploy_version"
+        )
+        st.caption(
+            "Names: 3–32 letters, digits and '-', starting with a letter (Azure's rule). Auth mode: key. "
+            "On this machine the endpoint is an HTTP server process on 127.0.0.1; it keeps running when "
+            "you leave the page or restart the dashboard."
+        )
+        submitted = st.form_submit_button(
+            "Create endpoint and deploy", type="primary", icon=":material/rocket_launch:"
+        )
+    if submitted:
+        problems = [
+            p
+            for p in (
+                name_problem(Kind.ENDPOINT, endpoint.strip()),
+                name_problem(Kind.DEPLOYMENT, deployment.strip()),
+            )
+            if p
+        ]
+        if problems:
+            set_result("endpoint_deploy", "error", "Nothing was created: " + "; ".join(problems) + ".")
+        else:
+            with st.spinner("Starting the endpoint's server and loading the model…"):
+                created = run_action(
+                    "endpoint_deploy", lambda: backend.create_endpoint(workspace, endpoint.strip())
+                )
+                outcome = (
+                    run_action(
+                        "endpoint_deploy",
+                        lambda: backend.create_deployment(
+                            workspace,
+                            endpoint.strip(),
+                            deployment.strip(),
+                            model,
+                            int(version),
+                            int(instances),
+                        ),
+                    )
+                    if created is not None
+                    else None
+                )
+            if outcome is not None:
+                st.session_state[CURRENT] = endpoint.strip()
+    show_result("endpoint_deploy")
+
+
+# -- 4. the endpoint ---------------------------------------------------------------------------
+def endpoints_section(workspace: str) -> None:
+    backend = session.backend()
+    endpoints = backend.list_endpoints(workspace)
+    st.subheader("4. Endpoints", anchor=False)
+    if not endpoints:
+        show_result("endpoint_delete")
+        st.info("No online endpoint in this workspace yet.", icon=":material/api:")
+        return
+    names = [e.name for e in endpoints]
+    current = st.session_state.get(CURRENT)
+    name = st.selectbox(
+        "Endpoint", names, index=names.index(current) if current in names else 0, key="endpoint:pick"
+    )
+    st.session_state[CURRENT] = name
+    info = next(e for e in endpoints if e.name == name)
+    _status(workspace, info)
+    _keys(workspace, info)
+    if info.deployments:
+        _deployments_table(info)
+    if info.health.healthy and info.deployments:
+        deployment = _pick_deployment(info)
+        dataset = _dataset(workspace, deployment)
+        live_section(workspace, info, deployment, dataset)
+        latency_section(workspace, info, deployment, dataset)
+        single_section(workspace, info, deployment, dataset)
+        snippets_section(workspace, info, deployment, dataset)
+    delete_section(workspace, info)
+
+
+def _status(workspace: str, info: EndpointInfo) -> None:
+    health = info.health
+    st.markdown(f"**{info.name}** {BADGES.get(health.state, health.state)} · auth mode: key")
+    if info.scoring_uri:
+        st.code(info.scoring_uri, language=None)
+    detail = health.detail
+    if health.healthy:
+        processes = len(health.info.get("model_processes", []))
+        detail += f" {processes} model process(es); answered /health in {health.round_trip_ms:.1f} ms."
+    st.caption(detail)
+    a, b, _ = st.columns([1, 1, 3])
+    a.button("Check health", key="endpoint:refresh", icon=":material/refresh:")
+    restartable = health.state in ("stopped", "unresponsive") and info.deployments
+    if restartable and b.button(
+        "Start the server", key="endpoint:start", type="primary", icon=":material/play_arrow:"
+    ):
+        with st.spinner("Starting the server…"):
+            started = run_action(
+                "endpoint_start", lambda: session.backend().start_endpoint(workspace, info.name)
+            )
+        if started is not None:
+            st.rerun()
+    show_result("endpoint_start")
+
+
+def _keys(workspace: str, info: EndpointInfo) -> None:
+    backend = session.backend()
+    try:
+        keys = backend.endpoint_keys(workspace, info.name)
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/key_off:")
+        return
+    left, right = st.columns([3, 1])
+    with left:
+        masked_secret("Primary key", keys.primary, key=f"endpoint:reveal:{info.name}")
+    with right:
+        which = st.radio("Regenerate", ["primary", "secondary"], key="endpoint:key_type", horizontal=True)
+        regenerate = st.button("Regenerate key", key="endpoint:regenerate", icon=":material/autorenew:")
+        if regenerate and run_action(
+            "endpoint_keys", lambda: backend.regenerate_endpoint_key(workspace, info.name, which)
+        ):
+            set_result("endpoint_keys", "success", f"New {which} key: clients using the old one now get 401.")
+            st.rerun()
+    show_result("endpoint_keys")
+
+
+def _deployments_table(info: EndpointInfo) -> None:
+    rows = [
+        {
+            "deployment": d.name,
+            "model": d.model_name,
+            "version": d.model_version,
+            "traffic %": info.traffic.get(d.name, 0),
+            "instances": d.instance_count,
+            "dataset": f"{d.dataset} v{d.dataset_version}" if d.dataset else "",
+            "created (UTC)": d.created_at.replace("T", " ")[:19],
+        }
+        for d in info.deployments
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _pick_deployment(info: EndpointInfo) -> DeploymentRecord:
+    deployments = info.deployments
+    if len(deployments) == 1:
+        return deployments[0]
+    busiest = max(deployments, key=lambda d: info.traffic.get(d.name, 0))
+    names = [d.name for d in deployments]
+    name = st.selectbox(
+        "Deployment to test (sent in the azureml-model-deployment header)",
+        names,
+        index=names.index(busiest.name),
+        key=f"endpoint:test_deployment:{info.name}",
+    )
+    return next(d for d in deployments if d.name == name)
+
+
+def _dataset(workspace: str, deployment: DeploymentRecord) -> LoadedDataset | None:
+    if not deployment.dataset or deployment.dataset_version is None:
+        return None
+    try:
+        return load_dataset(session.backend(), workspace, deployment.dataset, deployment.dataset_version)
+    except UserFacingError:
+        return None
+
+
+def _client(workspace: str, info: EndpointInfo, deployment: DeploymentRecord) -> EndpointClient:
+    key = session.backend().endpoint_keys(workspace, info.name).primary
+    return EndpointClient(info.scoring_uri, key, deployment=deployment.name)
+
+
+# -- test live -----------------------------------------------------------------------------------
+def live_section(
+    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+) -> None:
+    st.markdown("#### Test it live with the held-out split")
+    if data is None:
+        st.info(
+            "This deployment's model does not name the dataset it was trained on, so there is no "
+            "held-out split to send. The single-prediction form below still works.",
+            icon=":material/dataset:",
+        )
+        return
+    slot = (info.name, deployment.name)
+    st.caption(
+        f"Sends the {len(data.test):,} test rows of **{data.asset.name} v{data.asset.version}** "
+        "(never seen in "
+        "training) in one request, without the target, and compares the answers with the truth."
+    )
+    if st.button("Send the test split", key="endpoint:test_live", type="primary", icon=":material/send:"):
+        with st.spinner("Scoring the test split…"):
+            live = run_action(
+                "endpoint_live",
+                lambda: score_test_split(_client(workspace, info, deployment), data.test, data.schema),
+            )
+        if live is not None:
+            _results(LIVE)[slot] = live
+            st.session_state.pop(session.RESULT_PREFIX + "endpoint_live", None)
+    show_result("endpoint_live")
+    live = _results(LIVE).get(slot)
+    if isinstance(live, LiveTest):
+        _show_live(live, data.schema)
+
+
+def _show_live(live: LiveTest, schema: Schema) -> None:
+    result, evaluation = live.result, live.evaluation
+    cols = st.columns(4)
+    cols[0].metric("Rows scored", f"{len(result.predictions):,}")
+    cols[1].metric("Round trip", f"{result.seconds * 1000:.0f} ms")
+    cols[2].metric("Request size", f"{result.request_bytes / 1024:.1f} KiB")
+    if isinstance(evaluation, ClassificationEvaluation):
+        cols[3].metric("Accuracy", f"{evaluation.accuracy:.3f}")
+        st.markdown("**Classification report**")
+        report = pd.DataFrame(
+            [
+                {
+                    **{
+                        k: ("" if row[k] is None else f"{row[k]:.3f}")
+                        for k in ("precision", "recall", "f1-score")
+                    },
+                    "class": row["class"],
+                    "support": row["support"],
+                }
+                for row in evaluation.report
+            ],
+            columns=["class", "precision", "recall", "f1-score", "support"],
+        )
+        st.dataframe(report, hide_index=True, width="stretch")
+        left, right = st.columns(2)
+        left.plotly_chart(
+            endpoint_figures.confusion_matrix(evaluation.labels, evaluation.confusion, schema.target),
+            width="stretch",
+            key="endpoint:confusion",
+        )
+        if evaluation.roc:
+            right.plotly_chart(
+                endpoint_figures.roc_curves(evaluation.roc), width="stretch", key="endpoint:roc"
+            )
+        else:
+            right.info("No ROC curve: the answer had no probabilities, or the test split has one class.")
+    elif isinstance(evaluation, RegressionEvaluation):
+        cols[3].metric("R²", f"{evaluation.r2:.3f}")
+        a, b = st.columns(2)
+        a.metric("MAE", f"{evaluation.mae:.4g}")
+        b.metric("RMSE", f"{evaluation.rmse:.4g}")
+        st.plotly_chart(
+            endpoint_figures.predicted_vs_actual(evaluation.y_true, evaluation.y_pred, schema.target),
+            width="stretch",
+            key="endpoint:pred_vs_actual",
+        )
+    st.markdown(f"**Predictions against the truth** (first {min(TABLE_ROWS, len(live.table))} rows)")
+    st.dataframe(live.table.head(TABLE_ROWS), hide_index=True, width="stretch", height=320)
+
+
+def latency_section(
+    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+) -> None:
+    st.markdown("#### Latency")
+    slot = (info.name, deployment.name)
+    if st.button("Measure latency", key="endpoint:latency", icon=":material/timer:"):
+        row = _one_row(data, deployment)
+        if row is not None:
+            report = run_action(
+                "endpoint_latency", lambda: _client(workspace, info, deployment).latency(row, burst=30)
+            )
+            if report is not None:
+                _results(LATENCY)[slot] = report
+                st.session_state.pop(session.RESULT_PREFIX + "endpoint_latency", None)
+    show_result("endpoint_latency")
+    report = _results(LATENCY).get(slot)
+    if isinstance(report, LatencyReport):
+        cols = st.columns(3)
+        cols[0].metric("One request, new connection", f"{report.first_ms:.1f} ms")
+        cols[1].metric("p50 of a burst of 30", f"{report.p50_ms:.1f} ms")
+        cols[2].metric("p95 of the burst", f"{report.p95_ms:.1f} ms")
+        st.caption(
+            "Single-row requests from this dashboard: 30 one after another on a kept-alive connection, "
+            "then 3 each on a new connection (their median is shown first)."
+        )
+    else:
+        st.caption("Sends single-row requests: a burst of 30 on a kept-alive connection, then 3 on new ones.")
+
+
+def _one_row(data: LoadedDataset | None, deployment: DeploymentRecord) -> pd.DataFrame | None:
+    """A row to send: the first held-out row, else the input example logged with the model."""
+    if data is not None:
+        return data.test.loc[:, list(data.schema.features)].head(1)
+    try:
+        example = json.loads((Path(deployment.model_dir) / "serving_input_example.json").read_text())
+        block = example["dataframe_split"]
+        return pd.DataFrame(block["data"], columns=block["columns"]).head(1)
+    except (OSError, ValueError, KeyError):
+        set_result(
+            "endpoint_latency", "error", "This deployment has no held-out split or input example to send."
+        )
+        return None
+
+
+# -- single prediction ---------------------------------------------------------------------------
+def single_section(
+    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+) -> None:
+    st.markdown("#### One prediction")
+    if data is None:
+        st.caption("The form needs the dataset's schema; this deployment does not name its dataset.")
+        return
+    schema = data.schema
+    frame = pd.concat([data.train, data.test], ignore_index=True)
+    values: dict[str, Any] = {}
+    with st.form(f"endpoint:single_form:{info.name}"):
+        columns = st.columns(4)
+        for i, (name, kind) in enumerate(schema.features.items()):
+            with columns[i % 4]:
+                values[name] = _input(name, kind, frame[name], f"endpoint:single:{info.name}:{name}")
+        submitted = st.form_submit_button("Predict", type="primary", icon=":material/online_prediction:")
+    slot = (info.name, deployment.name)
+    if submitted:
+        row = pd.DataFrame([values], columns=list(schema.features))
+        row = row.astype(
+            {c: frame[c].dtype for c in row.columns if frame[c].dtype.kind in "iuf" and row[c].notna().all()}
+        )
+        result = run_action(
+            "endpoint_single",
+            lambda: _client(workspace, info, deployment).score(
+                row, probabilities=schema.task == Task.CLASSIFICATION
+            ),
+        )
+        if result is not None:
+            _results(SINGLE)[slot] = result
+            st.session_state.pop(session.RESULT_PREFIX + "endpoint_single", None)
+    show_result("endpoint_single")
+    result = _results(SINGLE).get(slot)
+    if result is not None:
+        answer = result.predictions[0]
+        text = f"**Prediction: {schema.target} = {answer}** · {result.seconds * 1000:.0f} ms"
+        if result.probabilities is not None and result.classes is not None:
+            shares = ", ".join(
+                f"{c}: {p:.1%}" for c, p in zip(result.classes, result.probabilities[0], strict=True)
+            )
+            text += f" · probabilities {shares}"
+        st.success(text, icon=":material/online_prediction:")
+
+
+def _input(name: str, kind: FeatureType, series: pd.Series, key: str) -> Any:
+    present = series.dropna()
+    if kind == FeatureType.NUMERIC and pd.api.types.is_numeric_dtype(series):
+        low, high = float(present.min()), float(present.max())
+        median = float(present.median())
+        if pd.api.types.is_integer_dtype(series):
+            return int(
+                st.number_input(
+                    name,
+                    int(low),
+                    int(high),
+                    int(round(median)),
+                    1,
+                    key=key,
+                    help=f"{int(low)} to {int(high)} in the data",
+                )
+            )
+        step = max((high - low) / 100, 1e-6)
+        return float(
+            st.number_input(name, low, high, median, step, key=key, help=f"{low:g} to {high:g} in the data")
+        )
+    options = sorted(present.unique().tolist(), key=lambda v: (str(type(v)), v))
+    if not options:
+        return None
+    mode = present.mode()
+    index = options.index(mode.iloc[0]) if len(mode) and mode.iloc[0] in options else 0
+    chosen = st.selectbox(name, options, index=index, key=key, help=f"{len(options)} values in the data")
+    return chosen.item() if hasattr(chosen, "item") else chosen
+
+
+# -- code ----------------------------------------------------------------------------------------
+def snippets_section(
+    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+) -> None:
+    st.markdown("#### Call it from your code")
+    if data is not None:
+        example = split_payload(data.test.loc[:, list(data.schema.features)].head(2))
+    else:
+        example = {"input_data": {"columns": ["..."], "index": [0], "data": [["..."]]}}
+    header = deployment.name if len(info.deployments) > 1 else None
+    curl, python = st.tabs(["curl", "Python requests"])
+    curl.code(curl_snippet(info.scoring_uri, example, header), language="bash")
+    python.code(python_snippet(info.scoring_uri, example, header), language="python")
+    st.caption("The key is read from the ENDPOINT_KEY environment variable: copy it from the key box above.")
+    backend = session.backend()
+    ws = next((r for r in backend.inventory() if r.kind == Kind.WORKSPACE and r.name == workspace), None)
+    show_code(
+        azure_endpoint_code(
+            AzureEndpointCode(
+                endpoint=info.name,
+                deployment=deployment.name,
+                model_name=deployment.model_name,
+                model_version=deployment.model_version,
+                model_path=deployment.model_dir,
+                subscription_id=load_settings().subscription_id,
+                resource_group=(ws.parent if ws and ws.parent else "<resource-group>"),
+                workspace=workspace,
+                instance_count=deployment.instance_count,
+                tags={"model": f"{deployment.model_name}:{deployment.model_version}"},
+            )
+        ),
+        label="Show code: the same endpoint on Azure ML (azure-ai-ml)",
+    )
+
+
+# -- delete --------------------------------------------------------------------------------------
+def delete_section(workspace: str, info: EndpointInfo) -> None:
+    backend = session.backend()
+    with st.expander("Delete", icon=":material/delete:"):
+        if len(info.deployments) > 1:
+            names = [d.name for d in info.deployments]
+            doomed = st.selectbox("Deployment", names, key="endpoint:delete_deployment_pick")
+            if st.button("Delete this deployment", key="endpoint:delete_deployment"):
+                if run_action(
+                    "endpoint_delete", lambda: backend.delete_deployment(workspace, info.name, doomed)
+                ):
+                    set_result("endpoint_delete", "success", f"Deleted deployment '{doomed}'.")
+                st.rerun()
+        st.warning(
+            f"Deleting **{info.name}** stops its server and deletes its "
+            f"{len(info.deployments)} deployment(s) "
+            "and keys. Registered models stay in the registry.",
+            icon=":material/warning:",
+        )
+        with st.form("endpoint:delete_form", clear_on_submit=True):
+            typed = st.text_input(f"Type **{info.name}** to confirm", key="endpoint:delete_confirm")
+            if st.form_submit_button("Delete endpoint", type="primary", icon=":material/delete_forever:"):
+                if typed.strip() != info.name:
+                    set_result(
+                        "endpoint_delete",
+                        "error",
+                        f"Nothing was deleted: type '{info.name}' exactly to confirm.",
+                    )
+                elif (
+                    run_action("endpoint_delete", lambda: backend.delete_endpoint(workspace, info.name))
+                    is not None
+                ):
+                    set_result(
+                        "endpoint_delete",
+                        "success",
+                        f"Deleted endpoint '{info.name}' and stopped its server.",
+                    )
+                    for key in (LIVE, LATENCY, SINGLE):
+                        _results(key).clear()
+                st.rerun()
+    show_result("endpoint_delete")
+
+
+def render() -> None:
+    workspace = session.current_workspace()
+    if workspace is None:
+        st.warning("The Endpoint step needs a workspace with a finished sweep.", icon=":material/block:")
+        nav.link("resources", label="Create a workspace on 1 · Resources")
+        return
+    try:
+        has_sweep = register_section(workspace)
+        models = session.backend().registered_models(workspace)
+        if has_sweep or models:
+            versions_section(workspace, models)
+            create_section(workspace, models)
+        endpoints_section(workspace)
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
