@@ -62,10 +62,27 @@ def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
     return ":blue[ready]", "configure and launch a sweep"
 
 
+def _endpoint_status(sweep: tuple[str, str]) -> tuple[str, str]:
+    workspace = session.current_workspace()
+    if workspace is None or not sweep[0].startswith(":green"):
+        return ":gray[blocked]", "needs a finished sweep (step 4)"
+    live = [e for e in session.backend().list_endpoints(workspace) if e.health.healthy]
+    if live:
+        return ":green[done]", f"endpoint '{live[0].name}' is live"
+    return ":blue[ready]", "register the best model and deploy it"
+
+
 def steps_overview() -> None:
     resources = _resources_status()
     data = _data_status()
-    statuses = {"resources": resources, "data": data, "eda": _eda_status(data), "sweep": _sweep_status(data)}
+    sweep = _sweep_status(data)
+    statuses = {
+        "resources": resources,
+        "data": data,
+        "eda": _eda_status(data),
+        "sweep": sweep,
+        "endpoint": _endpoint_status(sweep),
+    }
     anything = bool(session.backend().inventory())
     for stem, _, _ in nav.STEPS:
         with st.container(border=True):

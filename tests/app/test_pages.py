@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.nav import STEPS
 
-PLACEHOLDERS = ["trials", "endpoint"]
+PLACEHOLDERS = ["trials"]
 
 
 @pytest.mark.parametrize("stem", ["", *[stem for stem, _, _ in STEPS]])
@@ -36,6 +36,7 @@ def test_home_lists_the_seven_steps_with_status(open_page: Callable[[str], AppTe
     assert "needs a workspace and a blob container (step 1)" in text
     assert "needs a stored dataset (step 2)" in text
     assert "needs a stored dataset (step 2) and a compute cluster (step 1)" in text
+    assert "needs a finished sweep (step 4)" in text
     assert text.count("not built yet") == len(PLACEHOLDERS)
 
 

@@ -154,3 +154,10 @@ def wait_idle(page: object) -> None:
                  && !document.querySelector('[data-stale="true"]')""",
         timeout=120_000,
     )
+
+
+def record(line: str) -> None:
+    """Keep a measured figure (click counts, time to a prediction) in the artifacts folder."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (ARTIFACTS / "figures.txt").open("a") as handle:
+        handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.data.samples import heart_sample
-from tests.e2e.conftest import screenshot, wait_idle
+from tests.e2e.conftest import record, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -98,4 +98,4 @@ def test_the_whole_walkthrough_by_clicking(dashboard: str, page: object, tmp_pat
     assert "Finished. 6 completed." in body
     assert "refit on the whole train split" in body
     screenshot(page, "sweep", gallery=True)
-    print(f"walkthrough so far: {clicks.count} clicks, {time.time() - started:.0f} s")
+    record(f"manual walkthrough to a finished sweep: {clicks.count} clicks, {time.time() - started:.0f} s")

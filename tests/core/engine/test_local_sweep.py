@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from core.engine.job import runner_alive
 from core.local.backend import LocalBackend
 from core.sweep.space import Choice, Fixed
 from core.sweep.spec import BanditPolicy, Limits
@@ -138,3 +140,14 @@ def test_resume_after_the_runner_was_killed(sweep_backend: LocalBackend) -> None
     assert statuses.count("canceled") <= 2 and len(children) == 8 + statuses.count("canceled")
     assert kept <= 8 and not [r for r in children if r.info.status == "RUNNING"]
     assert status.job.resumes == 1 and status.job.model_uri
+
+
+def test_deleting_the_workspace_stops_its_running_sweep(sweep_backend: LocalBackend) -> None:
+    spec = small_spec(limits=Limits(max_total_trials=500, max_concurrent_trials=2))
+    job = sweep_backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
+    running = wait_for(sweep_backend, job.id, lambda s: s.state == "running" and s.job.pid is not None)
+    sweep_backend.delete_workspace(WS)
+    deadline = time.time() + 10
+    while runner_alive(running.job.pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not runner_alive(running.job.pid), "nothing keeps writing into a deleted workspace"
