@@ -204,9 +204,70 @@ def cancel_running_sweep(ctx: DemoContext) -> None:
         ctx.backend.cancel_sweep(ctx.workspace, ctx.sweep_id)
 
 
+def register(ctx: DemoContext, progress: Progress) -> StepResult:
+    from core.registry import TAG_SWEEP
+
+    assert ctx.sweep_id is not None
+    b = ctx.backend
+    job = next(j for j in b.list_sweeps(ctx.workspace) if j.id == ctx.sweep_id)
+    name = f"best_{job.spec['model_family']}"
+    progress(0.3, "Registering the refit best model…")
+    existing = (
+        [v for v in b.model_versions(ctx.workspace, name) if v.tags.get(TAG_SWEEP) == job.id]
+        if name in (b.registered_models(ctx.workspace))
+        else []
+    )
+    version = existing[-1] if existing else b.register_model(ctx.workspace, job.id)
+    ctx.results["model"] = (version.name, version.version)
+    metrics = ", ".join(f"{k} {v:.3f}" for k, v in list(version.metrics.items())[:4])
+    verb = "Reused" if existing else "Registered"
+    aliases = ", ".join(version.aliases) or "–"
+    return StepResult(
+        f"{verb} model '{version.name}' version {version.version} (aliases: {aliases}).",
+        [f"Cross-validated: {metrics}", f"From sweep {job.id}"],
+    )
+
+
+def deploy(ctx: DemoContext, progress: Progress) -> StepResult:
+    b = ctx.backend
+    name, version = ctx.results["model"]
+    progress(0.2, "Creating the online endpoint…")
+    endpoint = b.create_endpoint(ctx.workspace, defaults.ENDPOINT)
+    progress(0.5, "Deploying the model and starting its server…")
+    deployment = b.create_deployment(ctx.workspace, defaults.ENDPOINT, defaults.DEPLOYMENT, name, version)
+    info = b.get_endpoint(ctx.workspace, defaults.ENDPOINT)
+    return StepResult(
+        f"Endpoint '{info.name}' is {info.health.state} at {info.scoring_uri}.",
+        [_line(endpoint), _line(deployment), "Auth mode: key (shown masked on the Endpoint page)."],
+    )
+
+
+def score(ctx: DemoContext, progress: Progress) -> StepResult:
+    from core.data.store import load_dataset
+    from core.endpoint.client import EndpointClient, score_test_split
+
+    b = ctx.backend
+    progress(0.3, "Sending the held-out rows to the endpoint in one request…")
+    loaded = load_dataset(b, ctx.workspace, defaults.DATASET, ctx.dataset_version)
+    info = b.get_endpoint(ctx.workspace, defaults.ENDPOINT)
+    client = EndpointClient(info.scoring_uri, b.endpoint_keys(ctx.workspace, defaults.ENDPOINT).primary)
+    started = time.perf_counter()
+    live = score_test_split(client, loaded.test, loaded.schema)
+    elapsed_ms = 1000 * (time.perf_counter() - started)
+    evaluation = live.evaluation
+    accuracy = getattr(evaluation, "accuracy", None)
+    headline = f"{len(loaded.test)} held-out rows scored live in {elapsed_ms:.0f} ms"
+    headline += f"; accuracy {accuracy:.3f}." if accuracy is not None else "."
+    report = getattr(evaluation, "report", None)
+    return StepResult(headline, ["Classification report of the endpoint's answers:"], report)
+
+
 STEPS: list[DemoStep] = [
     DemoStep("resources", "1 · Create the resources", resources),
     DemoStep("data", "2 · Load, split and store the heart sample", data),
     DemoStep("eda", "3 · Explore the train split", eda),
     DemoStep("sweep", f"4 · Run a {DEMO_TRIALS}-trial sweep", sweep),
+    DemoStep("register", "5 · Register the best model", register),
+    DemoStep("deploy", "6 · Deploy it to an online endpoint", deploy),
+    DemoStep("score", "7 · Score the held-out rows live", score),
 ]
