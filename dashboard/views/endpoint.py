@@ -436,7 +436,7 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
             ],
             columns=["class", "precision", "recall", "f1-score", "support"],
         )
-        st.dataframe(report, hide_index=True, width="stretch")
+        st.table(report.set_index("class"))  # a plain table: it reads like the tutorial's report
         left, right = st.columns(2)
         left.plotly_chart(
             endpoint_figures.confusion_matrix(evaluation.labels, evaluation.confusion, schema.target),

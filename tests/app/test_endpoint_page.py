@@ -124,8 +124,9 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     assert int(str(rows).replace(",", "")) == len(load_dataset(backend, WS, "heart", 1).test)
     charts = at.get("plotly_chart")
     assert len(charts) >= 2, "confusion matrix and ROC"
-    report = at.dataframe[-2].value
-    assert list(report["class"]) == ["0", "1", "accuracy", "macro avg", "weighted avg"]
+    report = at.table[-1].value
+    assert list(report.index) == ["0", "1", "accuracy", "macro avg", "weighted avg"]
+    assert list(report.columns) == ["precision", "recall", "f1-score", "support"]
 
     at.button(key="endpoint:latency").click().run()
     assert {"One request, new connection", "p50 of a burst of 30", "p95 of the burst"} <= {

@@ -48,6 +48,11 @@ class Clicks:
         wait_idle(self.page)
 
 
+def expect(page: object, snippet: str, timeout: float = 60_000) -> None:
+    """Wait until ``snippet`` shows in the main section (a rerun may still be on its way)."""
+    page.get_by_test_id("stMain").get_by_text(snippet, exact=False).first.wait_for(timeout=timeout)  # type: ignore[attr-defined]
+
+
 def text(page: object) -> str:
     return str(page.inner_text("[data-testid='stMain']"))  # type: ignore[attr-defined]
 
@@ -75,11 +80,12 @@ def test_the_whole_walkthrough_by_clicking(dashboard: str, page: object, tmp_pat
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))  # type: ignore[attr-defined]
     clicks.count += 1
     clicks.button("Load this file")
-    assert "Loaded 'heart.csv': 303 rows × 14 columns" in text(page)
+    expect(page, "Loaded 'heart.csv': 303 rows × 14 columns")
     clicks.button("Split")
+    expect(page, "held-out test:")
     assert re.search(r"Train: 27\d rows · held-out test: 3\d rows", text(page))
     clicks.button("Upload train split and register data asset")
-    assert "registered data asset 'heart' version 1" in text(page)
+    expect(page, "registered data asset 'heart' version 1")
     screenshot(page, "data", gallery=True)
 
     clicks.nav("3 · Explore (EDA)")
@@ -91,11 +97,26 @@ def test_the_whole_walkthrough_by_clicking(dashboard: str, page: object, tmp_pat
     clicks.nav("4 · Sweep")
     clicks.fill("Max total trials", "6")
     clicks.button("Launch sweep")
-    assert "Launched sweep-random-forest-" in text(page)
+    expect(page, "Launched sweep-random-forest-")
     page.get_by_text("completed", exact=True).first.wait_for(timeout=180_000)  # type: ignore[attr-defined]
     wait_idle(page)
     body = text(page)
     assert "Finished. 6 completed." in body
     assert "refit on the whole train split" in body
     screenshot(page, "sweep", gallery=True)
-    record(f"manual walkthrough to a finished sweep: {clicks.count} clicks, {time.time() - started:.0f} s")
+
+    clicks.nav("6 · Endpoint")
+    clicks.button("Register model")
+    expect(page, "version 1")
+    assert "best_random_forest" in text(page)
+    clicks.button("Create endpoint and deploy")
+    page.get_by_text("healthy").first.wait_for(timeout=120_000)  # type: ignore[attr-defined]
+    clicks.button("Send the test split")
+    expect(page, "weighted avg")
+    body = text(page)
+    assert "macro avg" in body and "weighted avg" in body and "precision" in body
+    assert "Confusion matrix" in body
+    clicks.button("Predict")
+    expect(page, "Prediction:")
+    screenshot(page, "endpoint", gallery=True)
+    record(f"manual walkthrough to a live prediction: {clicks.count} clicks, {time.time() - started:.0f} s")
