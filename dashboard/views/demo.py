@@ -23,7 +23,14 @@ def _show(title: str, result: demo.StepResult | None, error: str | None, expande
         for line in result.details:
             st.caption(line)
         if result.table:
-            st.dataframe(result.table, hide_index=True)
+            st.table(_table(result.table))
+
+
+def _table(rows: list[dict[str, object]]) -> object:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    return frame.round(3) if not frame.empty else frame
 
 
 def render() -> None:
@@ -51,8 +58,15 @@ def render() -> None:
         help="Stops after the current step's next update; a running sweep is canceled.",
     )
     if not start:
-        for _key, title, result, error in st.session_state.get(RESULTS, []):
-            _show(title, result, error)
+        done = st.session_state.get(RESULTS, [])
+        for i, (_key, title, result, error) in enumerate(done):
+            _show(title, result, error, expanded=i == len(done) - 1)
+        if len(done) == len(demo.STEPS) and not any(error for *_, error in done):
+            st.success(
+                "The walkthrough ran end to end. Each step's page shows the details.",
+                icon=":material/celebration:",
+            )
+            nav.link("trials", label="Review the sweep's trials on 5 · Trials")
         return
     ctx = demo.DemoContext(session.backend())
     st.session_state[RESULTS] = []
@@ -81,8 +95,8 @@ def render() -> None:
                 for line in result.details:
                     st.caption(line)
                 if result.table:
-                    st.dataframe(result.table, hide_index=True)
-                box.update(state="complete", expanded=False)
+                    st.table(_table(result.table))
+                box.update(state="complete", expanded=step is demo.STEPS[-1])
         st.session_state[RESULTS].append((step.key, step.title, None if error else result, error))
         if error:
             break

@@ -35,7 +35,7 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     assert len(sweeps) == 1 and sweeps[0].state == "completed" and sweeps[0].counts["completed"] == 12
     text = " ".join(m.value for m in at.markdown)
     assert "30 held-out rows scored live" in text and "accuracy 0." in text
-    assert "macro avg" in str(at.dataframe[-1].value.to_dict()), "the classification report is shown"
+    assert "macro avg" in str(at.table[-1].value.to_dict()), "the classification report is shown"
     assert backend.get_endpoint(defaults.WORKSPACE, defaults.ENDPOINT).health.healthy
 
     at.button(key="demo_start").click()

@@ -60,9 +60,9 @@ def _kill_leftovers(data_dir: Path) -> None:
                 os.kill(int(proc.name), signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free port with its own data folder."""
+    """`streamlit run dashboard/app.py` on a free port with its own data folder (per test file)."""
     _need_chromium()
     data_dir = tmp_path_factory.mktemp("e2e-data")
     port = free_port()
