@@ -1,14 +1,13 @@
-"""Step 5: review a sweep's trials with comparison charts (not built yet)."""
+"""Step 5: review any sweep's trials: best at a glance, a filterable table and comparison charts."""
 
 import streamlit as st
 
-from dashboard.widgets import upcoming_step
+from dashboard.views import trials as view
 
 st.title("5 · Trials", anchor=False)
-upcoming_step(
-    what="A sortable trials table, parallel coordinates, slice plots, optimisation history, "
-    "hyperparameter importance and the best trial's details, for any sweep in MLflow.",
-    needs="A finished or running sweep from step 4.",
-    needs_stem="sweep",
-    next_stem="endpoint",
+st.write(
+    "Open a sweep this app ran, or any MLflow experiment by its tracking URI. Rank the trials by the "
+    "value you choose, filter them, select rows to highlight them in every chart, keep review notes, "
+    "and pick the trial to deploy."
 )
+view.render()

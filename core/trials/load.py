@@ -1,0 +1,217 @@
+"""Runs in bulk: one paginated ``search_runs`` over an experiment, kept as columns.
+
+A :class:`RunTable` holds what the Trials page needs of every run (ids, names, status,
+times, parent, params and tags as text, the latest value of every metric) without MLflow's
+entity objects, so it pickles small and caches well. :func:`last_update` is the cheap
+stamp the page caches a load by: it changes when a run starts, ends, logs a metric or gets
+a tag, and costs one small query instead of a reload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+import numpy as np
+import pandas as pd
+
+from core.trials.store import client, describe_failure, sqlite_path, store_kind
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+
+PAGE_SIZE = 1000  # runs per search_runs page: one progress step each
+PARENT_TAG = "mlflow.parentRunId"
+# Tags that can be large and that the page never reads.
+_DROPPED_TAG_PREFIXES = ("mlflow.log-model.history", "mlflow.source.", "mlflow.loggedArtifacts")
+
+Progress = Callable[[int, int | None], None]
+"""Called after each page with (runs loaded so far, runs expected or None)."""
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """Runs as columns; row ``i`` of every field is the same run."""
+
+    uri: str
+    experiment_id: str
+    runs: pd.DataFrame  # run_id, name, mlflow_status, start_ms, end_ms, parent, artifact_uri
+    params: list[dict[str, str]]
+    tags: list[dict[str, str]]
+    metrics: pd.DataFrame  # latest value of every metric key, float64, NaN when not logged
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> RunTable:
+        index = np.asarray(rows, dtype=np.int64)
+        return RunTable(
+            self.uri,
+            self.experiment_id,
+            self.runs.iloc[index].reset_index(drop=True),
+            [self.params[i] for i in index],
+            [self.tags[i] for i in index],
+            self.metrics.iloc[index].reset_index(drop=True),
+        )
+
+    def row_of(self, run_id: str) -> int | None:
+        hits = np.flatnonzero(self.runs["run_id"].to_numpy() == run_id)
+        return int(hits[0]) if hits.size else None
+
+
+def _kept_tags(tags: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in tags.items() if not k.startswith(_DROPPED_TAG_PREFIXES)}
+
+
+def table_from_runs(uri: str, experiment_id: str, runs: Sequence[Run]) -> RunTable:
+    """Columns from MLflow run entities (one pass, no per-run calls)."""
+    n = len(runs)
+    columns: dict[str, np.ndarray] = {}
+    ids, names, statuses, parents, artifacts = [], [], [], [], []
+    starts = np.full(n, np.nan)
+    ends = np.full(n, np.nan)
+    params: list[dict[str, str]] = []
+    tags: list[dict[str, str]] = []
+    for i, run in enumerate(runs):
+        info, data = run.info, run.data
+        ids.append(str(info.run_id))
+        names.append(str(info.run_name or ""))
+        statuses.append(str(info.status))
+        artifacts.append(str(info.artifact_uri or ""))
+        if info.start_time:
+            starts[i] = info.start_time
+        if info.end_time:
+            ends[i] = info.end_time
+        run_tags = _kept_tags(dict(data.tags))
+        parents.append(run_tags.get(PARENT_TAG, ""))
+        tags.append(run_tags)
+        params.append(dict(data.params))
+        for key, value in data.metrics.items():
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = np.full(n, np.nan)
+            column[i] = value
+    frame = pd.DataFrame(
+        {
+            "run_id": ids,
+            "name": names,
+            "mlflow_status": statuses,
+            "start_ms": starts,
+            "end_ms": ends,
+            "parent": parents,
+            "artifact_uri": artifacts,
+        }
+    )
+    metrics = (
+        pd.DataFrame(columns, index=pd.RangeIndex(n)) if columns else pd.DataFrame(index=pd.RangeIndex(n))
+    )
+    return RunTable(uri, experiment_id, frame, params, tags, metrics)
+
+
+def load_runs(
+    uri: str,
+    experiment_id: str,
+    filter_string: str = "",
+    progress: Progress | None = None,
+    expected: int | None = None,
+    page_size: int = PAGE_SIZE,
+) -> RunTable:
+    """Every active run of the experiment matching ``filter_string``: one paginated search."""
+    mlflow_client = client(uri)
+    runs: list[Run] = []
+    token: str | None = None
+    try:
+        while True:
+            page = mlflow_client.search_runs(
+                [experiment_id], filter_string=filter_string, max_results=page_size, page_token=token
+            )
+            runs.extend(page)
+            if progress is not None:
+                progress(len(runs), expected)
+            token = page.token
+            if not token:
+                break
+    except Exception as exc:  # MlflowException, OSError, requests errors
+        raise describe_failure(uri, exc) from None
+    return table_from_runs(uri, experiment_id, runs)
+
+
+def get_run_table(uri: str, run_id: str) -> RunTable:
+    """One run (a sweep's parent) as a one-row table."""
+    try:
+        run = client(uri).get_run(run_id)
+    except Exception as exc:
+        raise describe_failure(uri, exc) from None
+    return table_from_runs(uri, str(run.info.experiment_id), [run])
+
+
+def _sqlite_stamp(path: Path, experiment_id: str) -> tuple[Any, ...]:
+    exp = int(experiment_id) if experiment_id.isdigit() else experiment_id
+    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+        runs = conn.execute(
+            "SELECT COUNT(*), MAX(start_time), MAX(end_time), "
+            "SUM(CASE WHEN status IN ('RUNNING', 'SCHEDULED') THEN 1 ELSE 0 END) "
+            "FROM runs WHERE experiment_id = ? AND lifecycle_stage = 'active'",
+            (exp,),
+        ).fetchone()
+        metrics = conn.execute(
+            "SELECT COUNT(*), MAX(m.timestamp) FROM latest_metrics m "
+            "JOIN runs r ON r.run_uuid = m.run_uuid WHERE r.experiment_id = ?",
+            (exp,),
+        ).fetchone()
+        tags = conn.execute(
+            "SELECT COUNT(*), SUM(LENGTH(t.value)) FROM tags t "
+            "JOIN runs r ON r.run_uuid = t.run_uuid WHERE r.experiment_id = ?",
+            (exp,),
+        ).fetchone()
+    return (*runs, *metrics, *tags)
+
+
+def _folder_stamp(root: Path, experiment_id: str) -> tuple[Any, ...]:
+    count, latest = 0, 0.0
+    folder = root / experiment_id
+    if not folder.is_dir():
+        return (0, 0.0)
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.is_dir() or entry.name in ("tags", "datasets", "traces", "models"):
+                continue
+            count += 1
+            for part in ("meta.yaml", "metrics", "tags", "params"):
+                with contextlib.suppress(OSError):
+                    latest = max(latest, os.stat(os.path.join(entry.path, part)).st_mtime)
+    return (count, latest)
+
+
+def last_update(uri: str, experiment_id: str) -> str:
+    """A stamp that changes whenever the experiment's runs change (cache key for a load)."""
+    kind = store_kind(uri)
+    try:
+        if kind == "sqlite":
+            return repr(_sqlite_stamp(sqlite_path(uri), experiment_id))
+        if kind == "file":
+            return repr(_folder_stamp(Path(unquote(urlparse(uri).path)), experiment_id))
+        mlflow_client = client(uri)
+        parts: list[Any] = []
+        for order in ("attributes.start_time DESC", "attributes.end_time DESC"):
+            page = mlflow_client.search_runs([experiment_id], max_results=1, order_by=[order])
+            parts.extend((r.info.run_id, r.info.status, r.info.end_time) for r in page)
+        return repr(parts)
+    except Exception as exc:  # sqlite3.Error, OSError, MlflowException, requests errors
+        raise describe_failure(uri, exc) from None
+
+
+def expected_runs(uri: str, experiment_id: str) -> int | None:
+    """How many runs a load will return (SQLite only; for the progress bar)."""
+    if store_kind(uri) != "sqlite":
+        return None
+    try:
+        return int(_sqlite_stamp(sqlite_path(uri), experiment_id)[0])
+    except (sqlite3.Error, OSError, ValueError):
+        return None

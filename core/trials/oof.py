@@ -1,0 +1,150 @@
+"""Out-of-fold predictions of one trial, recomputed on demand, and the curves drawn from them.
+
+The sweep engine does not store predictions, so the best-trial panel re-runs the trial's
+cross-validation with the same trainer (:func:`core.train.trainer.cross_validate_trial`),
+the same train split, hyperparameters, folds and seed: the same folds and the same models,
+so the same predictions. Every fold is run, also for a trial a policy stopped early.
+For classification this gives the confusion matrix, ROC and precision-recall curves (the
+positive class in a binary task, one-vs-rest per class otherwise); for regression the
+predicted and actual values and the residuals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from core.engine.job import SweepJob
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What re-running a trial needs: the train split, its schema and the sweep's CV setup."""
+
+    train_csv: str
+    schema: dict[str, Any]
+    family: str
+    primary_metric: str
+    folds: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    area: float  # ROC AUC, or average precision
+    baseline: float | None = None  # PR: the positive share (a random classifier's precision)
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    task: str  # classification / regression
+    classes: tuple[str, ...]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    mean: dict[str, float]
+    std: dict[str, float]
+    folds: int
+    confusion: np.ndarray | None  # rows: true class, columns: predicted, in ``classes`` order
+    roc: tuple[Curve, ...]
+    pr: tuple[Curve, ...]
+
+
+def training_data_from_job(job: SweepJob) -> TrainingData:
+    spec = job.spec
+    return TrainingData(
+        train_csv=job.train_csv,
+        schema=dict(job.schema),
+        family=str(spec["model_family"]),
+        primary_metric=str(spec["primary_metric"]),
+        folds=int(spec.get("cv_folds") or 5),
+        seed=int(spec.get("seed") or 0),
+    )
+
+
+def _curves(
+    y_true: np.ndarray, proba: np.ndarray, classes: tuple[Any, ...]
+) -> tuple[tuple[Curve, ...], tuple[Curve, ...]]:
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    targets = [1] if len(classes) == 2 else list(range(len(classes)))
+    roc, pr = [], []
+    for k in targets:
+        positive = (y_true == classes[k]).astype(int)
+        if positive.min() == positive.max():
+            continue  # a class absent (or alone) in the data has no curve
+        score = proba[:, k]
+        fpr, tpr, _ = roc_curve(positive, score)
+        precision, recall, _ = precision_recall_curve(positive, score)
+        name = f"class {classes[k]}"
+        roc.append(Curve(name, fpr, tpr, float(roc_auc_score(positive, score))))
+        pr.append(
+            Curve(
+                name,
+                recall,
+                precision,
+                float(average_precision_score(positive, score)),
+                float(positive.mean()),
+            )
+        )
+    return tuple(roc), tuple(pr)
+
+
+def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
+    """Re-run one trial's cross-validation and collect its out-of-fold predictions."""
+    import pandas as pd
+
+    from core.data.schema import Schema
+    from core.train.trainer import cross_validate_trial
+
+    path = Path(data.train_csv)
+    if not path.is_file():
+        raise UserFacingError(
+            f"The sweep's train split is gone ({path}).",
+            "The predictions need the training data; store the dataset again on the Data page.",
+        )
+    frame = pd.read_csv(path)
+    schema = Schema.from_dict(data.schema)
+    result = cross_validate_trial(
+        frame,
+        schema,
+        data.family,
+        params,
+        primary_metric=data.primary_metric,
+        folds=data.folds,
+        seed=data.seed,
+    )
+    y_true, y_pred = np.asarray(result.y_true), np.asarray(result.y_pred)
+    confusion = None
+    roc: tuple[Curve, ...] = ()
+    pr: tuple[Curve, ...] = ()
+    classes = tuple(result.classes)
+    if result.task.value == "classification":
+        codes = {c: i for i, c in enumerate(classes)}
+        truth = np.array([codes[v] for v in y_true])
+        guess = np.array([codes[v] for v in y_pred])
+        confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+        np.add.at(confusion, (truth, guess), 1)
+        if result.y_proba is not None:
+            roc, pr = _curves(y_true, np.asarray(result.y_proba), classes)
+    return OutOfFold(
+        task=result.task.value,
+        classes=tuple(str(c) for c in classes),
+        y_true=y_true,
+        y_pred=y_pred,
+        mean=dict(result.mean),
+        std=dict(result.std),
+        folds=result.folds_done,
+        confusion=confusion,
+        roc=roc,
+        pr=pr,
+    )

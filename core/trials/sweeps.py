@@ -1,0 +1,51 @@
+"""Open a sweep for review: this app's sweeps by their parent run, or any group of an experiment.
+
+Both paths end in a :class:`~core.trials.frame.TrialsFrame`. An app sweep loads only its
+own trials (one paginated search filtered on the parent run) plus the parent run; an
+experiment from elsewhere is loaded whole once and split into groups
+(:func:`~core.trials.frame.sweep_groups`) without another query.
+"""
+
+from __future__ import annotations
+
+from core.trials.frame import Group, TrialsFrame, build_trials, read_spec, sweep_groups, sweep_meta
+from core.trials.load import PARENT_TAG, Progress, RunTable, get_run_table, load_runs
+
+
+def children_filter(parent_run_id: str) -> str:
+    return f"tags.`{PARENT_TAG}` = '{parent_run_id}'"
+
+
+def load_sweep(
+    uri: str, parent_run_id: str, label: str, progress: Progress | None = None, expected: int | None = None
+) -> TrialsFrame:
+    """One sweep's trials: the child runs of ``parent_run_id``, typed with its spec."""
+    parent = get_run_table(uri, parent_run_id)
+    children = load_runs(
+        uri, parent.experiment_id, children_filter(parent_run_id), progress=progress, expected=expected
+    )
+    spec = read_spec(uri, str(parent.runs["artifact_uri"].iloc[0]))
+    group = Group(f"parent:{parent_run_id}", label, parent_run_id, tuple(range(len(children))))
+    return build_trials(children, sweep_meta(children, group, parent=parent, spec=spec))
+
+
+def frame_for_group(table: RunTable, group: Group) -> TrialsFrame:
+    """The trials of one group of an experiment loaded with :func:`load_runs`."""
+    spec = None
+    parent: RunTable | None = None
+    if group.parent_run_id:
+        row = table.row_of(group.parent_run_id)
+        if row is None:  # the parent lives in another experiment, or was deleted
+            try:
+                parent = get_run_table(table.uri, group.parent_run_id)
+            except Exception:
+                parent = None
+            source = parent
+        else:
+            source = table.take([row])
+        if source is not None and len(source):
+            spec = read_spec(table.uri, str(source.runs["artifact_uri"].iloc[0]))
+    return build_trials(table, sweep_meta(table, group, parent=parent, spec=spec), group.rows)
+
+
+__all__ = ["children_filter", "frame_for_group", "load_sweep", "sweep_groups"]

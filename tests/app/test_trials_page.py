@@ -1,0 +1,223 @@
+"""Drive the Trials page: a real sweep of this app, any tracking URI, and the empty states."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+from streamlit.testing.v1 import AppTest
+
+from core.compute import ComputeSpec
+from core.data.samples import heart_sample
+from core.data.schema import Task, build_schema
+from core.data.split import split_frame
+from core.data.store import store_dataset
+from core.local.backend import LocalBackend
+from core.sweep.spec import Limits
+from core.trials.frame import NOTE_TAG
+from dashboard.views import trials as view
+from tests.core.engine.conftest import finished, small_spec, wait_for
+from tests.core.trials.stores import sqlite_uri, write_plain_runs
+
+RG, SA, BC, WS, CC = (
+    "rg-dev-ml-eastus-001",
+    "datadevmleastus001",
+    "data4ml",
+    "dev-heart-classifier",
+    "heartcluster",
+)
+
+
+def texts(elements: object) -> str:
+    return " ".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return str(next(m.value for m in at.metric if m.label == label))
+
+
+def ready_workspace(data_dir: Path) -> LocalBackend:
+    backend = LocalBackend(data_dir)
+    backend.create_resource_group(RG, "eastus")
+    backend.create_storage_account(RG, SA)
+    backend.create_blob_container(SA, BC)
+    backend.create_workspace(RG, WS, SA)
+    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
+    frame = heart_sample()
+    schema = build_schema(frame, "output", Task.CLASSIFICATION)
+    split = split_frame(frame, "output", test_fraction=0.1, seed=42, stratify=True)
+    store_dataset(backend, WS, SA, BC, "heart", split, schema, "heart sample")
+    return backend
+
+
+def open_tab(at: AppTest, tab: str) -> AppTest:
+    at.session_state[view.W + "tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_uri(at: AppTest, typed: str) -> AppTest:
+    at.text_input(key=view.W + "uri_text").set_value(typed)
+    next(b for b in at.button if b.label == "Open").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_without_a_workspace_or_a_sweep_the_page_says_where_to_go(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    at = open_page("trials")
+    assert at.title[0].value == "5 · Trials"
+    assert "no workspace yet" in texts(at.info)
+    ready_workspace(data_dir)
+    at.run()
+    assert "No sweep has run in workspace 'dev-heart-classifier' yet" in texts(at.info)
+    links = [e.proto.page for e in at.get("page_link")]
+    assert links == ["sweep"], "a link to the Sweep page"
+
+
+def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    backend = ready_workspace(data_dir)
+    spec = small_spec(limits=Limits(max_total_trials=6, max_concurrent_trials=2))
+    launched = backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
+    status = wait_for(backend, launched.id, finished)
+    assert status.state == "completed", status.job.message
+    job = status.job
+    at = open_page("trials")
+    assert not at.error, texts(at.error)
+    sweeps = at.dataframe[0].value
+    assert sweeps["sweep"].tolist() == [job.id], "the list of sweeps…"
+    assert sweeps["best value"].iloc[0] == job.best_value, "…shows each sweep's best value"
+    assert metric(at, "Best accuracy") == f"{job.best_value:.4f}", "the best value at a glance"
+    assert metric(at, "Trials") == "6"
+    assert "Recorded by the sweep: **accuracy**, maximize." in texts(at.caption)
+    table = at.dataframe[1].value
+    assert len(table) == 6 and table["best"].tolist().count("★") == 1
+    best_row = table[table["best"] == "★"]
+    assert best_row["run id"].iloc[0] == job.best_run_id, "the table marks the sweep's own best trial"
+    assert len(at.get("plotly_chart")) == 2, "overview: history and parallel coordinates"
+
+    open_tab(at, "Hyperparameters")
+    charts = [str(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 3 and "PED-ANOVA" in charts[0], "importance (its method named), slices, contour"
+    open_tab(at, "Intermediate values")
+    assert len(at.get("plotly_chart")) == 1
+    open_tab(at, "Timeline")
+    assert "worker-" in str(at.get("plotly_chart")[0].proto.spec)
+    open_tab(at, "Compare sweeps")
+    assert "no other sweep here" in texts(at.info)
+
+    next(s for s in at.slider if s.label == "Top k % by the ranking").set_value(50).run()
+    assert len(at.dataframe[1].value) == 3, "top 50 % of 6 trials"
+
+    open_tab(at, "Best trial")
+    assert not at.error, texts(at.error)
+    charts = [str(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 3, "confusion matrix, ROC, PR from out-of-fold predictions"
+    assert "Confusion matrix" in charts[0] and "ROC" in charts[1] and "Precision-recall" in charts[2]
+    next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
+    chosen = at.session_state[view.CHOSEN]
+    assert chosen["run_id"] == job.best_run_id and chosen["model_uri"] == job.model_uri
+    assert chosen["params"] == job.best_params and chosen["is_best"]
+    assert "goes to the endpoint step" in texts(at.success)
+
+
+def test_notes_are_saved_to_mlflow(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    backend = ready_workspace(data_dir)
+    launched = backend.launch_sweep(WS, CC, "heart", 1, small_spec(), experiment="heart-sweeps")
+    job = wait_for(backend, launched.id, finished).job
+    at = open_page("trials")
+    run_id = job.best_run_id
+    assert run_id
+    at.text_area(key=view.W + "note_text:" + run_id).set_value("Best so far; **check the depth**.")
+    next(b for b in at.button if b.label == "Save note").click().run()
+    assert not at.exception, at.exception
+    tags = MlflowClient(job.tracking_uri).get_run(run_id).data.tags
+    assert tags[NOTE_TAG] == "Best so far; **check the depth**."
+    table = at.dataframe[1].value
+    assert table[table["run id"] == run_id]["note"].iloc[0] == "Best so far; **check the depth**."
+
+    # selecting rows in the table highlights them in the charts and picks them for the panels
+    table_key = at.dataframe[1].proto.id.split("-", 2)[2]
+    others = [i for i in range(len(table)) if table["run id"].iloc[i] != run_id][:2]
+    at.session_state[table_key] = {"selection": {"rows": others, "columns": [], "cells": []}}
+    at.run()
+    assert "· 2 selected" in texts(at.caption)
+    history, parcoords = (str(c.proto.spec) for c in at.get("plotly_chart"))
+    assert '"name":"selected"' in history, "a ring around each selected trial"
+    assert "selected trials" in parcoords, "the lines of the selected trials stand out"
+    first = str(table["run id"].iloc[others[0]])
+    assert at.text_area(key=view.W + "note_text:" + first).value == "", (
+        "the notes editor follows the selection"
+    )
+
+
+def test_open_any_tracking_uri(open_page: Callable[[str], AppTest], tmp_path: Path) -> None:
+    uri = sqlite_uri(tmp_path / "elsewhere")
+    write_plain_runs(uri)
+    at = open_page("trials")
+    at.session_state[view.W + "source"] = "uri"
+    at.run()
+    open_uri(at, str(tmp_path / "elsewhere" / "typo.db"))
+    assert "There is no file at" in texts(at.error)
+    assert not (tmp_path / "elsewhere" / "typo.db").exists()
+
+    open_uri(at, uri)
+    assert not at.error, texts(at.error)
+    assert "does not record the primary metric" in texts(at.caption)
+    metric_box = next(s for s in at.selectbox if s.label == "Primary metric")
+    assert metric_box.options == ["accuracy", "loss"] and metric_box.value == "accuracy"
+    assert metric(at, "Trials") == "5"
+    assert metric(at, "Best accuracy") == "0.6500", "1 - final loss 0.35 of the best run"
+    metric_box.set_value("loss").run()
+    goal = next(r for r in at.radio if r.label == "Goal")
+    assert goal.value == "minimize", "a loss is minimised unless the user says otherwise"
+    assert metric(at, "Best loss") == "0.3500"
+    open_tab(at, "Best trial")
+    assert "needs the training data" in texts(at.info)
+
+
+def test_an_empty_experiment_says_so(open_page: Callable[[str], AppTest], tmp_path: Path) -> None:
+    uri = sqlite_uri(tmp_path / "empty")
+    MlflowClient(uri).create_experiment("nothing-yet")
+    at = open_page("trials")
+    at.session_state[view.W + "source"] = "uri"
+    at.run()
+    open_uri(at, uri)
+    assert "Experiment 'nothing-yet' has no runs." in texts(at.info)
+
+
+def test_a_running_sweep_refreshes_live(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
+    backend = ready_workspace(data_dir)
+    spec = small_spec(limits=Limits(max_total_trials=200, max_concurrent_trials=2))
+    launched = backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
+    try:
+        wait_for(backend, launched.id, lambda s: s.job.counts.get("completed", 0) >= 2)
+        at = open_page("trials")
+        assert "Live: refreshes every 3 s" in texts(at.caption)
+        first = int(metric(at, "Trials"))
+        wait_for(backend, launched.id, lambda s: s.job.counts.get("completed", 0) >= first + 2)
+        at.run()
+        assert int(metric(at, "Trials")) > first, "a rerun loads the trials that finished since"
+    finally:
+        backend.cancel_sweep(WS, launched.id)
+        wait_for(backend, launched.id, finished, timeout=60)
+
+
+def test_runs_without_metrics_are_listed_not_ranked(
+    open_page: Callable[[str], AppTest], tmp_path: Path
+) -> None:
+    uri = sqlite_uri(tmp_path / "bare")
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("params-only")
+    for lr in ("0.1", "None"):
+        client.log_param(client.create_run(experiment_id).info.run_id, "lr", lr)
+    at = open_page("trials")
+    at.session_state[view.W + "source"] = "uri"
+    at.run()
+    open_uri(at, uri)
+    assert "logged no metric" in texts(at.warning)
+    table = at.dataframe[0].value
+    assert sorted(table["lr"].tolist()) == ["0.1", "None"] and "status" in table
