@@ -42,3 +42,6 @@ DATA_CURRENT = "data:current"  # (asset name, version) the later steps use
 
 # The Sweep step: the sweep the live view watches (a job id; no widget owns it).
 SWEEP_CURRENT = "sweep:current"
+
+# The Trials step hands a chosen trial to the Endpoint step (a dict; see views/trials.carry_trial).
+TRIALS_CHOSEN = "trials:chosen"

@@ -72,16 +72,3 @@ def masked_secret(label: str, secret: str, key: str, connection_string: bool = F
     else:
         st.code(masked, language=None, wrap_lines=True)
 
-
-def upcoming_step(what: str, needs: str, needs_stem: str, next_stem: str) -> None:
-    """An honest placeholder for a step whose feature has not landed yet: no fake content."""
-    from dashboard import nav
-
-    st.info(
-        "This step is not built yet; it arrives in a later release of the dashboard.",
-        icon=":material/construction:",
-    )
-    st.markdown(f"**What it will do.** {what}")
-    st.markdown(f"**What it needs first.** {needs}")
-    nav.link(needs_stem, label=f"Before this: {nav.title(needs_stem)}", icon=":material/arrow_back:")
-    nav.link(next_stem, label=f"Next: {nav.title(next_stem)}", icon=":material/arrow_forward:")

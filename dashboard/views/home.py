@@ -16,7 +16,6 @@ WHAT = {
     "endpoint": "Register the best model, deploy it, test it live.",
     "teardown": "Delete everything behind a typed confirmation.",
 }
-NOT_BUILT = "not built yet (a later release)"
 
 
 def _resources_status() -> tuple[str, str]:
@@ -62,6 +61,19 @@ def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
     return ":blue[ready]", "configure and launch a sweep"
 
 
+def _trials_status(sweep: tuple[str, str]) -> tuple[str, str]:
+    workspace = session.current_workspace()
+    if workspace is None or sweep[0].startswith(":gray"):
+        return ":gray[blocked]", "needs a sweep (step 4), or open any MLflow experiment there"
+    jobs = [j for j in session.backend().list_sweeps(workspace) if j.counts.get("completed")]
+    if not jobs:
+        return ":blue[ready]", "open any MLflow experiment, or run a sweep first"
+    latest = jobs[-1]
+    return ":blue[ready]", f"review {len(jobs)} sweep(s); latest best {latest.spec['primary_metric']} " + (
+        f"{latest.best_value:.4f}" if latest.best_value is not None else "–"
+    )
+
+
 def _endpoint_status(sweep: tuple[str, str]) -> tuple[str, str]:
     workspace = session.current_workspace()
     if workspace is None or not sweep[0].startswith(":green"):
@@ -81,6 +93,7 @@ def steps_overview() -> None:
         "data": data,
         "eda": _eda_status(data),
         "sweep": sweep,
+        "trials": _trials_status(sweep),
         "endpoint": _endpoint_status(sweep),
     }
     anything = bool(session.backend().inventory())
@@ -92,10 +105,8 @@ def steps_overview() -> None:
             left.caption(WHAT[stem])
             if stem in statuses:
                 status, why = statuses[stem]
-            elif stem == "teardown":
+            else:  # teardown
                 status, why = (
                     (":blue[ready]", "resources exist") if anything else (":gray[idle]", "nothing to delete")
                 )
-            else:
-                status, why = ":gray[blocked]", NOT_BUILT
             right.markdown(f"**{status}** · {why}")
