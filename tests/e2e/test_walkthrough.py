@@ -105,6 +105,13 @@ def test_the_whole_walkthrough_by_clicking(dashboard: str, page: object, tmp_pat
     assert "refit on the whole train split" in body
     screenshot(page, "sweep", gallery=True)
 
+    clicks.nav("5 · Trials")
+    expect(page, "Best accuracy")
+    expect(page, "Optimisation history")
+    body = text(page)
+    assert "Best trial" in body and "completed" in body
+    screenshot(page, "trials", gallery=True)
+
     clicks.nav("6 · Endpoint")
     clicks.button("Register model")
     expect(page, "version 1")
