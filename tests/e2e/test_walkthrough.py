@@ -70,6 +70,7 @@ def test_the_whole_walkthrough_by_clicking(dashboard: str, page: object, tmp_pat
     clicks.nav("1 · Resources")
     for name in RESOURCE_BUTTONS:
         clicks.button(name)
+    expect(page, "compute cluster 'heartclassifycluster'")
     body = text(page)
     assert "Inventory" in body and "heartclassifycluster" in body
     shown_keys = re.findall(r"AccountKey=([^;\s]+)", body)
@@ -98,7 +99,8 @@ def test_the_whole_walkthrough_by_clicking(dashboard: str, page: object, tmp_pat
     clicks.fill("Max total trials", "6")
     clicks.button("Launch sweep")
     expect(page, "Launched sweep-random-forest-")
-    page.get_by_text("completed", exact=True).first.wait_for(timeout=180_000)  # type: ignore[attr-defined]
+    expect(page, "Finished. 6 completed.", timeout=240_000)
+    expect(page, "refit on the whole train split")
     wait_idle(page)
     body = text(page)
     assert "Finished. 6 completed." in body
