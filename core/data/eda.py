@@ -49,23 +49,39 @@ def _finite_stats(values: np.ndarray) -> tuple[int, float, float, float, float, 
     """Distinct values, then mean, std, min, median and max of the finite values.
 
     One sort gives the distinct count, min, median and max: numpy sorts a million integers in
-    a few milliseconds, faster than hashing them for ``nunique`` and selecting a median.
+    a few milliseconds, faster than hashing them for ``nunique`` and selecting a median. When
+    the values repeat a lot (codes, ages, most real columns), the mean and std come from the
+    distinct values and their counts, not from another two passes over every row.
     Infinities count as distinct values but are left out of the statistics.
     """
     ordered = np.sort(values)
     if values.dtype.kind not in "iu":
         ordered = ordered[: ordered.size - int(np.count_nonzero(np.isnan(ordered)))]  # NaN sort last
-    distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if ordered.size else 0
-    if values.dtype.kind not in "iu":
+    starts = (
+        np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        if ordered.size
+        else np.zeros(0, dtype=np.intp)
+    )
+    distinct = int(starts.size)
+    if values.dtype.kind not in "iu" and ordered.size:
         low = int(np.searchsorted(ordered, -np.inf, side="right"))
         high = int(np.searchsorted(ordered, np.inf, side="left"))
-        ordered = ordered[low:high]
+        if low or high < ordered.size:  # infinities: drop them, and their runs
+            ordered = ordered[low:high]
+            starts = starts[(starts >= low) & (starts < high)] - low
     n = ordered.size
     if n == 0:
         return (distinct, np.nan, np.nan, np.nan, np.nan, np.nan)
     median = (float(ordered[(n - 1) // 2]) + float(ordered[n // 2])) / 2
-    std = float(ordered.std(ddof=1)) if n > 1 else np.nan
-    return distinct, float(ordered.mean()), std, float(ordered[0]), median, float(ordered[-1])
+    if starts.size * 8 <= n:
+        uniques = ordered[starts].astype(np.float64)
+        counts = np.diff(np.append(starts, n))
+        mean = float(uniques @ counts) / n
+        std = float(np.sqrt(((uniques - mean) ** 2) @ counts / (n - 1))) if n > 1 else np.nan
+    else:
+        mean = float(ordered.mean())
+        std = float(ordered.std(ddof=1)) if n > 1 else np.nan
+    return distinct, mean, std, float(ordered[0]), median, float(ordered[-1])
 
 
 def _as_array(series: pd.Series) -> np.ndarray:

@@ -133,3 +133,19 @@ def test_category_counts_missing_values_get_their_own_row() -> None:
     table = eda.category_counts(pd.Series(["a", None, "b", "a"]), pd.Series([0, 1, 1, 0]))
     assert list(table.index) == ["a", "b", "(missing)"]
     assert table.loc["a"].tolist() == [2, 0] and table.loc["(missing)"].tolist() == [0, 1]
+
+
+def test_summary_statistics_match_pandas_on_both_paths() -> None:
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 5, 4000).astype(float)  # few distinct values: counts path
+    codes[:7] = [np.inf, -np.inf, np.nan, np.inf, np.nan, 2.0, 4.0]
+    frame = pd.DataFrame({"codes": codes, "noise": rng.normal(size=4000), "ints": rng.integers(0, 3, 4000)})
+    summary = eda.column_summary(frame)
+    finite = frame.replace([np.inf, -np.inf], np.nan)
+    for column in frame.columns:
+        row = summary.loc[column]
+        assert row["mean"] == pytest.approx(finite[column].mean())
+        assert row["std"] == pytest.approx(finite[column].std())
+        assert row["median"] == pytest.approx(finite[column].median())
+        assert (row["min"], row["max"]) == (finite[column].min(), finite[column].max())
+        assert row["distinct"] == frame[column].nunique()
