@@ -30,7 +30,7 @@ from core.resources import now
 from core.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:  # imported when the scheduler starts, after the workers: see start_pool
-    from core.engine.tracking import TrialRecord
+    from core.engine.tracking import SweepTracker, TrialRecord
     from core.sweep.sampling import Sampler
 
 log = logging.getLogger("sweep-runner")
@@ -114,12 +114,11 @@ class Scheduler:
         self.spec = SweepSpec.from_dict(job.spec)
         self.goal = self.spec.resolved_goal
         self.primary = self.spec.primary_metric
-        from core.engine.tracking import SweepTracker
         from core.sweep.sampling import make_sampler
 
-        self.tracker = SweepTracker(job.tracking_uri)
-        self.experiment_id = self.tracker.experiment_id(job.experiment)
         self.sampler: Sampler = make_sampler(self.spec)
+        self.tracker: SweepTracker  # opened by run(): MLflow's import should not delay the first trials
+        self.experiment_id = ""
         self.live: dict[int, LiveTrial] = {}
         self.finished: list[Finished] = []
         self.histories: dict[str, list[float]] = {}
@@ -306,9 +305,37 @@ class Scheduler:
         self.save(force=True)
 
     # -- the loop ---------------------------------------------------------------------------
+    def _open_tracker(self) -> None:
+        """Import MLflow and open the store; then warm the refit's imports in a thread (only
+        once MLflow is fully imported: two threads importing it at once break its init)."""
+        import mlflow.entities  # noqa: F401  (what the loop uses)
+
+        from core.engine.tracking import SweepTracker
+
+        self.tracker = SweepTracker(self.job.tracking_uri)
+        self.experiment_id = self.tracker.experiment_id(self.job.experiment)
+        threading.Thread(target=warm_refit_imports, name="warm-imports", daemon=True).start()
+
+    def _fill(self, concurrency: int, budget: int, launched: int) -> tuple[int, bool]:
+        """Hand the pool new trials while it has room; returns (launched, exhausted)."""
+        while len(self.live) < concurrency and launched < budget:
+            suggestion = self.sampler.ask()
+            if suggestion is None:
+                return launched, True
+            self.live[suggestion.number] = LiveTrial(suggestion.number, dict(suggestion.params))
+            self.pool.submit(suggestion.number, dict(suggestion.params))
+            launched += 1
+        return launched, False
+
     def run(self) -> None:
         spec, job = self.spec, self.job
+        budget = spec.limits.max_total_trials
+        concurrency = concurrency_of(self.job, spec)
+        launched, exhausted = 0, False
         if job.run_id is None:
+            # a new sweep: the workers can start on the first trials while MLflow is imported
+            launched, exhausted = self._fill(concurrency, budget, 0)
+            self._open_tracker()
             run_id = self.tracker.start_parent(
                 job.experiment,
                 job.id,
@@ -318,27 +345,18 @@ class Scheduler:
             )
             self.job = self.store.save(job.with_(run_id=run_id))
         else:
+            self._open_tracker()
             self.restore()
-        budget = spec.limits.max_total_trials
-        concurrency = concurrency_of(self.job, spec)
+            # trials the interruption cut short are not counted: the user asked for finished trials
+            launched = sum(1 for t in self.finished if t.status != "canceled")
         pool = self.pool
         deadline = self.started + spec.limits.timeout_s if spec.limits.timeout_s else None
-        # trials the interruption cut short are not counted: the user asked for finished trials
-        launched = sum(1 for t in self.finished if t.status != "canceled")
-        exhausted, stop_reason = False, ""
+        stop_reason = ""
         self.save(force=True, message="")
         try:
             while True:
-                while (
-                    not stop_reason and not exhausted and len(self.live) < concurrency and launched < budget
-                ):
-                    suggestion = self.sampler.ask()
-                    if suggestion is None:
-                        exhausted = True
-                        break
-                    self.live[suggestion.number] = LiveTrial(suggestion.number, dict(suggestion.params))
-                    pool.submit(suggestion.number, dict(suggestion.params))
-                    launched += 1
+                if not stop_reason and not exhausted:
+                    launched, exhausted = self._fill(concurrency, budget, launched)
                 if not self.live:
                     break
                 event = pool.next_event(POLL_S)
@@ -455,10 +473,7 @@ def run_job(job_path: Path) -> None:
         )
     )
     pool = start_pool(job)
-    scheduler = Scheduler(store, job, pool)  # imports MLflow: only then may a thread import more of it
-    import mlflow.entities  # noqa: F401  (what the loop uses, before the warm-up thread starts)
-
-    threading.Thread(target=warm_refit_imports, name="warm-imports", daemon=True).start()
+    scheduler = Scheduler(store, job, pool)
     try:
         scheduler.run()
     except BaseException as exc:
