@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,6 +124,8 @@ class Scheduler:
         self.finished: list[Finished] = []
         self.histories: dict[str, list[float]] = {}
         self.best: Finished | None = None
+        self.early_refit: tuple[int, threading.Thread, list[str]] | None = None  # trial, thread, [uri]
+        self.refill: Callable[[], None] | None = None  # set by run() while new trials may start
         self.last_save = 0.0
         self.started = time.time()
 
@@ -277,6 +280,15 @@ class Scheduler:
         else:
             folds, value = trial.folds, None
             status = status or "failed"
+        outcome = {"completed": "complete", "early_terminated": "pruned"}.get(status, "failed")
+        self.sampler.tell(
+            number,
+            value if outcome != "failed" else None,
+            outcome,  # type: ignore[arg-type]
+            intermediate=self.histories.get(str(number), []),
+        )
+        if self.refill is not None:
+            self.refill()  # the freed worker starts its next trial now, not after the MLflow writes
         if trial.run_id is None:  # ended before its start event was handled
             trial.run_id = self.tracker.start_trial(
                 self.experiment_id,
@@ -289,13 +301,6 @@ class Scheduler:
             )
         self.tracker.end_trial(
             trial.run_id, trial.params, self.primary, folds, result, status, ended, error=error
-        )
-        outcome = {"completed": "complete", "early_terminated": "pruned"}.get(status, "failed")
-        self.sampler.tell(
-            number,
-            value if outcome != "failed" else None,
-            outcome,  # type: ignore[arg-type]
-            intermediate=self.histories.get(str(number), []),
         )
         done = Finished(
             number, status, value, trial.started, ended, trial.worker, len(folds), trial.run_id, trial.params
@@ -353,10 +358,18 @@ class Scheduler:
         deadline = self.started + spec.limits.timeout_s if spec.limits.timeout_s else None
         stop_reason = ""
         self.save(force=True, message="")
+
+        def refill() -> None:
+            nonlocal launched, exhausted
+            if not stop_reason and not exhausted:
+                launched, exhausted = self._fill(concurrency, budget, launched)
+
+        self.refill = refill
         try:
             while True:
-                if not stop_reason and not exhausted:
-                    launched, exhausted = self._fill(concurrency, budget, launched)
+                refill()
+                if (exhausted or launched >= budget) and len(self.live) < concurrency:
+                    self._refit_early()
                 if not self.live:
                     break
                 event = pool.next_event(POLL_S)
@@ -376,6 +389,7 @@ class Scheduler:
                     break
                 self.save()
         finally:
+            self.refill = None
             pool.terminate()
         for number in list(self.live):
             self.on_end(
@@ -399,12 +413,46 @@ class Scheduler:
         elif kind == "failed" and event[2] in self.live:
             self.on_end(event[2], None, event[3], "failed")
 
+    def _refit_early(self) -> None:
+        """The tail: no trial is left to start, so a core is free. Refit the best trial so far
+        there, while the last trials run; ``finish`` keeps it if that trial is still the best."""
+        if self.best is None or self.early_refit is not None:
+            return
+        result: list[str] = []
+        best = self.best
+        number = best.number
+
+        def work() -> None:
+            try:
+                result.append(self.refit(best))
+            except Exception:  # finish() refits again, and reports a real failure there
+                log.exception("early refit of trial %s failed", number)
+
+        log.info("tail reached: refitting trial %s early", number)
+        thread = threading.Thread(target=work, name="early-refit", daemon=True)
+        self.early_refit = (number, thread, result)
+        thread.start()
+
+    def _final_model(self) -> str | None:
+        """The refit best model: the early one when its trial is still the best, else a new one."""
+        if self.best is None:
+            return None
+        if self.early_refit is not None:
+            number, thread, result = self.early_refit
+            thread.join()
+            if number == self.best.number and result:
+                log.info("the early refit of trial %s is the sweep's model", number)
+                return result[0]
+            log.info("trial %s beat the early refit's trial %s: refitting again", self.best.number, number)
+            if result:  # superseded by a later trial: remove it so the run holds one model
+                model_id = result[0].removeprefix("models:/")
+                self.tracker.client.delete_logged_model(model_id)
+        self.save(force=True, message="Refitting the best configuration on the whole train split…")
+        return self.refit()
+
     def finish(self, stop_reason: str, exhausted: bool) -> None:
         counts = self._counts()
-        model_uri = None
-        if self.best is not None:
-            self.save(force=True, message="Refitting the best configuration on the whole train split…")
-            model_uri = self.refit()
+        model_uri = self._final_model()
         state = {"canceled": "canceled", "failed": "failed"}.get(stop_reason, "completed")
         parts = [f"{counts['completed']} completed"]
         parts += [
@@ -436,8 +484,9 @@ class Scheduler:
         )
         self.save(force=True, state=state, ended_at=now(), model_uri=model_uri, message=message)
 
-    def refit(self) -> str:
-        """Fit the best configuration on the whole train split; log it on the parent run."""
+    def refit(self, best: Finished | None = None) -> str:
+        """Fit a trial's configuration (default: the best) on the whole train split; log it on
+        the parent run."""
         import mlflow
         import pandas as pd
 
@@ -445,16 +494,15 @@ class Scheduler:
         from core.train.tracking import log_model
         from core.train.trainer import fit_final
 
-        assert self.best is not None
+        best = best or self.best
+        assert best is not None
         frame = pd.read_csv(self.job.train_csv)
         schema = Schema.from_dict(self.job.schema)
-        pipeline = fit_final(frame, schema, self.spec.model_family, self.best.params, self.spec.seed or 0)
+        pipeline = fit_final(frame, schema, self.spec.model_family, best.params, self.spec.seed or 0)
         mlflow.set_tracking_uri(self.job.tracking_uri)
         with mlflow.start_run(run_id=self.job.run_id):
             info = log_model(pipeline, frame.head(500), name="model")
-            mlflow.set_tags(
-                {"refit_from_trial": str(self.best.number), "refit_from_run": self.best.run_id or ""}
-            )
+            mlflow.set_tags({"refit_from_trial": str(best.number), "refit_from_run": best.run_id or ""})
         return str(info.model_uri)
 
 

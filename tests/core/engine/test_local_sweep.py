@@ -45,6 +45,16 @@ def test_a_sweep_runs_to_the_end_and_leaves_a_best_model(sweep_backend: LocalBac
     assert parent.data.tags["best_child_run_id"] in best_ids
     assert status.job.best_value == top == parent.data.metrics["best_accuracy"]
 
+    models = client.search_logged_models(
+        experiment_ids=[parent.info.experiment_id], filter_string=f"source_run_id = '{parent.info.run_id}'"
+    )
+    assert len(models) == 1, "one refit model on the sweep, even when an early refit was superseded"
+    best_number = next(
+        r.data.tags["trial_number"]
+        for r in children
+        if r.info.run_id == parent.data.tags["best_child_run_id"]
+    )
+    assert client.get_run(parent.info.run_id).data.tags["refit_from_trial"] == best_number
     mlflow.set_tracking_uri(sweep_backend.tracking_uri(WS))  # models:/ URIs resolve in the workspace
     model = mlflow.pyfunc.load_model(status.job.model_uri)
     artifacts = client.get_run(status.job.run_id).info.artifact_uri
