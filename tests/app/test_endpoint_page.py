@@ -9,23 +9,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.compute import ComputeSpec
-from core.data.samples import heart_sample
-from core.data.schema import Task, build_schema
-from core.data.split import split_frame
-from core.data.store import load_dataset, store_dataset
+from core.data.store import load_dataset
 from core.endpoint.process import server_alive
 from core.local.backend import LocalBackend
 from tests.app.conftest import APP
 from tests.core.engine.conftest import finished, small_spec, wait_for
+from tests.workspaces import CC, WS, ready_workspace
 
-RG, SA, BC, WS, CC = (
-    "rg-dev-ml-eastus-001",
-    "datadevmleastus001",
-    "data4ml",
-    "dev-heart-classifier",
-    "heartcluster",
-)
 EP = "heart-classify-endpoint"
 
 
@@ -43,16 +33,7 @@ def everything(at: AppTest) -> str:
 
 
 def workspace(data_dir: Path, sweep: bool) -> LocalBackend:
-    backend = LocalBackend(data_dir)
-    backend.create_resource_group(RG, "eastus")
-    backend.create_storage_account(RG, SA)
-    backend.create_blob_container(SA, BC)
-    backend.create_workspace(RG, WS, SA)
-    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
-    frame = heart_sample()
-    schema = build_schema(frame, "output", Task.CLASSIFICATION)
-    split = split_frame(frame, "output", test_fraction=0.2, seed=42, stratify=True)
-    store_dataset(backend, WS, SA, BC, "heart", split, schema, "heart sample")
+    backend = ready_workspace(data_dir, test_fraction=0.2)
     if sweep:
         job = backend.launch_sweep(WS, CC, "heart", 1, small_spec(), experiment="heart-sweeps")
         assert wait_for(backend, job.id, finished).state == "completed"

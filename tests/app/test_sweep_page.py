@@ -8,37 +8,12 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.compute import ComputeSpec
-from core.data.samples import heart_sample
-from core.data.schema import Task, build_schema
-from core.data.split import split_frame
-from core.data.store import store_dataset
 from core.local.backend import LocalBackend
-
-RG, SA, BC, WS, CC = (
-    "rg-dev-ml-eastus-001",
-    "datadevmleastus001",
-    "data4ml",
-    "dev-heart-classifier",
-    "heartcluster",
-)
+from tests.workspaces import WS, ready_workspace
 
 
 def texts(elements: object) -> str:
     return " ".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
-
-
-def ready_workspace(data_dir: Path) -> LocalBackend:
-    backend = LocalBackend(data_dir)
-    backend.create_resource_group(RG, "eastus")
-    backend.create_storage_account(RG, SA)
-    backend.create_blob_container(SA, BC)
-    backend.create_workspace(RG, WS, SA)
-    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
-    frame = heart_sample()
-    schema = build_schema(frame, "output", Task.CLASSIFICATION)
-    store_dataset(backend, WS, SA, BC, "heart", split_frame(frame, "output", seed=42), schema, "heart sample")
-    return backend
 
 
 def launch(at: AppTest, total: int, folds: int = 3) -> AppTest:

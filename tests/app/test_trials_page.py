@@ -8,25 +8,12 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
-from core.compute import ComputeSpec
-from core.data.samples import heart_sample
-from core.data.schema import Task, build_schema
-from core.data.split import split_frame
-from core.data.store import store_dataset
-from core.local.backend import LocalBackend
 from core.sweep.spec import Limits
 from core.trials.frame import NOTE_TAG
 from dashboard.views import trials as view
 from tests.core.engine.conftest import finished, small_spec, wait_for
 from tests.core.trials.stores import sqlite_uri, write_plain_runs
-
-RG, SA, BC, WS, CC = (
-    "rg-dev-ml-eastus-001",
-    "datadevmleastus001",
-    "data4ml",
-    "dev-heart-classifier",
-    "heartcluster",
-)
+from tests.workspaces import CC, WS, ready_workspace
 
 
 def texts(elements: object) -> str:
@@ -35,20 +22,6 @@ def texts(elements: object) -> str:
 
 def metric(at: AppTest, label: str) -> str:
     return str(next(m.value for m in at.metric if m.label == label))
-
-
-def ready_workspace(data_dir: Path) -> LocalBackend:
-    backend = LocalBackend(data_dir)
-    backend.create_resource_group(RG, "eastus")
-    backend.create_storage_account(RG, SA)
-    backend.create_blob_container(SA, BC)
-    backend.create_workspace(RG, WS, SA)
-    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
-    frame = heart_sample()
-    schema = build_schema(frame, "output", Task.CLASSIFICATION)
-    split = split_frame(frame, "output", test_fraction=0.1, seed=42, stratify=True)
-    store_dataset(backend, WS, SA, BC, "heart", split, schema, "heart sample")
-    return backend
 
 
 def open_tab(at: AppTest, tab: str) -> AppTest:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.test_sweep_page import WS, launch, ready_workspace
+from tests.app.test_sweep_page import launch
+from tests.workspaces import WS, ready_workspace
 
 
 def test_each_session_keeps_its_state_and_both_see_the_same_sweep(

@@ -8,38 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from core.compute import ComputeSpec
-from core.data.samples import heart_sample
-from core.data.schema import Task, build_schema
-from core.data.split import split_frame
-from core.data.store import store_dataset
 from core.engine.launcher import SweepStatus
 from core.local.backend import LocalBackend
 from core.sweep.space import Choice, Fixed
 from core.sweep.spec import Limits, SweepSpec
-
-RG, SA, BC, WS, CC = (
-    "rg-dev-ml-eastus-001",
-    "datadevmleastus001",
-    "data4ml",
-    "dev-heart-classifier",
-    "heartcluster",
-)
+from tests.workspaces import WS, ready_workspace
 
 
 @pytest.fixture
 def sweep_backend(data_dir: Path) -> LocalBackend:
-    backend = LocalBackend(data_dir)
-    backend.create_resource_group(RG, "eastus")
-    backend.create_storage_account(RG, SA)
-    backend.create_blob_container(SA, BC)
-    backend.create_workspace(RG, WS, SA)
-    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
-    frame = heart_sample()
-    schema = build_schema(frame, "output", Task.CLASSIFICATION)
-    split = split_frame(frame, "output", test_fraction=0.1, seed=42, stratify=True)
-    store_dataset(backend, WS, SA, BC, "heart", split, schema, "heart sample")
-    return backend
+    return ready_workspace(data_dir)
 
 
 def small_spec(**changes: object) -> SweepSpec:

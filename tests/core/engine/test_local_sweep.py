@@ -15,7 +15,8 @@ from core.engine.job import runner_alive
 from core.local.backend import LocalBackend
 from core.sweep.space import Choice, Fixed
 from core.sweep.spec import BanditPolicy, Limits
-from tests.core.engine.conftest import CC, WS, finished, small_spec, wait_for
+from tests.core.engine.conftest import finished, small_spec, wait_for
+from tests.workspaces import CC, WS
 
 
 def test_a_sweep_runs_to_the_end_and_leaves_a_best_model(sweep_backend: LocalBackend) -> None:
