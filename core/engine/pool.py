@@ -3,7 +3,8 @@
 Each worker imports scikit-learn and loads the train split once, then runs trial after
 trial: starting a Python process per trial would cost seconds of imports each time.
 Workers report every fold as it finishes, so the scheduler can apply the early-termination
-policy; before its next fold a worker checks whether its trial was stopped. Workers never
+policy; before its next fold a worker checks whether its trial was stopped (with a policy set,
+it first waits for the scheduler to judge the fold, so a cut never arrives a fold too late). Workers never
 touch MLflow: the scheduler is the one writer, so SQLite never contends.
 """
 
@@ -36,9 +37,13 @@ class TrialConfig:
     folds: int
     seed: int
     trial_timeout_s: float | None
+    wait_for_policy: bool = False  # a policy is set: each fold waits for its verdict
 
 
-def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, stops: Any) -> None:
+VERDICT_WAIT_S = 30.0  # a fold never waits longer than this for the scheduler's verdict
+
+
+def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, stops: Any, judged: Any) -> None:
     """Body of one worker process."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker, as on one cluster node
     import pandas as pd
@@ -67,6 +72,10 @@ def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, sto
             fold: int, metrics: dict[str, float], trial: int = trial, started: float = started
         ) -> bool:
             results.put(("fold", worker, trial, fold, metrics))
+            if config.wait_for_policy:  # the policy judges this fold before the next one starts
+                deadline = time.time() + VERDICT_WAIT_S
+                while judged[trial] <= fold and time.time() < deadline:
+                    time.sleep(0.001)
             if stops[trial]:
                 return False
             timeout = config.trial_timeout_s
@@ -98,11 +107,12 @@ class WorkerPool:
         self._tasks: Any = ctx.Queue()
         self._results: Any = ctx.Queue()
         self._stops: Any = ctx.Array("b", max_trials + 1, lock=False)
+        self._judged: Any = ctx.Array("i", max_trials + 1, lock=False)  # folds judged, per trial
         self.size = size
         self._procs = [
             ctx.Process(
                 target=_worker_main,
-                args=(i, config, self._tasks, self._results, self._stops),
+                args=(i, config, self._tasks, self._results, self._stops, self._judged),
                 name=f"sweep-worker-{i}",
                 daemon=True,
             )
@@ -117,6 +127,10 @@ class WorkerPool:
     def stop(self, trial: int) -> None:
         """Ask the trial to stop after its current fold (early termination)."""
         self._stops[trial] = 1
+
+    def judged(self, trial: int, folds: int) -> None:
+        """The policy has judged the trial's first ``folds`` folds: its worker may go on."""
+        self._judged[trial] = folds
 
     def next_event(self, timeout: float) -> tuple[Any, ...] | None:
         try:

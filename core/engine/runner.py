@@ -77,6 +77,7 @@ def trial_config(job: SweepJob, spec: SweepSpec) -> TrialConfig:
         folds=spec.cv_folds,
         seed=spec.seed or 0,
         trial_timeout_s=spec.limits.trial_timeout_s,
+        wait_for_policy=spec.policy is not None,
     )
 
 
@@ -263,6 +264,7 @@ class Scheduler:
             if len(cut.folds) < self.spec.cv_folds:  # a trial on its last fold has finished
                 cut.cut = True
                 pool.stop(int(name))
+        pool.judged(number, len(trial.folds))
 
     def on_end(self, number: int, result: Any | None, error: str | None, status: str | None = None) -> None:
         trial = self.live.pop(number)
