@@ -23,7 +23,8 @@ from core.errors import UserFacingError
 from core.local.backend import LocalBackend
 from core.registry import CHAMPION, comparison_rows, default_model_name
 from core.train.target import feature_frame, target_values
-from tests.core.engine.conftest import BC, CC, RG, SA, WS, finished, small_spec, wait_for
+from tests.core.engine.conftest import finished, small_spec, wait_for
+from tests.workspaces import BC, CC, RG, SA, WS
 
 
 @pytest.fixture(scope="module")
