@@ -13,10 +13,15 @@ from pathlib import Path
 import pytest
 
 from core.local.backend import LocalBackend
+from core.settings import WARM_CLUSTER_MAX_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Every local cluster scales to zero right after its sweep, so tests leave no warm runners
+# behind; tests of warm clusters raise the cap themselves.
+os.environ[WARM_CLUSTER_MAX_ENV] = "0"
 
 
 @pytest.fixture

@@ -50,6 +50,8 @@ class SweepJob:
     model_uri: str | None = None
     message: str = ""
     resumes: int = 0
+    cluster: str = ""  # the compute cluster it runs on
+    warm_s: float = 0.0  # how long the cluster's runner stays warm after the sweep (idle seconds)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

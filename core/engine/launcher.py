@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.engine.agent import WarmCluster, hand_over
 from core.engine.job import RUNNER_MODULE, JobStore, State, SweepJob, effective_state
 from core.engine.runner import progress_path
 from core.errors import ConflictError, NotFoundError
@@ -52,8 +53,11 @@ def launch_sweep(
     tracking_uri: str,
     train_csv: Path,
     schema: dict[str, Any],
+    cluster: str = "",
+    warm_s: float = 0.0,
 ) -> SweepJob:
-    """Validate the spec against the cluster, record the job and start its runner."""
+    """Validate the spec against the cluster, record the job and start its runner (or hand it
+    to the cluster's warm runner)."""
     check_spec(spec, max_instances=workers)
     job = SweepJob(
         id=new_sweep_id(spec.model_family),
@@ -68,6 +72,8 @@ def launch_sweep(
         train_csv=str(train_csv),
         schema=schema,
         heartbeat_at=time.time(),
+        cluster=cluster,
+        warm_s=warm_s,
     )
     store.save(job)
     start_runner(store, job)
@@ -75,15 +81,22 @@ def launch_sweep(
 
 
 def start_runner(store: JobStore, job: SweepJob) -> None:
-    """Start the runner detached. It records its own pid: writing the record here as well
-    could overwrite what a fast runner has written already."""
+    """Hand the job to its cluster's warm runner, or start a runner detached. The runner
+    records its own pid: writing the record here as well could overwrite what a fast runner
+    has written already."""
+    warm = job.cluster and job.warm_s > 0
+    if warm and hand_over(WarmCluster(store.folder, job.cluster), store.path(job.id)):
+        return
+    command = [sys.executable, "-m", RUNNER_MODULE, str(store.path(job.id))]
+    if warm:
+        command += ["--cluster", job.cluster, "--idle", str(job.warm_s)]
     log = (store.folder / f"{job.id}.log").open("ab")
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", RUNNER_MODULE, str(store.path(job.id))],
+        command,
         cwd=PROJECT_ROOT,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -1,7 +1,10 @@
 """The local compute cluster: a pool of long-lived worker processes that run trials.
 
-Each worker imports scikit-learn and loads the train split once, then runs trial after
-trial: starting a Python process per trial would cost seconds of imports each time.
+Each worker imports scikit-learn once and keeps the train split it last read, then runs trial
+after trial: starting a Python process per trial would cost seconds of imports each time. A
+pool outlives its sweep when the cluster stays warm (see :mod:`core.engine.agent`): every task
+carries its sweep's :class:`TrialConfig`, and :meth:`WorkerPool.begin` resets the per-trial
+flags for the next sweep.
 Workers report every fold as it finishes, so the scheduler can apply the early-termination
 policy; before its next fold a worker checks whether its trial was stopped (with a policy set,
 it first waits for the scheduler to judge the fold, so a cut never arrives a fold too late). Workers never
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Events a worker puts on the result queue (tuples, cheap to pickle):
-#   ("ready", worker)                       the worker has loaded the data
+#   ("ready", worker)                       the worker has imported what trials need
 #   ("start", worker, trial, time)          a trial begins on this worker
 #   ("fold", worker, trial, fold, metrics)  one fold finished; metrics of that fold
 #   ("done", worker, trial, TrialResult)    the trial finished (or was stopped between folds)
@@ -43,16 +46,33 @@ class TrialConfig:
 VERDICT_WAIT_S = 30.0  # a fold never waits longer than this for the scheduler's verdict
 
 
-def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, stops: Any, judged: Any) -> None:
+class _TrainSplit:
+    """The train split and schema of the sweep a worker serves, read once per sweep."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, float, int, str] | None = None
+        self.data: tuple[Any, Any] = (None, None)
+
+    def get(self, config: TrialConfig) -> tuple[Any, Any]:
+        import pandas as pd
+
+        from core.data.schema import Schema
+
+        stat = os.stat(config.train_csv)
+        key = (config.train_csv, stat.st_mtime, stat.st_size, repr(config.schema))
+        if key != self.key:
+            self.data = (None, None)  # let the last sweep's frame go before reading the next
+            self.data = (pd.read_csv(config.train_csv), Schema.from_dict(config.schema))
+            self.key = key
+        return self.data
+
+
+def _worker_main(worker: int, tasks: Any, results: Any, stops: Any, judged: Any) -> None:
     """Body of one worker process."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker, as on one cluster node
-    import pandas as pd
-
-    from core.data.schema import Schema
     from core.train.trainer import cross_validate_trial
 
-    frame = pd.read_csv(config.train_csv)
-    schema = Schema.from_dict(config.schema)
+    split = _TrainSplit()
     results.put(("ready", worker))
     parent = os.getppid()
     while True:
@@ -64,12 +84,16 @@ def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, sto
             continue
         if task is None:
             return
-        trial, params = task
+        trial, params, config = task
         started = time.time()
         results.put(("start", worker, trial, started))
 
         def on_fold(
-            fold: int, metrics: dict[str, float], trial: int = trial, started: float = started
+            fold: int,
+            metrics: dict[str, float],
+            trial: int = trial,
+            started: float = started,
+            config: TrialConfig = config,
         ) -> bool:
             results.put(("fold", worker, trial, fold, metrics))
             if config.wait_for_policy:  # the policy judges this fold before the next one starts
@@ -82,6 +106,7 @@ def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, sto
             return not (timeout and time.time() - started > timeout)
 
         try:
+            frame, schema = split.get(config)
             result = cross_validate_trial(
                 frame,
                 schema,
@@ -100,19 +125,23 @@ def _worker_main(worker: int, config: TrialConfig, tasks: Any, results: Any, sto
 
 
 class WorkerPool:
-    """``size`` worker processes fed from one task queue."""
+    """``size`` worker processes fed from one task queue; trial numbers run from 0 to
+    ``max_trials``. A pool serves one sweep at a time: :meth:`begin` each sweep."""
 
-    def __init__(self, size: int, config: TrialConfig, max_trials: int) -> None:
+    def __init__(self, size: int, max_trials: int) -> None:
         ctx = mp.get_context("spawn")  # no inherited locks or MLflow state from the scheduler
         self._tasks: Any = ctx.Queue()
         self._results: Any = ctx.Queue()
         self._stops: Any = ctx.Array("b", max_trials + 1, lock=False)
         self._judged: Any = ctx.Array("i", max_trials + 1, lock=False)  # folds judged, per trial
         self.size = size
+        self.max_trials = max_trials
+        self.config: TrialConfig | None = None
+        self.clean = True  # no trial was cut short by terminate(): the workers can serve again
         self._procs = [
             ctx.Process(
                 target=_worker_main,
-                args=(i, config, self._tasks, self._results, self._stops, self._judged),
+                args=(i, self._tasks, self._results, self._stops, self._judged),
                 name=f"sweep-worker-{i}",
                 daemon=True,
             )
@@ -121,8 +150,22 @@ class WorkerPool:
         for proc in self._procs:
             proc.start()
 
+    def begin(self, config: TrialConfig) -> None:
+        """Serve a new sweep: its trials run with ``config``, and numbering starts afresh."""
+        self.config = config
+        for i in range(self.max_trials + 1):
+            self._stops[i] = 0
+            self._judged[i] = 0
+
+    def can_serve(self, workers: int, max_trials: int) -> bool:
+        """Whether this pool can run another sweep of ``workers`` workers as it is."""
+        return (
+            self.clean and self.size == workers and max_trials <= self.max_trials and not self.dead_workers()
+        )
+
     def submit(self, trial: int, params: dict[str, Any]) -> None:
-        self._tasks.put((trial, params))
+        assert self.config is not None, "begin() a sweep first"
+        self._tasks.put((trial, params, self.config))
 
     def stop(self, trial: int) -> None:
         """Ask the trial to stop after its current fold (early termination)."""
@@ -152,6 +195,7 @@ class WorkerPool:
 
     def terminate(self) -> None:
         """Stop every worker now, mid-fold if need be (cancel)."""
+        self.clean = False
         for proc in self._procs:
             if proc.is_alive():
                 proc.terminate()

@@ -10,6 +10,9 @@ split and logs it as the sweep's model.
 Resume: started again on a record that has a parent run, it closes trials the dead runner
 left RUNNING, replays the finished ones into the sampler, and carries on with the budget
 that is left.
+
+Warm cluster: started with ``--cluster NAME --idle SECONDS``, the runner keeps its workers
+after a sweep and waits that long for the cluster's next sweep (:mod:`core.engine.agent`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.engine.job import JobStore, SweepJob
+from core.engine.agent import Listener, WarmCluster
+from core.engine.job import ACTIVE, JobStore, SweepJob, runner_alive
 from core.engine.pool import TrialConfig, WorkerPool
 from core.resources import now
-from core.sweep.spec import SweepSpec
+from core.sweep.spec import LIMIT_MAX, SweepSpec
 
 if TYPE_CHECKING:  # imported when the scheduler starts, after the workers: see start_pool
     from core.engine.tracking import SweepTracker, TrialRecord
@@ -38,6 +42,7 @@ log = logging.getLogger("sweep-runner")
 POLL_S = 0.25
 SAVE_EVERY_S = 1.0
 MAX_EXTRA_NUMBERS = 10_000  # trial numbers beyond the budget that resumes may use
+POOL_TRIALS = LIMIT_MAX + MAX_EXTRA_NUMBERS  # trial numbers a pool can track, for any sweep
 
 
 @dataclass
@@ -86,15 +91,20 @@ def concurrency_of(job: SweepJob, spec: SweepSpec) -> int:
     return max(1, min(spec.limits.max_concurrent_trials or budget, job.workers))
 
 
-def start_pool(job: SweepJob) -> WorkerPool:
-    """Start the workers first: their imports (scikit-learn) overlap the scheduler's (MLflow)."""
+def pool_for(job: SweepJob, warm: WorkerPool | None = None) -> WorkerPool:
+    """The warm pool when it fits this sweep, else new workers. Start them before anything
+    else: their imports (scikit-learn) overlap the scheduler's (MLflow)."""
     spec = SweepSpec.from_dict(job.spec)
-    # stop flags for every trial number a sweep (and its resumes) can hand out
-    return WorkerPool(
-        concurrency_of(job, spec),
-        trial_config(job, spec),
-        max_trials=spec.limits.max_total_trials + MAX_EXTRA_NUMBERS,
-    )
+    workers = concurrency_of(job, spec)
+    if warm is not None and warm.can_serve(workers, POOL_TRIALS):
+        log.info("sweep %s runs on the warm cluster's %s workers", job.id, workers)
+        pool = warm
+    else:
+        if warm is not None:
+            warm.close()
+        pool = WorkerPool(workers, max_trials=POOL_TRIALS)
+    pool.begin(trial_config(job, spec))
+    return pool
 
 
 def warm_refit_imports() -> None:
@@ -128,6 +138,7 @@ class Scheduler:
         self.early_refit: tuple[int, threading.Thread, list[str]] | None = None  # trial, thread, [uri]
         self.refill: Callable[[], None] | None = None  # set by run() while new trials may start
         self.last_save = 0.0
+        self.cancel_checked = 0.0
         self.started = time.time()
 
     # -- bookkeeping -----------------------------------------------------------------
@@ -190,6 +201,10 @@ class Scheduler:
         os.replace(tmp, path)
 
     def cancel_requested(self) -> bool:
+        """Whether the dashboard asked to cancel (the record is read at most every POLL_S)."""
+        if time.time() - self.cancel_checked < POLL_S:
+            return False
+        self.cancel_checked = time.time()
         current = self.store.load(self.job.id)
         return bool(current and current.cancel_requested)
 
@@ -367,12 +382,14 @@ class Scheduler:
                 launched, exhausted = self._fill(concurrency, budget, launched)
 
         self.refill = refill
+        drained = False  # every trial ended on its own: the workers are idle and can serve again
         try:
             while True:
                 refill()
-                if (exhausted or launched >= budget) and len(self.live) < concurrency:
+                if exhausted or launched >= budget:
                     self._refit_early()
                 if not self.live:
+                    drained = True
                     break
                 event = pool.next_event(POLL_S)
                 if event is not None:
@@ -392,7 +409,8 @@ class Scheduler:
                 self.save()
         finally:
             self.refill = None
-            pool.terminate()
+            if not drained:  # canceled, timed out or failed: stop the trials that still run
+                pool.terminate()
         for number in list(self.live):
             self.on_end(
                 number,
@@ -416,8 +434,10 @@ class Scheduler:
             self.on_end(event[2], None, event[3], "failed")
 
     def _refit_early(self) -> None:
-        """The tail: no trial is left to start, so a core is free. Refit the best trial so far
-        there, while the last trials run; ``finish`` keeps it if that trial is still the best."""
+        """The tail: every trial has started. Refit the best trial so far now, while the last
+        trials run, so the refit and model logging (seconds) overlap them instead of following
+        them; ``finish`` keeps it if that trial is still the best (usually: the last trials
+        seldom beat all the others)."""
         if self.best is None or self.early_refit is not None:
             return
         result: list[str] = []
@@ -508,11 +528,17 @@ class Scheduler:
         return str(info.model_uri)
 
 
-def run_job(job_path: Path) -> None:
+def run_job(job_path: Path, warm: WorkerPool | None = None) -> WorkerPool | None:
+    """Run one sweep to its end; returns its worker pool, or None when the pool cannot serve
+    another sweep (or the sweep was not run)."""
     store = JobStore(job_path.parent)
     job = store.load(job_path.stem)
     if job is None:
-        raise SystemExit(f"No sweep record at {job_path}")
+        log.error("no sweep record at %s", job_path)
+        return warm
+    if job.state in ACTIVE and job.pid not in (None, os.getpid()) and runner_alive(job.pid):
+        log.error("sweep %s already has a runner (pid %s)", job.id, job.pid)
+        return warm
     job = store.save(
         job.with_(
             pid=os.getpid(),
@@ -522,11 +548,12 @@ def run_job(job_path: Path) -> None:
             cancel_requested=False,
         )
     )
-    pool = start_pool(job)
+    pool = pool_for(job, warm)
     scheduler = Scheduler(store, job, pool)
     try:
         scheduler.run()
     except BaseException as exc:
+        pool.terminate()
         log.exception("sweep %s failed", job.id)
         scheduler.save(
             force=True,
@@ -535,11 +562,53 @@ def run_job(job_path: Path) -> None:
             message=f"The sweep stopped on an unexpected error: {type(exc).__name__}: {exc}",
         )
         raise
+    return pool if pool.clean else None
+
+
+def serve(job_path: Path, cluster: WarmCluster, idle_s: float) -> None:
+    """Run a sweep, then stay warm: run the cluster's next sweeps while they come within
+    ``idle_s`` of each other, then scale to zero."""
+    listener = Listener(cluster)  # notes who started us before a long first sweep
+    pool = run_job(job_path)
+    try:
+        while pool is not None:
+            log.info("cluster %s is warm for %.0f s", cluster.name, idle_s)
+            next_job = listener.wait_for_job(idle_s)
+            if next_job is None:
+                break
+            _log_to(next_job.with_suffix(".log"))
+            pool = run_job(next_job, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+    log.info("cluster %s scaled to zero", cluster.name)
+
+
+def _log_to(path: Path) -> None:
+    """Send this process's output (and logging) to the sweep's own log file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def main(argv: list[str]) -> None:
+    import argparse
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_job(Path(argv[1]))
+    parser = argparse.ArgumentParser(prog="python -m core.engine.runner")
+    parser.add_argument("job", type=Path, help="the sweep's record (<sweeps folder>/<id>.json)")
+    parser.add_argument("--cluster", default="", help="stay warm for this compute cluster's next sweeps")
+    parser.add_argument("--idle", type=float, default=0.0, help="seconds to stay warm after a sweep")
+    args = parser.parse_args(argv[1:])
+    if args.cluster and args.idle > 0:
+        serve(args.job, WarmCluster(args.job.parent, args.cluster), args.idle)
+        return
+    pool = run_job(args.job)
+    if pool is not None:
+        pool.close()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from core.locations import validate_location
 from core.naming import validate_name
 from core.resources import PARENT_KIND, BlobInfo, DataAsset, Kind, Outcome, Resource, now, subtree
 from core.secrets import parse_connection_string
-from core.settings import LOCAL_SUBSCRIPTION_ID
+from core.settings import LOCAL_SUBSCRIPTION_ID, warm_seconds
 
 if TYPE_CHECKING:
     from core.endpoint.records import EndpointKeys
@@ -447,6 +447,8 @@ class LocalBackend:
             tracking_uri=self.tracking_uri(workspace),
             train_csv=train_csv,
             schema=schema,
+            cluster=cluster,
+            warm_s=warm_seconds(float(compute.properties.get("idle_seconds", 0))),
         )
 
     def list_sweeps(self, workspace: str) -> list[SweepJob]:

@@ -228,7 +228,14 @@ def compute_section() -> None:
             "Max instances", min_value=1, max_value=100, value=min(2, cores) or 1, step=1, key="cc_max"
         )
         idle = c.number_input(
-            "Idle seconds before scale-down", min_value=0, max_value=86_400, value=120, step=30, key="cc_idle"
+            "Idle seconds before scale-down",
+            min_value=0,
+            max_value=86_400,
+            value=120,
+            step=30,
+            key="cc_idle",
+            help="After a sweep the cluster stays warm this long, so the next sweep starts at once. "
+            "Locally: the sweep's runner and worker processes wait, then exit. 0 scales to zero at once.",
         )
         if st.form_submit_button("Create or update compute cluster", type="primary", disabled=ws is None):
             spec = ComputeSpec(name, str(size), int(low), int(high), int(idle))
