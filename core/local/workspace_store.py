@@ -21,9 +21,12 @@ def provision_mlflow_store(folder: Path) -> str:
     """
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
+    from core.engine.tracking import tune_sqlite_store
+
     folder.mkdir(parents=True, exist_ok=True)
     artifact_root(folder).mkdir(exist_ok=True)
     uri = tracking_uri(folder)
     store = SqlAlchemyStore(uri, artifact_root(folder).as_uri())  # type: ignore[no-untyped-call]
     store.engine.dispose()
+    tune_sqlite_store(uri)  # write-ahead logging from the start
     return uri
