@@ -98,19 +98,60 @@ def log_summary(result: TrialResult) -> None:
     mlflow.set_tags(trial_tags(result))
 
 
-def skops_trusted_types(model: Any) -> list[str]:
+def skops_trusted_types(model: Any, *, cached: bool = True) -> list[str]:
     """The types skops would refuse to load from this model, all of them from trusted libraries.
 
-    Raises RuntimeError if the model holds a type from any other library (custom code), which
-    this app never builds.
+    Finding them means serialising the whole model (a second of work for a large forest). Two
+    models made of the same types give the same answer, so it is kept per :func:`type_signature`
+    for this process; ``cached=False`` always serialises. Raises RuntimeError if the model holds
+    a type from any other library (custom code), which this app never builds.
     """
     import skops.io as sio
 
+    key = type_signature(model)
+    if cached and key in _UNTRUSTED_BY_SIGNATURE:
+        return list(_UNTRUSTED_BY_SIGNATURE[key])
     untrusted = sorted(sio.get_untrusted_types(data=sio.dumps(model)))
     foreign = [name for name in untrusted if not name.startswith(_TRUSTED_PREFIXES)]
     if foreign:
         raise RuntimeError(f"the model holds types skops should not trust: {', '.join(foreign)}")
+    _UNTRUSTED_BY_SIGNATURE[key] = tuple(untrusted)
     return untrusted
+
+
+_UNTRUSTED_BY_SIGNATURE: dict[frozenset[str], tuple[str, ...]] = {}
+
+
+def type_signature(model: Any) -> frozenset[str]:
+    """Every type reachable from ``model`` (attributes, containers, array dtypes), by name: what
+    decides which types skops meets when it serialises the model, without serialising it."""
+    seen: set[int] = set()
+    names: set[str] = set()
+    stack: list[Any] = [model]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        kind = type(obj)
+        names.add(f"{kind.__module__}.{kind.__qualname__}")
+        if isinstance(obj, np.ndarray):
+            names.add(f"dtype:{obj.dtype.descr if obj.dtype.fields else obj.dtype.str}")
+            if obj.dtype == object:
+                stack.extend(obj.ravel().tolist())
+        elif isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack.extend(obj)
+        elif isinstance(obj, type):
+            names.add(f"class:{obj.__module__}.{obj.__qualname__}")
+        else:
+            if callable(obj):  # a function held by the model (FunctionTransformer, say)
+                names.add(f"callable:{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}")
+            if hasattr(obj, "__dict__"):
+                stack.extend(vars(obj).values())
+    return frozenset(names)
 
 
 def log_model(
@@ -133,26 +174,55 @@ def log_model(
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
+    started = int(time.time() * 1000)
     columns = [str(c) for c in pipeline.feature_names_in_]
     sample = frame_sample.loc[:, columns]
     example = sample.head(example_rows)
     with warnings.catch_warnings():  # MLflow's hint that int columns cannot hold missing values
         warnings.filterwarnings("ignore", message=".*[Ii]nteger column", category=UserWarning)
         signature = infer_signature(sample, np.asarray(pipeline.predict(sample)))
-    info: ModelInfo = mlflow.sklearn.log_model(
-        pipeline,
-        name=name,
-        signature=signature,
-        input_example=example,
-        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
-        skops_trusted_types=skops_trusted_types(pipeline),
-        # given, so MLflow does not start a Python process to infer them (seconds)
-        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
-        registered_model_name=registered_model_name,
-    )
-    if verify:
-        _verify(info.model_uri, pipeline, example)
+
+    def log(trusted: list[str]) -> ModelInfo:
+        logged: ModelInfo = mlflow.sklearn.log_model(
+            pipeline,
+            name=name,
+            signature=signature,
+            input_example=example,
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            skops_trusted_types=trusted,
+            # given, so MLflow does not start a Python process to infer them (seconds)
+            pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+            registered_model_name=registered_model_name,
+        )
+        return logged
+
+    try:
+        info = log(skops_trusted_types(pipeline))
+        if verify:
+            _verify(info.model_uri, pipeline, example)
+    except Exception as exc:  # a remembered answer missed a type: MLflow or skops refuses the model
+        if "ntrusted types" not in str(exc):
+            raise
+        _drop_models_logged_since(started)
+        info = log(skops_trusted_types(pipeline, cached=False))
+        if verify:
+            _verify(info.model_uri, pipeline, example)
     return info
+
+
+def _drop_models_logged_since(started_ms: int) -> None:
+    """Delete the models this run logged from ``started_ms`` on (a failed attempt's)."""
+    import mlflow
+
+    run = mlflow.active_run()
+    if run is None:
+        return
+    client = mlflow.MlflowClient()
+    for model in client.search_logged_models(
+        experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
+    ):
+        if model.creation_timestamp >= started_ms:
+            client.delete_logged_model(model.model_id)
 
 
 def _verify(model_uri: str, pipeline: Pipeline, example: pd.DataFrame) -> None:

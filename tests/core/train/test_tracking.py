@@ -38,6 +38,42 @@ def test_trusted_types_are_exactly_the_models_own(
     assert all(name.startswith(("sklearn.", "numpy.", "scipy.")) for name in trusted)
 
 
+def test_models_of_the_same_types_share_their_trusted_types(
+    heart: pd.DataFrame, heart_schema: Schema
+) -> None:
+    small = fit_final(heart, heart_schema, "random_forest", {"n_estimators": 3, "max_depth": 2})
+    large = fit_final(heart, heart_schema, "random_forest", {"n_estimators": 40, "criterion": "entropy"})
+    boosted = fit_final(heart, heart_schema, "hist_gradient_boosting", {"max_iter": 5})
+    assert tracking.type_signature(small) == tracking.type_signature(large)
+    assert tracking.type_signature(small) != tracking.type_signature(boosted)
+    exact = tracking.skops_trusted_types(large, cached=False)
+    assert tracking.skops_trusted_types(small) == exact, "the remembered answer is the exact one"
+
+
+def test_a_function_in_the_model_is_part_of_its_type_signature() -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    log1p, sqrt = FunctionTransformer(np.log1p), FunctionTransformer(np.sqrt)
+    assert tracking.type_signature(log1p) != tracking.type_signature(sqrt)
+
+
+def test_a_wrong_remembered_answer_is_caught_and_the_model_logged_again(
+    heart: pd.DataFrame, heart_schema: Schema, mlflow_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = fit_final(heart, heart_schema, "random_forest", {"n_estimators": 4})
+    monkeypatch.setitem(tracking._UNTRUSTED_BY_SIGNATURE, tracking.type_signature(pipeline), ())
+    with mlflow.start_run() as run:
+        info = log_model(pipeline, heart)
+    assert "sklearn.tree._tree.Tree" in info.flavors["sklearn"]["skops_trusted_types"]
+    np.testing.assert_array_equal(
+        mlflow.pyfunc.load_model(info.model_uri).predict(heart.head(20)), pipeline.predict(heart.head(20))
+    )
+    models = MlflowClient().search_logged_models(
+        [run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
+    )
+    assert [m.model_id for m in models] == [info.model_id], "the model that could not load is gone"
+
+
 def test_without_trusted_types_mlflow_refuses_a_tree_model(
     heart: pd.DataFrame, heart_schema: Schema, tmp_path: Path
 ) -> None:
