@@ -34,7 +34,7 @@ from core.engine.pool import TrialConfig, WorkerPool
 from core.resources import now
 from core.sweep.spec import LIMIT_MAX, SweepSpec
 
-if TYPE_CHECKING:  # imported when the scheduler starts, after the workers: see start_pool
+if TYPE_CHECKING:  # imported when the scheduler starts, after the workers: see pool_for
     from core.engine.tracking import SweepTracker, TrialRecord
     from core.sweep.sampling import Sampler
 
