@@ -104,8 +104,10 @@ class JobStore:
         return self.save(job.with_(cancel_requested=True))
 
 
-def runner_alive(pid: int | None) -> bool:
-    """True when ``pid`` is a live sweep runner (not a recycled pid of some other program)."""
+def runner_alive(pid: int | None, folder: Path | None = None) -> bool:
+    """True when ``pid`` is a live sweep runner (not a recycled pid of some other program);
+    with ``folder``, a runner of that sweeps folder (a warm runner lives long, and its pid must
+    not be mistaken for another workspace's)."""
     if not pid:
         return False
     try:
@@ -114,6 +116,8 @@ def runner_alive(pid: int | None) -> bool:
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return False
     if status.split(") ", 1)[-1].startswith("Z"):  # a zombie waiting to be reaped is gone
+        return False
+    if folder is not None and str(folder.resolve()).encode() not in cmdline:
         return False
     return RUNNER_MODULE.encode() in cmdline
 

@@ -85,9 +85,10 @@ def start_runner(store: JobStore, job: SweepJob) -> None:
     records its own pid: writing the record here as well could overwrite what a fast runner
     has written already."""
     warm = job.cluster and job.warm_s > 0
-    if warm and hand_over(WarmCluster(store.folder, job.cluster), store.path(job.id)):
+    record = store.path(job.id).resolve()  # runner_alive finds the folder in the command line
+    if warm and hand_over(WarmCluster(store.folder, job.cluster), record):
         return
-    command = [sys.executable, "-m", RUNNER_MODULE, str(store.path(job.id))]
+    command = [sys.executable, "-m", RUNNER_MODULE, str(record)]
     if warm:
         command += ["--cluster", job.cluster, "--idle", str(job.warm_s)]
     log = (store.folder / f"{job.id}.log").open("ab")

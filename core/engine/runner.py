@@ -536,7 +536,7 @@ def run_job(job_path: Path, warm: WorkerPool | None = None) -> WorkerPool | None
     if job is None:
         log.error("no sweep record at %s", job_path)
         return warm
-    if job.state in ACTIVE and job.pid not in (None, os.getpid()) and runner_alive(job.pid):
+    if job.state in ACTIVE and job.pid not in (None, os.getpid()) and runner_alive(job.pid, store.folder):
         log.error("sweep %s already has a runner (pid %s)", job.id, job.pid)
         return warm
     job = store.save(

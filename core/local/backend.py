@@ -364,7 +364,7 @@ class LocalBackend:
 
         folder = self._workspace_folder(workspace)
         for job in JobStore(folder / "sweeps").all():
-            if job.pid and runner_alive(job.pid):
+            if job.pid and runner_alive(job.pid, folder / "sweeps"):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(job.pid, signal.SIGKILL)  # the runner leads its session: workers too
         for record in EndpointStore(folder / "endpoints").all():

@@ -48,6 +48,10 @@ def test_the_next_sweep_runs_on_the_warm_cluster(
         time.sleep(0.05)
     assert record.stat().st_mode & 0o777 == 0o600, "the hand-over token is the user's alone"
     assert json.loads(record.read_text())["pid"] == done.job.pid
+    assert runner_alive(done.job.pid, sweeps_folder(sweep_backend))
+    assert not runner_alive(done.job.pid, sweeps_folder(sweep_backend).parent / "other"), (
+        "a long-lived runner is never taken for another workspace's"
+    )
 
     second = sweep_backend.launch_sweep(
         WS, CC, "heart", 1, small_spec(seed=1, cv_folds=4), experiment="heart-sweeps"
