@@ -72,3 +72,43 @@ def masked_secret(label: str, secret: str, key: str, connection_string: bool = F
     else:
         st.code(masked, language=None, wrap_lines=True)
 
+
+def follow_newest_select(
+    label: str,
+    options: list[Any],
+    *,
+    key: str,
+    pin_key: str,
+    newest: Any,
+    format_func: Callable[[Any], str] = str,
+    **kwargs: Any,
+) -> Any:
+    """A select box whose choice follows ``newest`` until the user picks an option.
+
+    The user's pick is kept under ``pin_key`` (a key no widget owns, so it survives a change
+    of page). A pick of an option that no longer exists falls back to ``newest``. Code that
+    creates an object the user should now see (a launched sweep, a registered version) calls
+    :func:`pin_selection` with it.
+    """
+    if not options:
+        raise ValueError("follow_newest_select needs at least one option")
+    pinned = st.session_state.get(pin_key)
+    if pinned is not None and pinned not in options:
+        st.session_state.pop(pin_key, None)
+        pinned = None
+    st.session_state[key] = pinned if pinned is not None else (newest if newest in options else options[0])
+
+    def remember_pick() -> None:
+        st.session_state[pin_key] = st.session_state[key]
+
+    return st.selectbox(label, options, key=key, format_func=format_func, on_change=remember_pick, **kwargs)
+
+
+def pin_selection(pin_key: str, value: Any) -> None:
+    """Make ``value`` the chosen option of the select box pinned under ``pin_key``."""
+    st.session_state[pin_key] = value
+
+
+def clear_selection(pin_key: str) -> None:
+    """Let the select box pinned under ``pin_key`` follow the newest option again."""
+    st.session_state.pop(pin_key, None)
