@@ -1,7 +1,8 @@
 """The online endpoint against `mlflow models serve` and against the in-process limit, in one run.
 
 Serves the heart random-forest pipeline (the Random forest family with its default
-hyperparameters, fitted on /work/shared/data/heart.csv when it exists, else on the built-in heart
+hyperparameters, fitted on the real Kaggle heart.csv when it exists ($AZML_HEART_CSV, else
+../shared/data/heart.csv beside the repository), else on the built-in heart
 sample) three ways: this project's endpoint, the same endpoint with batching turned off (a
 control), and `mlflow models serve --env-manager local` on the same logged model folder, with its
 default single worker and with as many workers as ours (the better of the two is the reference).
@@ -41,7 +42,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-HEART_CSV = Path("/work/shared/data/heart.csv")
+HEART_CSV = Path(os.environ.get("AZML_HEART_CSV") or ROOT.parent / "shared" / "data" / "heart.csv")
 
 
 def free_port() -> int:
@@ -55,7 +56,7 @@ def load_heart() -> tuple[pd.DataFrame, str]:
 
     if HEART_CSV.exists():
         return pd.read_csv(HEART_CSV), str(HEART_CSV)
-    return heart_sample(), "the built-in heart sample (synthetic; /work/shared/data/heart.csv is absent)"
+    return heart_sample(), f"the built-in heart sample (synthetic; {HEART_CSV} is absent: set AZML_HEART_CSV)"
 
 
 def percentile(values: list[float], q: float) -> float:

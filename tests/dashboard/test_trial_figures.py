@@ -240,7 +240,8 @@ def test_ten_thousand_trials_build_fast() -> None:
     ):
         fig = build()
         assert fig.data
-    assert time.perf_counter() - started < 5.0, "arrays, not loops over runs"
+    # a guard against a trace or a loop per run only: about 0.3 s normally, the limit is 30x that
+    assert time.perf_counter() - started < 10.0, "arrays, not loops over runs"
 
 
 def test_log_axes_read_as_plain_numbers(frame, scores) -> None:  # type: ignore[no-untyped-def]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,8 @@ from core.data.schema import (
 from core.errors import DataError, UserFacingError
 
 ROOT = Path(__file__).resolve().parents[3]
-REAL_HEART = Path("/work/shared/data/heart.csv")
+# The real Kaggle heart.csv: $AZML_HEART_CSV, else ../shared/data/heart.csv beside the repository.
+REAL_HEART = Path(os.environ.get("AZML_HEART_CSV") or ROOT.parent / "shared" / "data" / "heart.csv")
 
 N, B, C = FeatureType.NUMERIC, FeatureType.BINARY, FeatureType.CATEGORICAL
 HEART_TYPES = {
@@ -131,7 +132,13 @@ def test_synthetic_heart_sample_is_typed_like_the_kaggle_file() -> None:
     assert not any(p.excluded or p.flags for p in profiles)
 
 
-@pytest.mark.skipif(not REAL_HEART.exists(), reason="the Kaggle heart.csv is only on some machines")
+@pytest.mark.skipif(
+    not REAL_HEART.exists(),
+    reason=(
+        "the real Kaggle heart.csv was not found: set AZML_HEART_CSV, "
+        "or put it at ../shared/data/heart.csv beside the repository"
+    ),
+)
 def test_real_heart_file_is_typed_as_expected() -> None:
     frame = pd.read_csv(REAL_HEART)
     assert list(frame.columns) == HEART_COLUMNS
@@ -563,23 +570,3 @@ def test_importing_schema_and_samples_does_not_import_sklearn_or_streamlit() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_profiling_costs_a_fraction_of_reading_the_csv() -> None:
-    """A small-scale guard of the 1M-row benchmark: typing must stay far below one read_csv."""
-    rows = 200_000
-    rng = np.random.default_rng(0)
-    frame = heart_sample(5000, seed=1).sample(rows, replace=True, random_state=0).reset_index(drop=True)
-    frame["noise"] = rng.normal(size=rows)
-    frame["code"] = rng.integers(0, 1_000_000_000, rows)
-    raw = frame.to_csv(index=False).encode()
-    start = time.perf_counter()
-    pd.read_csv(io.BytesIO(raw))
-    read = time.perf_counter() - start
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        profile_columns(frame, "output")
-        analyse_target(frame, "output")
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.5 * read, f"profiling took {best:.3f}s against read_csv {read:.3f}s"

@@ -168,5 +168,6 @@ def test_a_huge_list_of_column_names_is_refused_quickly() -> None:
     names = [f"c{i}" for i in range(300_000)] + ["c1"]
     started = time.perf_counter()
     message = refused({"input_data": {"columns": names, "data": [[0] * len(names)]}})
-    assert time.perf_counter() - started < 2.0
+    # a guard against quadratic work only: about 0.15 s normally, so the limit is 20x that
+    assert time.perf_counter() - started < 3.0
     assert "repeated columns 'c1'" in message and "and 299991 more" in message
