@@ -112,6 +112,20 @@ class Backend(Protocol):
 
     def model_versions(self, workspace: str, name: str) -> list[RegisteredVersion]: ...
 
+    def newest_model(self, workspace: str) -> str | None: ...
+
+    def set_model_alias(
+        self, workspace: str, name: str, version: int, alias: str = "champion"
+    ) -> RegisteredVersion: ...
+
+    def set_model_version_tag(
+        self, workspace: str, name: str, version: int, key: str, value: str
+    ) -> RegisteredVersion: ...
+
+    def deployment_changes(
+        self, workspace: str, endpoint: str, deployment: str, model_name: str, model_version: int
+    ) -> list[str]: ...
+
     def create_endpoint(self, workspace: str, name: str, description: str = "") -> Outcome: ...
 
     def create_deployment(

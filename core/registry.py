@@ -1,12 +1,15 @@
 """The workspace's model registry (MLflow): register a sweep's model, version it, tag it, alias it.
 
 Registering a trial of a finished sweep creates a new version of a registered model (by default
-``best_<model family>``), with:
+``best_<model family>`` for the sweep's best trial, ``<family>_trial<N>`` for another), with:
 
 - tags: the sweep id, the trial number and its MLflow run, the dataset it was trained on, the
-  family, the primary metric, and each cross-validated metric as ``metric.<name>``;
+  family, the primary metric and its goal, and each cross-validated metric as ``metric.<name>``;
 - a description in words;
-- the alias ``champion`` moved to the new version (an alias names one version at a time).
+- the alias ``champion`` moved to the new version only when it beats the current champion by the
+  recorded primary metric and goal (or when there is none). The user may move it to any version.
+
+Users may add tags of their own; the tags recorded here are read-only.
 
 The sweep's best trial was refit on the whole train split when the sweep ended; its model is
 registered as it is. Any other completed trial is refit now with its own hyperparameters (the
@@ -38,10 +41,14 @@ __all__ = [
     "RegisteredVersion",
     "comparison_rows",
     "default_model_name",
+    "beats",
     "get_version",
     "list_models",
     "model_versions",
+    "newest_model",
     "register_sweep_model",
+    "set_alias",
+    "set_version_tag",
     "validate_model_name",
 ]
 
@@ -55,7 +62,13 @@ TAG_DATASET_VERSION = "dataset_version"
 TAG_FAMILY = "model_family"
 TAG_TASK = "task"
 TAG_PRIMARY = "primary_metric"
+TAG_GOAL = "goal"
+TAG_PARAMS = "hyperparameters"
 TAG_REFIT = "refit_model_uri"  # on a trial's run: the model refit from it, so it is fitted once
+RECORDED = frozenset(  # the tags a user may not change
+    (TAG_SWEEP, TAG_TRIAL, TAG_TRIAL_RUN, TAG_DATASET, TAG_DATASET_VERSION, TAG_FAMILY, TAG_TASK)
+    + (TAG_PRIMARY, TAG_GOAL, TAG_PARAMS)
+)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 _FLUENT = threading.Lock()  # MLflow's fluent API uses one process-wide tracking URI
 
@@ -111,8 +124,45 @@ class RegisteredVersion:
         return f"{self.name} v{self.version}{alias}"
 
 
-def default_model_name(family: str) -> str:
-    return f"best_{family}"
+def default_model_name(family: str, trial_number: int | None = None) -> str:
+    """``best_<family>`` for a sweep's best trial (None); ``<family>_trial<N>`` for another trial."""
+    return f"best_{family}" if trial_number is None else f"{family}_trial{int(trial_number)}"
+
+
+def _score(version: RegisteredVersion) -> tuple[str, str, float] | None:
+    """The version's primary metric, its goal and its cross-validated value, from its tags."""
+    import math
+
+    from core.train.metrics import metric_goal
+
+    metric = version.tags.get(TAG_PRIMARY, "")
+    value = version.metrics.get(metric)
+    if not metric or value is None or math.isnan(value):
+        return None
+    goal = version.tags.get(TAG_GOAL, "")
+    if goal not in ("maximize", "minimize"):  # versions registered before the goal was recorded
+        try:
+            goal = metric_goal(metric)
+        except UserFacingError:
+            return None
+    return metric, goal, value
+
+
+def beats(candidate: RegisteredVersion, incumbent: RegisteredVersion | None) -> bool:
+    """Whether ``candidate`` should take the champion alias from ``incumbent``: strictly better by
+    the same recorded metric and goal. A version without a comparable score never takes it from
+    one that has a champion already."""
+    if incumbent is None:
+        return True
+    new, old = _score(candidate), _score(incumbent)
+    if new is None:
+        return False
+    if old is None:
+        return True
+    (metric, goal, value), (old_metric, old_goal, old_value) = new, old
+    if (metric, goal) != (old_metric, old_goal):
+        return False
+    return value > old_value if goal == "maximize" else value < old_value
 
 
 def validate_model_name(name: str) -> str:
@@ -155,11 +205,12 @@ def register_sweep_model(
         )
     spec = job.spec
     family, primary = str(spec["model_family"]), str(spec["primary_metric"])
-    name = validate_model_name(name or default_model_name(family))
     client = _client(tracking_uri)
     trial_run = _trial_run(client, job, trial_number)
     number = int(trial_run.data.tags.get("trial_number", "-1"))
-    if trial_run.info.run_id == job.best_run_id:
+    is_best = trial_run.info.run_id == job.best_run_id
+    name = validate_model_name(name or default_model_name(family, None if is_best else number))
+    if is_best:
         model_uri, source_run = job.model_uri, job.run_id
     else:
         model_uri, source_run = _refit_trial(tracking_uri, job, trial_run), trial_run.info.run_id
@@ -177,7 +228,8 @@ def register_sweep_model(
         TAG_FAMILY: family,
         TAG_TASK: str(spec.get("task", "")),
         TAG_PRIMARY: primary,
-        "hyperparameters": trial_run.data.tags.get("params_json", "{}"),
+        TAG_GOAL: str(spec.get("goal") or ""),
+        TAG_PARAMS: trial_run.data.tags.get("params_json", "{}"),
         **{f"{METRIC_PREFIX}{key}": f"{value:.6g}" for key, value in sorted(metrics.items())},
     }
     score = metrics.get(primary)
@@ -195,9 +247,44 @@ def register_sweep_model(
     created = client.create_model_version(
         name, source=source, run_id=source_run, tags=tags, description=text, model_id=model_id
     )
-    if alias:
+    version = get_version(tracking_uri, name, int(created.version))
+    if alias and beats(version, _aliased(tracking_uri, name, alias)):
         client.set_registered_model_alias(name, alias, str(created.version))
-    return get_version(tracking_uri, name, int(created.version))
+        version = get_version(tracking_uri, name, version.version)
+    return version
+
+
+def _aliased(tracking_uri: str, name: str, alias: str) -> RegisteredVersion | None:
+    try:
+        return get_version(tracking_uri, name, alias)
+    except NotFoundError:
+        return None
+
+
+def set_alias(tracking_uri: str, name: str, version: int, alias: str = CHAMPION) -> RegisteredVersion:
+    """Point ``alias`` at ``version`` (the user's choice: no comparison)."""
+    get_version(tracking_uri, name, int(version))  # a clear error for a missing version
+    _client(tracking_uri).set_registered_model_alias(name, alias, str(int(version)))
+    return get_version(tracking_uri, name, int(version))
+
+
+def set_version_tag(tracking_uri: str, name: str, version: int, key: str, value: str) -> RegisteredVersion:
+    """Add or change a tag of the user's on a version; the tags the registry recorded stay as they are."""
+    key, value = key.strip(), value.strip()
+    if not key:
+        raise UserFacingError("The tag's key is empty.", "Type a key, such as 'reviewer' or 'stage'.")
+    if key in RECORDED or key.startswith((METRIC_PREFIX, "mlflow.")):
+        raise UserFacingError(
+            f"The tag '{key}' is recorded by the registry when a version is registered.",
+            "Pick another key: this one says where the version came from.",
+        )
+    if len(key) > 250 or len(value) > 5000:
+        raise UserFacingError(
+            "The tag is too long.", "Keep the key under 250 characters and the value under 5,000."
+        )
+    get_version(tracking_uri, name, int(version))
+    _client(tracking_uri).set_model_version_tag(name, str(int(version)), key, value)
+    return get_version(tracking_uri, name, int(version))
 
 
 def _storage(client: MlflowClient, model_uri: str) -> tuple[str, str | None]:
@@ -286,6 +373,12 @@ def list_models(tracking_uri: str) -> list[str]:
     return sorted(str(m.name) for m in _client(tracking_uri).search_registered_models(max_results=1000))
 
 
+def newest_model(tracking_uri: str) -> str | None:
+    """The registered model whose latest version was created last, or None when nothing is registered."""
+    found = _client(tracking_uri).search_model_versions(max_results=1, order_by=["creation_timestamp DESC"])
+    return str(found[0].name) if found else None
+
+
 def model_versions(tracking_uri: str, name: str) -> list[RegisteredVersion]:
     """Every version of a registered model, oldest first, with aliases and tags."""
     from mlflow.exceptions import MlflowException
@@ -336,6 +429,29 @@ def download_model(tracking_uri: str, name: str, version: int, destination: str)
     return str(
         mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=destination, tracking_uri=tracking_uri)
     )
+
+
+def input_columns(tracking_uri: str, name: str, version: int) -> list[str] | None:
+    """The input columns of a version's signature (None when they cannot be read)."""
+    import tempfile
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    from core.endpoint.model import MLMODEL, signature_of
+
+    uri = _client(tracking_uri).get_model_version_download_uri(name, str(int(version)))
+    try:
+        if uri.startswith("file://"):
+            return [c.name for c in signature_of(Path(unquote(urlparse(uri).path)))]
+        import mlflow.artifacts
+
+        with tempfile.TemporaryDirectory() as folder:
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{uri.rstrip('/')}/{MLMODEL}", dst_path=folder, tracking_uri=tracking_uri
+            )
+            return [c.name for c in signature_of(Path(folder))]
+    except (UserFacingError, OSError):
+        return None
 
 
 def comparison_rows(versions: list[RegisteredVersion]) -> list[dict[str, Any]]:

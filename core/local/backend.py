@@ -509,6 +509,31 @@ class LocalBackend:
 
         return model_versions(self.tracking_uri(workspace), name)
 
+    def newest_model(self, workspace: str) -> str | None:
+        from core.registry import newest_model
+
+        return newest_model(self.tracking_uri(workspace))
+
+    def set_model_alias(
+        self, workspace: str, name: str, version: int, alias: str = "champion"
+    ) -> RegisteredVersion:
+        from core.registry import set_alias
+
+        return set_alias(self.tracking_uri(workspace), name, version, alias)
+
+    def set_model_version_tag(
+        self, workspace: str, name: str, version: int, key: str, value: str
+    ) -> RegisteredVersion:
+        from core.registry import set_version_tag
+
+        return set_version_tag(self.tracking_uri(workspace), name, version, key, value)
+
+    def deployment_changes(
+        self, workspace: str, endpoint: str, deployment: str, model_name: str, model_version: int
+    ) -> list[str]:
+        """What deploying this version would change in what the endpoint serves, in words."""
+        return self._endpoints(workspace).changes(endpoint, deployment, model_name, model_version)
+
     def _endpoints(self, workspace: str) -> LocalEndpoints:
         from core.endpoint.service import LocalEndpoints
 

@@ -65,13 +65,11 @@ def test_register_the_best_trial_with_tags_and_the_champion_alias(swept: tuple[L
 
     second = backend.register_model(WS, job.id, description="Same model, registered again.")
     assert (
-        second.version == 2
-        and second.aliases == (CHAMPION,)
-        and second.description == "Same model, registered again."
+        second.version == 2 and second.aliases == () and second.description == "Same model, registered again."
     )
     versions = backend.model_versions(WS, "best_random_forest")
-    assert [(v.version, v.aliases) for v in versions] == [(1, ()), (2, (CHAMPION,))], "the alias moved"
-    assert int(client.get_model_version_by_alias("best_random_forest", CHAMPION).version) == 2
+    assert [(v.version, v.aliases) for v in versions] == [(1, (CHAMPION,)), (2, ())], "not better: it stays"
+    assert int(client.get_model_version_by_alias("best_random_forest", CHAMPION).version) == 1
 
     # the registered files are the sweep's refit model
     mlflow.set_tracking_uri(backend.tracking_uri(WS))
@@ -171,3 +169,54 @@ def test_deploy_the_champion_and_test_it_live(swept: tuple[LocalBackend, Any]) -
     deleted = backend.delete_endpoint(WS, "heart-classify-endpoint")
     assert {r.name for r in deleted} == {"heart-classify-endpoint", "heart-classify-deployment"}
     assert backend.list_endpoints(WS) == []
+
+
+def _completed_trials(backend: LocalBackend, job: Any) -> list[dict[str, Any]]:
+    trials = [t for t in backend.sweep_status(WS, job.id).trials if t["status"] == "completed"]
+    return sorted(trials, key=lambda t: -t["value"])  # accuracy: best first
+
+
+def test_champion_moves_only_to_a_better_version_or_when_set(swept: tuple[LocalBackend, Any]) -> None:
+    backend, job = swept
+    trials = _completed_trials(backend, job)
+    worse = next(t for t in trials if t["value"] < trials[0]["value"])
+    name = "champion-check"
+    first = backend.register_model(WS, job.id, name=name)  # the best trial
+    assert first.aliases == (CHAMPION,) and first.tags["goal"] == "maximize"
+    second = backend.register_model(WS, job.id, trial_number=int(worse["number"]), name=name)
+    assert second.aliases == (), "a worse version does not take the alias"
+    third = backend.register_model(WS, job.id, name=name)  # as good as v1: not better
+    assert third.aliases == ()
+    assert [v.aliases for v in backend.model_versions(WS, name)] == [(CHAMPION,), (), ()]
+
+    # the user may set it explicitly, to any version
+    moved = backend.set_model_alias(WS, name, 2)
+    assert moved.version == 2 and moved.aliases == (CHAMPION,)
+    assert [v.aliases for v in backend.model_versions(WS, name)] == [(), (CHAMPION,), ()]
+    # and a better version than the champion takes it again
+    fourth = backend.register_model(WS, job.id, name=name)
+    assert fourth.aliases == (CHAMPION,)
+
+
+def test_custom_tags_on_a_version(swept: tuple[LocalBackend, Any]) -> None:
+    backend, job = swept
+    version = backend.register_model(WS, job.id, name="tagged-model")
+    tagged = backend.set_model_version_tag(WS, "tagged-model", version.version, " reviewer ", "ana")
+    assert tagged.tags["reviewer"] == "ana" and tagged.tags["sweep_id"] == job.id
+    with pytest.raises(UserFacingError, match="recorded by the registry"):
+        backend.set_model_version_tag(WS, "tagged-model", version.version, "metric.accuracy", "1.0")
+    with pytest.raises(UserFacingError, match="empty"):
+        backend.set_model_version_tag(WS, "tagged-model", version.version, "  ", "x")
+    with pytest.raises(UserFacingError, match="no version 99"):
+        backend.set_model_version_tag(WS, "tagged-model", 99, "reviewer", "x")
+
+
+def test_default_name_is_best_family_only_for_the_best_trial(swept: tuple[LocalBackend, Any]) -> None:
+    backend, job = swept
+    trials = _completed_trials(backend, job)
+    worse = int(next(t for t in trials if t["value"] < trials[0]["value"])["number"])
+    assert default_model_name("random_forest") == "best_random_forest"
+    assert default_model_name("random_forest", worse) == f"random_forest_trial{worse}"
+    version = backend.register_model(WS, job.id, trial_number=worse)
+    assert version.name == f"random_forest_trial{worse}" and version.trial_number == worse
+    assert backend.newest_model(WS) == version.name
