@@ -81,6 +81,12 @@ class DeploymentRecord:
     dataset: str | None = None  # the data asset whose test split this model was held out from
     dataset_version: int | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    updated_at: str | None = None  # when it last changed model or instances (None in older records)
+
+    @property
+    def last_change(self) -> str:
+        """When the deployment last changed: its update time, else its creation time."""
+        return self.updated_at or self.created_at
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.endpoint.model import load_model, signature_of
 from core.endpoint.process import Health, health, server_alive, start_server, stop_server
@@ -24,6 +25,9 @@ from core.endpoint.records import DeploymentRecord, EndpointKeys, EndpointRecord
 from core.errors import ConflictError, NotFoundError, UserFacingError
 from core.naming import validate_name
 from core.resources import Kind, Outcome, Resource, now
+
+if TYPE_CHECKING:
+    from core.registry import RegisteredVersion
 
 __all__ = ["EndpointInfo", "LocalEndpoints", "server_workers"]
 
@@ -195,6 +199,7 @@ class LocalEndpoints:
                 False,
                 f"Deployment '{name}' serves {version.name} v{version.version} already.",
             )
+        changes = self.changes(endpoint, name, version.name, version.version)
         model_dir = self._copy_model(endpoint, name, version.name, version.version)
         dataset = version.dataset
         deployment = DeploymentRecord(
@@ -210,6 +215,7 @@ class LocalEndpoints:
             dataset=dataset[0] if dataset else None,
             dataset_version=dataset[1] if dataset else None,
             metrics=version.metrics,
+            updated_at=now(),
         )
         with self.store.locked():
             record = self._require(endpoint)
@@ -227,12 +233,32 @@ class LocalEndpoints:
         if existing is not None and existing.model_dir != deployment.model_dir:
             shutil.rmtree(Path(existing.model_dir).parent, ignore_errors=True)
         verb = "Updated" if existing else "Created"
+        was = f" (it served {existing.model_name} v{existing.model_version})" if existing else ""
+        changed = f" Changed: {'; '.join(changes)}." if changes else ""
         return Outcome(
             _deployment_resource(record, deployment),
             existing is None,
-            f"{verb} deployment '{name}' of {version.name} v{version.version} on endpoint '{endpoint}'; "
-            f"its server answers at {record.scoring_uri}.",
+            f"{verb} deployment '{name}' of {version.name} v{version.version} on endpoint '{endpoint}'"
+            f"{was}; its server answers at {record.scoring_uri}.{changed}",
         )
+
+    def changes(self, endpoint: str, name: str, model_name: str, model_version: int) -> list[str]:
+        """What deploying this version as ``endpoint``/``name`` would change in what is served, in
+        words: the task, the dataset (name and version) and the input columns. Compared with the
+        deployment of that name, else with every deployment the endpoint has; [] when none."""
+        from core import registry
+
+        record = self.store.load(endpoint)
+        if record is None or not record.deployments:
+            return []
+        version = registry.get_version(self.tracking_uri, model_name, model_version)
+        columns = registry.input_columns(self.tracking_uri, version.name, version.version)
+        existing = record.deployment(name)
+        found = []
+        for current in [existing] if existing else record.deployments:
+            prefix = "" if current.name == name else f"beside deployment '{current.name}': "
+            found += [prefix + c for c in _differences(current, version, columns)]
+        return found
 
     def delete_deployment(self, endpoint: str, name: str) -> EndpointInfo:
         """Remove one deployment; the server restarts without it, or stops if it was the last."""
@@ -299,6 +325,35 @@ class LocalEndpoints:
         with self.store.locked():
             record = self._require(endpoint)
             return self.store.save(record.with_(instance_id=None, pid=None, started_at=None))
+
+
+def _differences(
+    current: DeploymentRecord, version: RegisteredVersion, columns: list[str] | None
+) -> list[str]:
+    found = []
+    if version.task and current.task and version.task != current.task:
+        found.append(f"the task changes from {current.task} to {version.task}")
+    old = f"{current.dataset} v{current.dataset_version}" if current.dataset else None
+    new = f"{version.dataset[0]} v{version.dataset[1]}" if version.dataset else None
+    if old != new:
+        found.append(
+            f"the dataset changes from {old or 'an unnamed dataset'} to {new or 'an unnamed dataset'}"
+        )
+    try:
+        before = [c.name for c in signature_of(Path(current.model_dir))]
+    except (UserFacingError, OSError):
+        before = None
+    if columns is not None and before is not None and set(columns) != set(before):
+        gone, added = sorted(set(before) - set(columns)), sorted(set(columns) - set(before))
+        parts = [f"{_quoted(gone)} no longer an input"] if gone else []
+        parts += [f"{_quoted(added)} now an input"] if added else []
+        found.append("the input columns change: " + "; ".join(parts))
+    return found
+
+
+def _quoted(names: list[str]) -> str:
+    more = f" and {len(names) - 6} more" if len(names) > 6 else ""
+    return ", ".join(repr(n) for n in names[:6]) + more
 
 
 def _task_of(model_dir: Path) -> str:
