@@ -42,6 +42,10 @@ DATA_CURRENT = "data:current"  # (asset name, version) the later steps use
 
 # The Sweep step: the sweep the live view watches (a job id; no widget owns it).
 SWEEP_CURRENT = "sweep:current"
+# The sweep the user picked (or just launched), shared by the Sweep and Trials pages' pickers;
+# without one they follow the newest sweep (see widgets.follow_newest_select).
+SWEEP_PICK = "sweep:pick"
+CLUSTER_PICK = "sweep:cluster_pick"  # the compute cluster the user picked on the Sweep page
 
 # The Trials step hands a chosen trial to the Endpoint step (a dict; see views/trials.carry_trial).
 TRIALS_CHOSEN = "trials:chosen"

@@ -28,7 +28,7 @@ from core.sweep.spec import (
 from core.train.families import Family, families_for
 from core.train.metrics import METRICS, metric_goal, metrics_for
 from dashboard import figures, nav, session
-from dashboard.widgets import run_action, show_code, show_result
+from dashboard.widgets import follow_newest_select, pin_selection, run_action, show_code, show_result
 
 POLL_S = 2.0
 POLICIES = {
@@ -148,17 +148,32 @@ def _policy(choice: str) -> Policy | None:
     )
 
 
+def pick_dataset(column: Any, assets: list[Any]) -> Any:
+    """The dataset the sweep trains on: the one stored or picked last (``DATA_CURRENT``, which a
+    pick here sets for the next steps too), else the newest."""
+    versions = [(x.name, x.version) for x in assets]
+    with column:
+        chosen = follow_newest_select(
+            "Dataset (train split)",
+            versions,
+            key="sweep_dataset",
+            pin_key=session.DATA_CURRENT,
+            newest=versions[-1],
+            format_func=lambda nv: f"{nv[0]} v{nv[1]}",
+        )
+    return assets[versions.index(chosen)]
+
+
 def configure_section(workspace: str, assets: list[Any], clusters: list[Resource]) -> None:
     st.subheader("Configure the sweep", anchor=False)
     a, b, c = st.columns(3)
-    labels = [f"{x.name} v{x.version}" for x in assets]
-    current = st.session_state.get(session.DATA_CURRENT)
-    index = next((i for i, x in enumerate(assets) if (x.name, x.version) == current), len(assets) - 1)
-    asset = assets[
-        labels.index(a.selectbox("Dataset (train split)", labels, index=index, key="sweep_dataset"))
-    ]
+    asset = pick_dataset(a, assets)
     names = [r.name for r in clusters]
-    cluster = clusters[names.index(b.selectbox("Compute cluster", names, key="sweep_cluster"))]
+    with b:
+        picked = follow_newest_select(
+            "Compute cluster", names, key="sweep_cluster", pin_key=session.CLUSTER_PICK, newest=names[-1]
+        )
+    cluster = clusters[names.index(picked)]
     workers = int(cluster.properties.get("local_workers", 1))
     b.caption(f"{cluster.properties.get('vm_size')} · up to {workers} trial(s) at once on this machine")
     experiment = c.text_input("Experiment", value=f"{asset.name}-sweeps", key="sweep_experiment")
@@ -272,7 +287,7 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
             ),
         )
         if job is not None:
-            st.session_state[session.SWEEP_CURRENT] = job.id
+            pin_selection(session.SWEEP_PICK, job.id)  # the sweep just launched is the one watched
             st.session_state[session.RESULT_PREFIX + "sweep_launch"] = (
                 "success",
                 f"Launched {job.id} on '{cluster.name}'. Watch it below.",
@@ -318,9 +333,9 @@ def sweeps_section(workspace: str) -> None:
         )
         return
     ids = [j.id for j in jobs][::-1]  # newest first
-    current = st.session_state.get(session.SWEEP_CURRENT)
-    index = ids.index(current) if current in ids else 0
-    chosen = st.selectbox("Sweep to watch", ids, index=index, key="sweep_pick")
+    chosen = follow_newest_select(
+        "Sweep to watch", ids, key="sweep_pick", pin_key=session.SWEEP_PICK, newest=ids[0]
+    )
     st.session_state[session.SWEEP_CURRENT] = chosen
     status = session.backend().sweep_status(workspace, chosen)
     live = status.state in ("starting", "running")

@@ -56,6 +56,7 @@ from core.trials.oof import OutOfFold, TrainingData, out_of_fold, training_data_
 from core.trials.status import STATUS_LABELS
 from dashboard import nav, session
 from dashboard import trial_figures as figs
+from dashboard.widgets import follow_newest_select
 
 log = logging.getLogger("dashboard")
 
@@ -230,13 +231,10 @@ def app_source() -> Target | None:
             "best trial": st.column_config.NumberColumn(format="#%d"),
         },
     )
-    ids = [j.id for j in jobs][::-1]
-    opened = st.session_state.get(OPEN) or {}
-    wanted = (
-        opened.get("sweep") if opened.get("kind") == "app" else st.session_state.get(session.SWEEP_CURRENT)
-    )
-    chosen = st.selectbox(
-        "Sweep to review", ids, index=ids.index(wanted) if wanted in ids else 0, key=W + "sweep"
+    ids = [j.id for j in jobs][::-1]  # newest first
+    # the pick is shared with the Sweep page: a sweep launched or picked there is reviewed here
+    chosen = follow_newest_select(
+        "Sweep to review", ids, key=W + "sweep", pin_key=session.SWEEP_PICK, newest=ids[0]
     )
     st.session_state[OPEN] = {"kind": "app", "sweep": chosen}
     job = next(j for j in jobs if j.id == chosen)

@@ -8,8 +8,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.compute import ComputeSpec
+from core.data.samples import heart_sample
+from core.data.schema import Task, build_schema
+from core.data.split import split_frame
+from core.data.store import store_dataset
 from core.local.backend import LocalBackend
-from tests.workspaces import WS, ready_workspace
+from dashboard import session
+from tests.workspaces import BC, SA, WS, ready_workspace
 
 
 def texts(elements: object) -> str:
@@ -87,3 +93,50 @@ def test_bad_settings_block_the_launch_with_a_reason(
 def test_without_a_dataset_the_page_says_what_it_needs(open_page: Callable[[str], AppTest]) -> None:
     at = open_page("sweep")
     assert "A sweep needs a workspace, a compute cluster and a stored dataset." in texts(at.warning)
+
+
+def test_a_second_launch_becomes_the_watched_sweep(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    backend = ready_workspace(data_dir)
+    at = open_page("sweep")
+    launch(at, total=2, folds=2)
+    first = backend.list_sweeps(WS)[-1].id
+    assert at.selectbox(key="sweep_pick").value == first
+    poll(at, backend, lambda state, _: state == "completed")
+    launch(at, total=2, folds=2)
+    second = backend.list_sweeps(WS)[-1].id
+    assert second != first
+    assert f"Launched {second}" in texts(at.success)
+    assert at.selectbox(key="sweep_pick").value == second, "the sweep just launched is the one watched"
+    assert second in texts(at.markdown)
+    at.selectbox(key="sweep_pick").set_value(first).run()
+    at.run()
+    assert at.selectbox(key="sweep_pick").value == first, "the user's pick stays"
+    poll(at, backend, lambda state, _: state == "completed")
+
+
+def test_the_dataset_follows_the_newest_stored_one_until_picked(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    backend = ready_workspace(data_dir)
+    at = open_page("sweep")
+    assert at.selectbox(key="sweep_dataset").value == ("heart", 1)
+    store_second_dataset(backend)
+    at.session_state[session.DATA_CURRENT] = ("heart-small", 1)  # what storing on the Data page records
+    at.run()
+    assert at.selectbox(key="sweep_dataset").value == ("heart-small", 1), "the dataset just stored"
+    at.selectbox(key="sweep_dataset").set_value(("heart", 1)).run()
+    at.run()
+    assert at.selectbox(key="sweep_dataset").value == ("heart", 1), "the user's pick stays"
+    assert at.session_state[session.DATA_CURRENT] == ("heart", 1), "and the next steps use it"
+    backend.create_compute(WS, ComputeSpec("secondcluster", max_instances=1))
+    at.run()
+    assert at.selectbox(key="sweep_cluster").value == "secondcluster", "the newest cluster"
+
+
+def store_second_dataset(backend: LocalBackend) -> None:
+    frame = heart_sample().iloc[:250]
+    schema = build_schema(frame, "output", Task.CLASSIFICATION)
+    split = split_frame(frame, "output", test_fraction=0.1, seed=42, stratify=True)
+    store_dataset(backend, WS, SA, BC, "heart-small", split, schema, "heart, fewer rows")

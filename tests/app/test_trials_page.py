@@ -194,3 +194,26 @@ def test_runs_without_metrics_are_listed_not_ranked(
     assert "logged no metric" in texts(at.warning)
     table = at.dataframe[0].value
     assert sorted(table["lr"].tolist()) == ["0.1", "None"] and "status" in table
+
+
+def test_the_sweep_under_review_follows_the_newest_until_picked(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    backend = ready_workspace(data_dir)
+    spec = small_spec(limits=Limits(max_total_trials=2, max_concurrent_trials=2), cv_folds=2)
+    first = wait_for(backend, backend.launch_sweep(WS, CC, "heart", 1, spec, "heart-sweeps").id, finished).job
+    at = open_page("trials")
+    assert at.selectbox(key=view.W + "sweep").value == first.id
+    second = wait_for(
+        backend, backend.launch_sweep(WS, CC, "heart", 1, spec, "heart-sweeps").id, finished
+    ).job
+    at.run()
+    assert at.selectbox(key=view.W + "sweep").value == second.id, "the sweep that finished since"
+    assert metric(at, "Best accuracy") == f"{second.best_value:.4f}"
+    at.selectbox(key=view.W + "sweep").set_value(first.id).run()
+    at.run()
+    assert at.selectbox(key=view.W + "sweep").value == first.id, "the user's pick stays"
+    open_tab(at, "Best trial")
+    next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
+    chosen = at.session_state[view.CHOSEN]
+    assert (chosen["sweep_id"], chosen["workspace"]) == (first.id, WS), "the chosen trial names its sweep"
