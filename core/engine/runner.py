@@ -8,8 +8,9 @@ honours a cancel request, and at the end refits the best configuration on the wh
 split and logs it as the sweep's model.
 
 Resume: started again on a record that has a parent run, it closes trials the dead runner
-left RUNNING, replays the finished ones into the sampler, and carries on with the budget
-that is left.
+left RUNNING, replays every trial into the sampler (so finished configurations are not drawn
+again, and the draws the crash cut short are made again first), and carries on with the
+budget that is left.
 
 Warm cluster: started with ``--cluster NAME --idle SECONDS``, the runner keeps its workers
 after a sweep and waits that long for the cluster's next sweep (:mod:`core.engine.agent`).
@@ -49,6 +50,7 @@ POOL_TRIALS = LIMIT_MAX + MAX_EXTRA_NUMBERS  # trial numbers a pool can track, f
 class LiveTrial:
     number: int
     params: dict[str, Any]
+    draw: int = 0
     run_id: str | None = None
     worker: int | None = None
     started: float | None = None
@@ -209,8 +211,11 @@ class Scheduler:
         return bool(current and current.cancel_requested)
 
     # -- resume ------------------------------------------------------------------------
-    def restore(self) -> None:
-        """Close what a dead runner left open; replay finished trials into the sampler."""
+    def restore(self) -> int:
+        """Close what a dead runner left open; replay every trial into the sampler. Returns how
+        many trials count against the budget (all but those a crash cut short)."""
+        from core.engine.tracking import INTERRUPTED
+
         assert self.job.run_id is not None
         records: list[TrialRecord] = self.tracker.trials(self.experiment_id, self.job.run_id, self.primary)
         for record in records:
@@ -223,13 +228,21 @@ class Scheduler:
                     None,
                     "canceled",
                     time.time(),
-                    error="The sweep was interrupted while this trial ran.",
+                    error=INTERRUPTED,
                 )
                 status = "canceled"
             else:
                 status = record.trial_status or ("completed" if record.status == "FINISHED" else "failed")
             outcome = {"completed": "complete", "early_terminated": "pruned"}.get(status, "failed")
-            self.sampler.restore(record.params, record.value, outcome)  # type: ignore[arg-type]
+            self.sampler.restore(
+                record.params,
+                record.value,
+                outcome,  # type: ignore[arg-type]
+                record.history,
+                draw=record.draw,
+                number=record.number,
+                interrupted=record.interrupted,
+            )
             trial = Finished(
                 record.number,
                 status,
@@ -245,6 +258,7 @@ class Scheduler:
             if record.history:
                 self.histories[str(record.number)] = record.history
             self._consider_best(trial)
+        return sum(1 for record in records if not record.interrupted)
 
     def _consider_best(self, trial: Finished) -> None:
         if trial.status != "completed" or trial.value is None:
@@ -264,6 +278,7 @@ class Scheduler:
             self.sampler.name,
             worker,
             started,
+            trial.draw,
         )
 
     def on_fold(self, pool: WorkerPool, number: int, metrics: dict[str, float]) -> None:
@@ -315,6 +330,7 @@ class Scheduler:
                 self.sampler.name,
                 trial.worker,
                 trial.started or ended,
+                trial.draw,
             )
         self.tracker.end_trial(
             trial.run_id, trial.params, self.primary, folds, result, status, ended, error=error
@@ -344,7 +360,9 @@ class Scheduler:
             suggestion = self.sampler.ask()
             if suggestion is None:
                 return launched, True
-            self.live[suggestion.number] = LiveTrial(suggestion.number, dict(suggestion.params))
+            self.live[suggestion.number] = LiveTrial(
+                suggestion.number, dict(suggestion.params), suggestion.draw
+            )
             self.pool.submit(suggestion.number, dict(suggestion.params))
             launched += 1
         return launched, False
@@ -368,9 +386,8 @@ class Scheduler:
             self.job = self.store.save(job.with_(run_id=run_id))
         else:
             self._open_tracker()
-            self.restore()
             # trials the interruption cut short are not counted: the user asked for finished trials
-            launched = sum(1 for t in self.finished if t.status != "canceled")
+            launched = self.restore()
         pool = self.pool
         deadline = self.started + spec.limits.timeout_s if spec.limits.timeout_s else None
         stop_reason = ""

@@ -5,8 +5,9 @@ Layout, shared with Azure ML sweeps seen through MLflow so the Trials page reads
 - parent run: tags ``azml.sweep=true``, ``sampler``, ``primary_metric``, ``goal``,
   ``model_family``, ``dataset``, ``best_child_run_id`` (as Azure's job property), the spec
   as the ``sweep_spec.json`` artifact, and the best value as metric ``best_<metric>``;
-- child run: tag ``mlflow.parentRunId``, ``trial_number``, ``sampler``, ``early_terminated``,
-  ``worker``; params are the hyperparameters (``None`` written as "None") and the tag
+- child run: tag ``mlflow.parentRunId``, ``trial_number``, ``draw`` (the index of its
+  configuration among the sweep's draws, which a resume goes on from), ``sampler``,
+  ``early_terminated``, ``worker``; params are the hyperparameters (``None`` written as "None") and the tag
   ``params_json`` keeps their exact types; metrics follow ``core.train.tracking``: the
   primary metric once per fold (step = fold, the running mean, so its last value is the
   trial's score), every metric per fold as ``<metric>_fold``, and ``<metric>_mean`` /
@@ -36,12 +37,14 @@ if TYPE_CHECKING:
 TAG_SWEEP = "azml.sweep"
 TAG_SWEEP_ID = "azml.sweep_id"
 TAG_TRIAL = "trial_number"
+TAG_DRAW = "draw"
 TAG_SAMPLER = "sampler"
 TAG_EARLY = "early_terminated"
 TAG_WORKER = "worker"
 TAG_PARAMS_JSON = "params_json"
 TAG_STATUS = "trial_status"  # completed / failed / early_terminated / canceled
 TAG_ERROR = "error"
+INTERRUPTED = "The sweep was interrupted while this trial ran."  # the error of a trial a crash cut short
 TAG_BEST = "best_child_run_id"
 PARENT = "mlflow.parentRunId"
 
@@ -69,6 +72,13 @@ class TrialRecord:
     params: dict[str, Any]
     value: float | None  # the primary metric's mean (the trial's score)
     history: list[float]  # the primary metric as logged per fold
+    draw: int  # its configuration's draw (the trial number, for runs logged before draws were)
+    error: str = ""
+
+    @property
+    def interrupted(self) -> bool:
+        """Cut short by a crash (still RUNNING, or closed as such by a resume): not a result."""
+        return self.status == "RUNNING" or (self.trial_status == "canceled" and self.error == INTERRUPTED)
 
 
 def tune_sqlite_store(tracking_uri: str) -> None:
@@ -172,6 +182,7 @@ class SweepTracker:
         sampler: str,
         worker: int | None,
         started: float,
+        draw: int | None = None,
     ) -> str:
         run = self.client.create_run(
             experiment_id,
@@ -180,6 +191,7 @@ class SweepTracker:
             tags={
                 PARENT: parent_run_id,
                 TAG_TRIAL: str(number),
+                TAG_DRAW: str(number if draw is None else draw),
                 TAG_SAMPLER: sampler,
                 TAG_WORKER: "" if worker is None else f"worker-{worker}",
                 TAG_PARAMS_JSON: json.dumps(dict(params)),
@@ -268,15 +280,18 @@ class SweepTracker:
                     self.client.get_metric_history(run.info.run_id, primary_metric), key=lambda m: m.step
                 )
             ]
+            number = int(tags.get(TAG_TRIAL, "-1"))
             records.append(
                 TrialRecord(
-                    number=int(tags.get(TAG_TRIAL, "-1")),
+                    number=number,
                     run_id=str(run.info.run_id),
                     status=str(run.info.status),
                     trial_status=tags.get(TAG_STATUS, ""),
                     params=json.loads(tags.get(TAG_PARAMS_JSON, "{}")),
                     value=run.data.metrics.get(mean_name(primary_metric)),
                     history=history,
+                    draw=int(tags.get(TAG_DRAW, number)),
+                    error=tags.get(TAG_ERROR, ""),
                 )
             )
         return sorted(records, key=lambda r: r.number)

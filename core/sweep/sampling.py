@@ -3,11 +3,19 @@
 ``make_sampler(spec)`` returns a :class:`Sampler`: ``ask()`` gives the next
 configuration (``None`` once a grid is exhausted) and ``tell()`` reports how it did.
 
-- **random**: Optuna's ``RandomSampler(seed)``.
+- **random**: Optuna's ``RandomSampler``; the k-th draw is seeded from ``(seed, k)`` alone.
 - **grid**: every combination of the Choice values exactly once (``itertools.product``);
   the order is shuffled by ``seed``, or the natural product order without a seed.
 - **bayesian**: Optuna's ``TPESampler(seed, multivariate=True)``, a real model-based sampler
-  fed through ``study.ask``/``study.tell``.
+  fed through ``study.ask``/``study.tell``. It never proposes a configuration that already
+  ran (or runs) while the space still has others.
+
+Every ask is a *draw* with an index (the k-th configuration the sweep asked for). A resumed
+sweep replays its trials with ``restore``: finished ones are done; those the crash cut short
+(``interrupted``) are drawn again first, in order, then the sweep goes on after the last
+draw. Random and grid draws depend only on the seed and the index, so a resumed sweep draws
+exactly what an uninterrupted one would; TPE is re-seeded from the draws done, so it does not
+replay its start-up sequence.
 
 Each parameter is sampled in an *internal* space and then mapped to its value with
 Azure's semantics (see ``core.sweep.space``):
@@ -33,10 +41,11 @@ inverse-CDF method from a uniform ``u`` (exact for random sampling; TPE models `
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Literal, Protocol, TypeAlias
@@ -59,14 +68,18 @@ from core.sweep.spec import SweepSpec
 Outcome: TypeAlias = Literal["complete", "failed", "pruned"]
 _EPS = 1e-9
 MAX_STARTUP_TRIALS = 10
+REDRAWS = 4  # a bayesian ask that repeats a known configuration is drawn again this often at most
+FRESH_TRIES = 1000  # random configurations tried to find one not known yet, before giving up
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One configuration to try: ``number`` identifies it in ``tell``."""
+    """One configuration to try: ``number`` identifies it in ``tell``; ``draw`` is its index
+    among the sweep's draws (what a resume goes on from)."""
 
     number: int
     params: dict[str, Scalar]
+    draw: int = 0
 
 
 class Sampler(Protocol):
@@ -89,9 +102,70 @@ class Sampler(Protocol):
         with the values it logged before it was stopped."""
         ...
 
-    def restore(self, params: dict[str, Scalar], value: float | None, state: Outcome = "complete") -> None:
-        """Replay a trial finished before a restart, so it is not repeated or forgotten."""
+    def restore(
+        self,
+        params: dict[str, Scalar],
+        value: float | None,
+        state: Outcome = "complete",
+        intermediate: Sequence[float] = (),
+        *,
+        draw: int | None = None,
+        number: int | None = None,
+        interrupted: bool = False,
+    ) -> None:
+        """Replay a trial of the sweep before a restart, so it is not repeated or forgotten.
+        ``draw`` defaults to the order of the calls; ``number`` (its trial number) is never
+        handed out again; an ``interrupted`` trial did not finish: its draw is made again."""
         ...
+
+
+class _Draws:
+    """Which draw comes next: the lowest index not done yet, so the draws a crash cut short
+    (or that were queued and never logged) are made again before the sweep goes on."""
+
+    def __init__(self) -> None:
+        self.done: set[int] = set()
+        self.next = 0
+        self.restored = 0
+
+    def restore(self, draw: int | None, interrupted: bool) -> int:
+        index = self.restored if draw is None else draw
+        self.restored += 1
+        if not interrupted:
+            self.done.add(index)
+        return index
+
+    def take(self) -> int:
+        while self.next in self.done:
+            self.next += 1
+        self.next += 1
+        return self.next - 1
+
+
+class _Numbers:
+    """Trial numbers: after a restore, never one a restored trial had."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def restore(self, number: int | None) -> None:
+        self.next = self.next + 1 if number is None else max(self.next, number + 1)
+
+    def take(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+
+def seed_for(base: int, index: int, stream: int = 0) -> int:
+    """A seed that depends only on ``(base, index, stream)``: the k-th draw's own randomness."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([base % 2**64, stream, index]).generate_state(1)[0])
+
+
+def _key(params: dict[str, Scalar]) -> str:
+    """A configuration's identity (``1`` and ``True``, ``None`` and ``"None"`` stay apart)."""
+    return json.dumps(params, sort_keys=True)
 
 
 def _same(a: object, b: object) -> bool:
@@ -161,10 +235,27 @@ def _merge(spec: SweepSpec, sampled: dict[str, Scalar]) -> dict[str, Scalar]:
     }
 
 
-class OptunaSampler:
-    """Random or TPE sampling through an in-memory Optuna study's ask/tell."""
+Known: TypeAlias = tuple[Outcome, float | None, tuple[float, ...]] | None  # None: still running
 
-    def __init__(self, spec: SweepSpec, sampler: Any, name: str) -> None:
+
+class OptunaSampler:
+    """Random or TPE sampling through an in-memory Optuna study's ask/tell.
+
+    ``factory(seed)`` builds the Optuna sampler. ``per_draw``: a new one seeded from
+    ``(seed, draw)`` for every draw (random sampling: the k-th draw depends on nothing else).
+    Otherwise one sampler, re-seeded from the draws done after a restore, and with
+    ``dedupe`` a known configuration is drawn again (told its known result, as Optuna's FAQ
+    advises) while the space has others."""
+
+    def __init__(
+        self,
+        spec: SweepSpec,
+        factory: Callable[[int | None], Any],
+        name: str,
+        *,
+        per_draw: bool = False,
+        dedupe: bool = False,
+    ) -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -172,8 +263,20 @@ class OptunaSampler:
         self._spec = spec
         self._searched = spec.searched
         self._distributions = {n: optuna_distribution(p) for n, p in self._searched.items()}
-        self._study = optuna.create_study(direction=spec.resolved_goal, sampler=sampler)
+        self._factory = factory
+        self._per_draw = per_draw
+        self._dedupe = dedupe
+        self._base = spec.seed if spec.seed is not None else random.SystemRandom().getrandbits(63)
+        self._study = optuna.create_study(
+            direction=spec.resolved_goal, sampler=None if per_draw else factory(spec.seed)
+        )
         self._pending: dict[int, Any] = {}
+        self._keys: dict[int, str] = {}
+        self._known: dict[str, Known] = {}
+        self._draws = _Draws()
+        self._numbers = _Numbers()
+        self._reseed = False
+        self._size = _finite_size(self._searched)
 
     @property
     def study(self) -> Any:
@@ -181,12 +284,47 @@ class OptunaSampler:
         return self._study
 
     def ask(self) -> Suggestion | None:
+        draw = self._draws.take()
+        if self._per_draw:
+            self._study.sampler = self._factory(seed_for(self._base, draw))
+        elif self._reseed:  # a resumed sweep: not the start-up sequence of the first run again
+            self._study.sampler = self._factory(seed_for(self._base, len(self._draws.done), stream=1))
+            self._reseed = False
+        trial, params = self._ask_trial()
+        for attempt in range(REDRAWS + 1):
+            key = _key(params)
+            if not self._dedupe or key not in self._known or self._exhausted() or attempt == REDRAWS:
+                break
+            self._tell_trial(trial, *(self._known[key] or ("failed", None, ())))
+            if attempt == REDRAWS - 1 and (fresh := self._unknown(draw)) is not None:
+                self._study.enqueue_trial(fresh)  # TPE keeps repeating itself: a random one not known
+            trial, params = self._ask_trial()
+        number = self._numbers.take()
+        self._pending[number] = trial
+        self._keys[number] = key
+        self._known.setdefault(key, None)
+        return Suggestion(number, params, draw)
+
+    def _ask_trial(self) -> tuple[Any, dict[str, Scalar]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             trial = self._study.ask(dict(self._distributions))
-        self._pending[trial.number] = trial
         sampled = {name: from_internal(p, trial.params[name]) for name, p in self._searched.items()}
-        return Suggestion(trial.number, _merge(self._spec, sampled))
+        return trial, _merge(self._spec, sampled)
+
+    def _exhausted(self) -> bool:
+        """Every configuration of a finite space is known: repeating one is all that is left."""
+        return self._size is not None and len(self._known) >= self._size
+
+    def _unknown(self, draw: int) -> dict[str, Any] | None:
+        """Random internal values of a configuration not known yet, or None if none turned up."""
+        rng = random.Random(seed_for(self._base, draw, stream=2))
+        for _ in range(FRESH_TRIES):
+            internal = {name: _uniform(rng, d) for name, d in self._distributions.items()}
+            sampled = {name: from_internal(p, internal[name]) for name, p in self._searched.items()}
+            if _key(_merge(self._spec, sampled)) not in self._known:
+                return internal
+        return None
 
     def tell(
         self,
@@ -195,26 +333,46 @@ class OptunaSampler:
         state: Outcome = "complete",
         intermediate: Sequence[float] = (),
     ) -> None:
+        trial = self._pending.pop(number)
+        key = self._keys.pop(number)
+        self._known[key] = (state, value, tuple(intermediate))
+        self._tell_trial(trial, state, value, intermediate)
+
+    def _tell_trial(
+        self, trial: Any, state: Outcome, value: float | None, intermediate: Sequence[float]
+    ) -> None:
         from optuna.trial import TrialState
 
-        trial = self._pending.pop(number)
         usable = value is not None and math.isfinite(value)
         if state == "failed" or (state == "complete" and (value is None or not usable)):
             self._study.tell(trial, state=TrialState.FAIL)
         elif state == "pruned":
-            steps = [float(v) for v in intermediate if math.isfinite(v)]
-            if not steps and value is not None and usable:
-                steps = [float(value)]
-            for step, step_value in enumerate(steps):
-                trial.report(float(step_value), step)
+            for step, step_value in enumerate(_steps(value, intermediate)):
+                trial.report(step_value, step)
             self._study.tell(trial, state=TrialState.PRUNED)
         else:
             self._study.tell(trial, float(value or 0.0))
 
-    def restore(self, params: dict[str, Scalar], value: float | None, state: Outcome = "complete") -> None:
+    def restore(
+        self,
+        params: dict[str, Scalar],
+        value: float | None,
+        state: Outcome = "complete",
+        intermediate: Sequence[float] = (),
+        *,
+        draw: int | None = None,
+        number: int | None = None,
+        interrupted: bool = False,
+    ) -> None:
         import optuna
         from optuna.trial import TrialState
 
+        self._draws.restore(draw, interrupted)
+        self._numbers.restore(number)
+        if interrupted:  # not a result: random draws it again, TPE goes on without it
+            return
+        self._reseed = True
+        self._known[_key(params)] = (state, value, tuple(intermediate))
         internal = {name: to_internal(p, params[name]) for name, p in self._searched.items()}
         usable = value is not None and math.isfinite(value)
         if state == "complete" and usable:
@@ -225,16 +383,48 @@ class OptunaSampler:
             )
         else:
             outcome = TrialState.PRUNED if state == "pruned" else TrialState.FAIL
-            report = {0: float(value)} if state == "pruned" and usable else None  # type: ignore[arg-type]
+            steps = _steps(value, intermediate) if state == "pruned" else []
             frozen = optuna.trial.create_trial(
                 params=internal,
                 distributions=dict(self._distributions),
                 state=outcome,
-                intermediate_values=report,
+                intermediate_values=dict(enumerate(steps)) or None,
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._study.add_trial(frozen)
+
+
+def _steps(value: float | None, intermediate: Sequence[float]) -> list[float]:
+    """A pruned trial's history (the running mean per fold), or its last value alone."""
+    steps = [float(v) for v in intermediate if math.isfinite(v)]
+    if not steps and value is not None and math.isfinite(value):
+        steps = [float(value)]
+    return steps
+
+
+def _uniform(rng: random.Random, distribution: Any) -> Any:
+    """One value drawn uniformly from an Optuna distribution (categorical, int or float)."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return distribution.choices[rng.randrange(len(distribution.choices))]
+    if isinstance(distribution, IntDistribution):
+        return rng.randint(distribution.low, distribution.high)
+    return rng.uniform(distribution.low, distribution.high)
+
+
+def _finite_size(searched: dict[str, Param]) -> int | None:
+    """How many configurations a space of Choice and Randint has; None for a continuous one."""
+    size = 1
+    for param in searched.values():
+        if isinstance(param, Choice):
+            size *= len(param.values)
+        elif isinstance(param, Randint):
+            size *= param.upper
+        else:
+            return None
+    return size
 
 
 class GridSampler:
@@ -255,21 +445,20 @@ class GridSampler:
         ]
         if spec.seed is not None:
             random.Random(spec.seed).shuffle(combos)
-        self._queue = combos
-        self._next_number = 0
+        self._combos = combos
+        self._draws = _Draws()
+        self._numbers = _Numbers()
         self.results: dict[int, tuple[Outcome, float | None]] = {}
 
     @property
     def remaining(self) -> int:
-        return len(self._queue)
+        return sum(1 for k in range(self._draws.next, len(self._combos)) if k not in self._draws.done)
 
     def ask(self) -> Suggestion | None:
-        if not self._queue:
+        if not self.remaining:
             return None
-        combo = self._queue.pop(0)
-        number = self._next_number
-        self._next_number += 1
-        return Suggestion(number, _merge(self._spec, combo))
+        draw = self._draws.take()
+        return Suggestion(self._numbers.take(), _merge(self._spec, self._combos[draw]), draw)
 
     def tell(
         self,
@@ -280,12 +469,30 @@ class GridSampler:
     ) -> None:
         self.results[number] = (state, value)
 
-    def restore(self, params: dict[str, Scalar], value: float | None, state: Outcome = "complete") -> None:
-        for index, combo in enumerate(self._queue):
-            if all(_same(combo[name], params.get(name, object())) for name in combo):
-                del self._queue[index]
-                break
-        self._next_number += 1
+    def restore(
+        self,
+        params: dict[str, Scalar],
+        value: float | None,
+        state: Outcome = "complete",
+        intermediate: Sequence[float] = (),
+        *,
+        draw: int | None = None,
+        number: int | None = None,
+        interrupted: bool = False,
+    ) -> None:
+        self._numbers.restore(number)
+        index = self._draws.restore(draw, interrupted=True)
+        if interrupted:
+            return
+        if not (0 <= index < len(self._combos) and self._matches(index, params)):
+            # a sweep from before draws were recorded: find its combination by value
+            index = next((k for k in range(len(self._combos)) if self._matches(k, params)), -1)
+        if index >= 0:
+            self._draws.done.add(index)
+
+    def _matches(self, index: int, params: dict[str, Scalar]) -> bool:
+        combo = self._combos[index]
+        return all(_same(combo[name], params.get(name, object())) for name in combo)
 
 
 def make_sampler(spec: SweepSpec) -> Sampler:
@@ -296,10 +503,14 @@ def make_sampler(spec: SweepSpec) -> Sampler:
         return GridSampler(spec)
     if spec.sampling == "bayesian":
         startup = min(MAX_STARTUP_TRIALS, max(2, spec.limits.max_total_trials // 3))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tpe = optuna.samplers.TPESampler(seed=spec.seed, multivariate=True, n_startup_trials=startup)
-        return OptunaSampler(spec, tpe, "bayesian")
+
+        def tpe(seed: int | None) -> Any:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=startup)
+
+        return OptunaSampler(spec, tpe, "bayesian", dedupe=True)
     if spec.sampling == "random":
-        return OptunaSampler(spec, optuna.samplers.RandomSampler(seed=spec.seed), "random")
+        random_ = optuna.samplers.RandomSampler
+        return OptunaSampler(spec, lambda seed: random_(seed=seed), "random", per_draw=True)
     raise ValueError(f"Unknown sampling {spec.sampling!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import statistics
 import subprocess
@@ -251,3 +252,86 @@ def test_importing_the_package_stays_light() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# -- resume: restored trials, then the draws an uninterrupted sweep would make -----------------
+RESUME_SPACE: dict[str, Param] = {"a": Uniform(0, 1), "b": Choice((1, 2, 3)), "c": LogUniform(-3, 3)}
+
+
+def asks(sampler: Sampler, n: int) -> list[dict[str, Scalar]]:
+    return draw(sampler, n, value=0.3)
+
+
+@pytest.mark.parametrize("seed", [0, 42])
+def test_random_restore_goes_on_with_the_uninterrupted_sequence(seed: int) -> None:
+    spec = spec_for(RESUME_SPACE, "random", seed=seed)
+    uninterrupted = asks(make_sampler(spec), 12)
+    resumed = make_sampler(spec)
+    for params in uninterrupted[:5]:
+        resumed.restore(params, 0.3)
+    assert asks(resumed, 7) == uninterrupted[5:]
+
+
+def test_random_restore_draws_the_interrupted_draws_again_first() -> None:
+    spec = spec_for(RESUME_SPACE, "random", seed=3)
+    uninterrupted = asks(make_sampler(spec), 10)
+    resumed = make_sampler(spec)
+    # draws 0..5 were asked; 2 and 4 were running at the crash; 5 was queued and never logged
+    for k in (0, 1, 3):
+        resumed.restore(uninterrupted[k], 0.3, draw=k, number=k)
+    for k in (2, 4):
+        resumed.restore(uninterrupted[k], None, "failed", draw=k, number=k, interrupted=True)
+    following = [resumed.ask() for _ in range(7)]
+    assert [s.params for s in following if s] == [uninterrupted[k] for k in (2, 4, 5, 6, 7, 8, 9)]
+    assert [s.draw for s in following if s] == [2, 4, 5, 6, 7, 8, 9]
+    assert [s.number for s in following if s] == list(range(5, 12)), "trial numbers are never reused"
+
+
+def test_grid_restore_goes_on_with_the_uninterrupted_order_and_redraws_interrupted_combos() -> None:
+    spec = spec_for(GRID, "grid", seed=4)
+    uninterrupted = asks(make_sampler(spec), 12)
+    resumed = make_sampler(spec)
+    for k in (0, 1, 3):
+        resumed.restore(uninterrupted[k], 0.3, draw=k)
+    resumed.restore(uninterrupted[2], None, "failed", draw=2, interrupted=True)
+    rest = []
+    while (s := resumed.ask()) is not None:
+        rest.append(s.params)
+    assert rest == [uninterrupted[k] for k in [2, *range(4, 12)]]
+
+
+def test_bayesian_restore_never_draws_a_finished_configuration_again() -> None:
+    spec = spec_for(RESUME_SPACE, "bayesian", seed=5, limits=Limits(30))
+    first = make_sampler(spec)
+    before = asks(first, 6)
+    resumed = make_sampler(spec)
+    for params in before:
+        resumed.restore(params, 0.3)
+    after = asks(resumed, 12)
+    assert not [p for p in after if p in before], "a finished configuration was drawn again"
+
+
+def test_bayesian_restore_shows_pruned_and_failed_trials_to_the_sampler() -> None:
+    spec = spec_for(RESUME_SPACE, "bayesian", seed=5, limits=Limits(30))
+    sampler = make_sampler(spec)
+    assert isinstance(sampler, OptunaSampler)
+    done = asks(make_sampler(spec), 3)
+    sampler.restore(done[0], 0.8)
+    sampler.restore(done[1], 0.4, "pruned", intermediate=[0.5, 0.45, 0.4])
+    sampler.restore(done[2], None, "failed")
+    trials = sampler.study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL]
+    assert trials[1].intermediate_values == {0: 0.5, 1: 0.45, 2: 0.4}, "the whole history, not one value"
+
+
+def test_bayesian_on_a_small_grid_of_choices_tries_every_configuration_before_repeating() -> None:
+    space: dict[str, Param] = {"b": Choice((1, 2, 3)), "k": Choice(("x", "y"))}
+    spec = spec_for(space, "bayesian", seed=1, limits=Limits(12))
+    sampler = make_sampler(spec)
+    first = asks(sampler, 2)
+    resumed = make_sampler(spec)
+    for params in first:
+        resumed.restore(params, 0.3)
+    after = asks(resumed, 4)
+    seen = [json.dumps(p) for p in first + after]
+    assert len(set(seen)) == 6, "every one of the six configurations, none twice"
