@@ -24,7 +24,14 @@ from core.errors import UserFacingError
 from core.resources import Kind
 from core.settings import load_settings
 from dashboard import figures, nav, session
-from dashboard.widgets import run_action, set_result, show_code, show_result
+from dashboard.widgets import (
+    follow_newest_select,
+    pin_selection,
+    run_action,
+    set_result,
+    show_code,
+    show_result,
+)
 
 PREVIEW_ROWS, PREVIEW_COLUMNS = 50, 60
 EXCLUDE = "excluded"
@@ -47,9 +54,13 @@ def working() -> WorkingData | None:
 
 
 def _set_working(data: WorkingData) -> None:
+    """Make ``data`` the working file and forget everything derived from the previous one
+    (its split, typing, and the results of splitting and storing it)."""
     st.session_state[session.DATA_WORKING] = data
-    for key in (session.DATA_SPLIT, session.DATA_SCHEMA, "data_target", "data_task"):
+    for key in (session.DATA_SPLIT, session.DATA_SCHEMA, "data_target", "data_task", "store_name"):
         st.session_state.pop(key, None)
+    for action in ("split", "store"):
+        st.session_state.pop(session.RESULT_PREFIX + action, None)
     for key in [k for k in st.session_state if str(k).startswith("data_types:")]:
         del st.session_state[key]
 
@@ -260,8 +271,9 @@ def store_section(data: WorkingData, schema: Schema) -> None:
                 ),
             )
             if stored is not None:
-                st.session_state[session.DATA_CURRENT] = (stored.asset.name, stored.asset.version)
+                pin_selection(session.DATA_CURRENT, (stored.asset.name, stored.asset.version))
                 set_result("store", "success" if stored.created else "info", stored.message)
+                st.rerun()  # the list of stored datasets above shows it at once
     show_result("store")
     account, container = str(
         st.session_state.get("store_container") or f"{containers[0].parent}/{containers[0].name}"
@@ -306,12 +318,16 @@ def stored_section() -> None:
         hide_index=True,
         width="stretch",
     )
-    labels = [f"{a.name} v{a.version}" for a in assets]
-    current = st.session_state.get(session.DATA_CURRENT)
-    index = next((i for i, a in enumerate(assets) if (a.name, a.version) == current), len(assets) - 1)
-    picked = st.selectbox("Dataset the next steps use", labels, index=index, key="data_current_pick")
-    chosen = assets[labels.index(picked)]
-    st.session_state[session.DATA_CURRENT] = (chosen.name, chosen.version)
+    versions = [(a.name, a.version) for a in assets]
+    picked = follow_newest_select(
+        "Dataset the next steps use",
+        versions,
+        key="data_current_pick",
+        pin_key=session.DATA_CURRENT,  # set by storing a dataset, or by a pick here or on 4 · Sweep
+        newest=versions[-1],
+        format_func=lambda nv: f"{nv[0]} v{nv[1]}",
+    )
+    chosen = assets[versions.index(picked)]
     account, container = chosen.properties.get("account"), chosen.properties.get("container")
     if account and container:
         with st.expander(f"Blobs in {account}/{container}", icon=":material/folder_open:"):

@@ -110,3 +110,23 @@ def test_regression_target_is_offered_as_regression(open_page: Callable[[str], A
 def test_eda_without_data_says_what_it_needs(open_page: Callable[[str], AppTest]) -> None:
     at = open_page("eda")
     assert "Data" in texts(at.info) + texts(at.warning)
+
+
+def test_a_new_file_clears_the_previous_files_results(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    make_workspace(data_dir)
+    at = open_page("data")
+    click(at, "Load this sample")
+    click(at, "Split")
+    click(at, "Upload train split and register data asset")
+    assert "Uploaded 'heart/v1/train.csv'" in texts(at.success)
+    upload(at, "heart-small.csv", heart_sample().iloc[:250].to_csv(index=False).encode())
+    shown = texts(at.success) + texts(at.info)
+    assert "Split the data first" in shown
+    assert "Train: 273 rows" not in shown, "the previous file's split result is gone"
+    assert "heart/v1/train.csv" not in shown, "and so is its upload result"
+    click(at, "Split")
+    click(at, "Upload train split and register data asset")
+    assert "Uploaded 'heart-small/v1/train.csv'" in texts(at.success)
+    assert at.selectbox(key="data_current_pick").value == ("heart-small", 1), "the dataset just stored"
