@@ -49,6 +49,7 @@ __all__ = [
     "register_sweep_model",
     "set_alias",
     "set_version_tag",
+    "user_tags",
     "validate_model_name",
 ]
 
@@ -454,6 +455,15 @@ def input_columns(tracking_uri: str, name: str, version: int) -> list[str] | Non
         return None
 
 
+def user_tags(version: RegisteredVersion) -> dict[str, str]:
+    """The tags a user added (not the ones recorded at registration, nor MLflow's)."""
+    return {
+        k: t
+        for k, t in version.tags.items()
+        if k not in RECORDED and not k.startswith((METRIC_PREFIX, "mlflow."))
+    }
+
+
 def comparison_rows(versions: list[RegisteredVersion]) -> list[dict[str, Any]]:
     """One row per version for a comparison table: version, aliases, trial, every metric (the
     primary metric first), then where it came from."""
@@ -467,6 +477,7 @@ def comparison_rows(versions: list[RegisteredVersion]) -> list[dict[str, Any]]:
             "dataset": f"{v.dataset[0]} v{v.dataset[1]}" if v.dataset else "",
             "sweep": v.sweep_id or "",
             "registered (UTC)": v.created_at.replace("T", " ")[:19],
+            "your tags": ", ".join(f"{k}={t}" for k, t in sorted(user_tags(v).items())),
         }
         rows.append(row)
     return rows

@@ -19,26 +19,46 @@ from core.data.schema import FeatureType, Schema, Task
 from core.data.store import LoadedDataset, load_dataset
 from core.endpoint.client import EndpointClient, LatencyReport, LiveTest, score_test_split, split_payload
 from core.endpoint.codegen import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
+from core.endpoint.defaults import default_names
 from core.endpoint.evaluation import ClassificationEvaluation, RegressionEvaluation
 from core.endpoint.records import DeploymentRecord
 from core.endpoint.service import EndpointInfo
 from core.engine.job import SweepJob, effective_state
 from core.errors import UserFacingError
 from core.naming import name_problem
-from core.registry import CHAMPION, comparison_rows, default_model_name
+from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
 from core.resources import Kind
 from core.settings import load_settings
 from dashboard import endpoint_figures, nav, session
-from dashboard.widgets import masked_secret, run_action, set_result, show_code, show_result
+from dashboard.widgets import (
+    clear_selection,
+    follow_newest_select,
+    masked_secret,
+    pin_selection,
+    run_action,
+    set_result,
+    show_code,
+    show_result,
+)
 
 # Session keys no widget owns (they survive a change of page).
-LIVE = "endpoint:live_results"  # {(endpoint, deployment): LiveTest}
-LATENCY = "endpoint:latency_results"  # {(endpoint, deployment): LatencyReport}
-SINGLE = "endpoint:single_results"  # {(endpoint, deployment): (row dict, ScoreResult)}
-CURRENT = "endpoint:current"  # the endpoint the page shows
+# Results: {(endpoint, deployment): {"provenance": what produced it (see provenance()), "value": ...}}
+LIVE = "endpoint:live_results"  # value: LiveTest
+LATENCY = "endpoint:latency_results"  # value: LatencyReport
+SINGLE = "endpoint:single_results"  # value: ScoreResult
 FROM_TRIALS = session.TRIALS_CHOSEN  # set by 5 · Trials: sweep_id, trial_number, ...
-DEFAULT_ENDPOINT = "heart-classify-endpoint"
-DEFAULT_DEPLOYMENT = "heart-classify-deployment"
+CARRIED_SEEN = "endpoint:carried_seen"  # the carried trial already applied to the pickers
+PENDING = "endpoint:pending_deploy"  # a deployment waiting for the user's confirmation
+NAMES_DEFAULT = "endpoint:names_default"  # the (endpoint, deployment) names last put in the form
+ENDPOINT_NAME, DEPLOYMENT_NAME = "endpoint:new_endpoint", "endpoint:new_deployment"  # text inputs
+# The picks of the select boxes that follow the newest object (dashboard.widgets.follow_newest_select)
+SWEEP_PIN = "endpoint:sweep_pin"
+COMPARE_PIN = "endpoint:compare_pin"
+VERSION_PIN = "endpoint:version_pin"  # :<model>
+DEPLOY_MODEL_PIN = "endpoint:deploy_model_pin"
+DEPLOY_VERSION_PIN = "endpoint:deploy_version_pin"  # :<model>
+ENDPOINT_PIN = "endpoint:pick_pin"
+TEST_DEPLOYMENT_PIN = "endpoint:test_deployment_pin"  # :<endpoint>
 BADGES = {
     "healthy": ":green-badge[healthy]",
     "stopped": ":red-badge[stopped]",
@@ -62,6 +82,21 @@ def _finished(job: SweepJob) -> bool:
     return bool(job.model_uri) and effective_state(job) not in ("starting", "running")
 
 
+def _carried(ids: list[str]) -> dict[str, Any] | None:
+    """The trial chosen on 5 · Trials, if its sweep is one of ``ids``. A newly carried trial pins
+    its sweep and trial once; after that the user's picks win."""
+    carried = st.session_state.get(FROM_TRIALS)
+    if not isinstance(carried, dict) or carried.get("sweep_id") not in ids:
+        return None
+    signature = (carried["sweep_id"], carried.get("trial_number"), carried.get("run_id"))
+    if st.session_state.get(CARRIED_SEEN) != signature:
+        st.session_state[CARRIED_SEEN] = signature
+        pin_selection(SWEEP_PIN, carried["sweep_id"])
+        if carried.get("trial_number") is not None:
+            pin_selection(f"endpoint:trial_pin:{carried['sweep_id']}", int(carried["trial_number"]))
+    return carried
+
+
 def register_section(workspace: str) -> bool:
     """Register a finished sweep's trial; False when there is no finished sweep yet."""
     st.subheader("1. Register a model", anchor=False)
@@ -76,76 +111,95 @@ def register_section(workspace: str) -> bool:
         nav.link("sweep", label="Run a sweep on 4 · Sweep")
         return False
     ids = [j.id for j in jobs]
-    carried = st.session_state.get(FROM_TRIALS)
-    carried = carried if isinstance(carried, dict) and carried.get("sweep_id") in ids else None
-    if carried is not None:
+    carried = _carried(ids)
+    left, right = st.columns(2)
+    with left:
+        picked = follow_newest_select(
+            "Finished sweep",
+            ids,
+            key="endpoint:sweep",
+            pin_key=SWEEP_PIN,
+            newest=ids[0],
+            format_func=lambda i: _sweep_label(next(j for j in jobs if j.id == i)),
+        )
+    if carried is not None and carried["sweep_id"] == picked:  # the banner belongs to its sweep
         st.info(
             f"Trial #{carried.get('trial_number')} of {carried['sweep_id']} was chosen on 5 · Trials.",
             icon=":material/input:",
         )
-    left, right = st.columns(2)
-    picked = left.selectbox(
-        "Finished sweep",
-        ids,
-        index=ids.index(carried["sweep_id"]) if carried else 0,
-        key="endpoint:sweep",
-        format_func=lambda i: _sweep_label(next(j for j in jobs if j.id == i)),
-    )
     job = next(j for j in jobs if j.id == picked)
     spec = job.spec
     trials = [t for t in backend.sweep_status(workspace, job.id).trials if t["status"] == "completed"]
     maximize = spec.get("goal", "maximize") == "maximize"
     trials.sort(key=lambda t: (t["value"] is None, -(t["value"] or 0) if maximize else (t["value"] or 0)))
-    numbers = [int(t["number"]) for t in trials]
+    numbers: list[int | None] = [int(t["number"]) for t in trials]
     values = {int(t["number"]): t["value"] for t in trials}
     metric = spec["primary_metric"]
-    wanted = carried.get("trial_number") if carried and carried["sweep_id"] == job.id else None
-    trial = right.selectbox(
-        "Trial",
-        numbers or [None],
-        index=numbers.index(wanted) if wanted in numbers else 0,
-        key=f"endpoint:trial:{job.id}",
-        format_func=lambda n: (
-            "best trial"
-            if n is None
-            else f"trial {n} · {metric} {values[n]:.4f}"
-            + (" · best (refit already)" if n == numbers[0] else "")
-        ),
-        help="The best trial's model was refit when the sweep ended; "
-        "another trial is refit now (a few seconds).",
-    )
+    best = numbers[0] if numbers else None
+    with right:
+        trial = follow_newest_select(
+            "Trial",
+            numbers or [None],
+            key=f"endpoint:trial:{job.id}",
+            pin_key=f"endpoint:trial_pin:{job.id}",
+            newest=best,
+            format_func=lambda n: (
+                "best trial"
+                if n is None
+                else f"trial {n} · {metric} {values[n]:.4f}"
+                + (" · best (refit already)" if n == best else "")
+            ),
+            help="The best trial's model was refit when the sweep ended; "
+            "another trial is refit now (a few seconds).",
+        )
+    chosen = None if trial in (None, best) else trial
     left, right = st.columns(2)
     name = left.text_input(
-        "Model name", value=default_model_name(spec["model_family"]), key=f"endpoint:model_name:{job.id}"
+        "Model name",
+        value=default_model_name(spec["model_family"], chosen),
+        key=f"endpoint:model_name:{job.id}:{chosen}",
+        help="best_<family> for the sweep's best trial, <family>_trial<N> for another one.",
     )
     description = right.text_input(
         "Description (optional)", key="endpoint:description", placeholder="written for you when left empty"
     )
     st.caption(
         "Each registration is a new version of the model, tagged with the sweep, the trial and its "
-        f"cross-validated metrics; the alias **@{CHAMPION}** moves to it."
+        f"cross-validated metrics. The alias **@{CHAMPION}** moves to it only if it is better than the "
+        "current champion by the sweep's primary metric; you can move it yourself below."
     )
     if st.button("Register model", type="primary", key="endpoint:register", icon=":material/bookmark_add:"):
         with st.spinner("Registering (a trial other than the best is refit first)…"):
             version = run_action(
                 "endpoint_register",
-                lambda: backend.register_model(
-                    workspace,
-                    job.id,
-                    None if trial in (None, *numbers[:1]) else trial,
-                    name,
-                    description or None,
-                ),
+                lambda: backend.register_model(workspace, job.id, chosen, name, description or None),
             )
         if version is not None:
-            set_result(
-                "endpoint_register",
-                "success",
-                f"Registered **{version.name}** version {version.version}; @{CHAMPION} points to it now.",
-            )
-            st.session_state["endpoint:compare_model"] = version.name
+            _registered(workspace, version)
     show_result("endpoint_register")
     return True
+
+
+def _registered(workspace: str, version: RegisteredVersion) -> None:
+    """Say where @champion is, and show the new version everywhere on the page."""
+    if CHAMPION in version.aliases:
+        where = f"@{CHAMPION} points to it now."
+    else:
+        versions = session.backend().model_versions(workspace, version.name)
+        champion = next((v for v in versions if CHAMPION in v.aliases), None)
+        where = (
+            f"@{CHAMPION} stays on v{champion.version}: this version does not beat it by the recorded "
+            "primary metric. Make it champion below if you prefer it."
+            if champion
+            else f"no version is @{CHAMPION}."
+        )
+    set_result(
+        "endpoint_register", "success", f"Registered **{version.name}** version {version.version}; {where}"
+    )
+    for pin in (COMPARE_PIN, DEPLOY_MODEL_PIN):
+        pin_selection(pin, version.name)
+    pin_selection(f"{VERSION_PIN}:{version.name}", version.version)
+    clear_selection(f"{DEPLOY_VERSION_PIN}:{version.name}")  # the version to deploy follows @champion
 
 
 def _sweep_label(job: SweepJob) -> str:
@@ -159,15 +213,11 @@ def versions_section(workspace: str, models: list[str]) -> None:
     if not models:
         st.info("Nothing is registered yet: register a model above.", icon=":material/bookmarks:")
         return
-    current = st.session_state.get("endpoint:compare_model")
-    name = st.selectbox(
-        "Registered model",
-        models,
-        index=models.index(current) if current in models else 0,
-        key="endpoint:compare_pick",
+    backend = session.backend()
+    name = follow_newest_select(
+        "Registered model", models, key="endpoint:compare_pick", pin_key=COMPARE_PIN, newest=_newest(models)
     )
-    st.session_state["endpoint:compare_model"] = name
-    versions = session.backend().model_versions(workspace, name)
+    versions = backend.model_versions(workspace, name)
     rows = comparison_rows(versions)[::-1]  # newest first
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     task = (
@@ -182,9 +232,61 @@ def versions_section(workspace: str, models: list[str]) -> None:
             width="stretch",
             key="endpoint:versions_chart",
         )
-    latest = versions[-1] if versions else None
-    if latest is not None and latest.description:
-        st.caption(f"v{latest.version}: {latest.description}")
+    if versions:
+        _version_actions(workspace, name, versions)
+
+
+def _newest(models: list[str]) -> str:
+    """The registered model with the newest version."""
+    newest = session.backend().newest_model(session.current_workspace() or "")
+    return newest if newest in models else models[0]
+
+
+def _version_actions(workspace: str, name: str, versions: list[RegisteredVersion]) -> None:
+    """Describe one version; make it @champion, or tag it."""
+    backend = session.backend()
+    by_number = {v.version: v for v in versions}
+    left, middle, right = st.columns([2, 1, 3], vertical_alignment="bottom")
+    with left:
+        number = follow_newest_select(
+            "Version",
+            list(by_number)[::-1],
+            key=f"endpoint:version_pick:{name}",
+            pin_key=f"{VERSION_PIN}:{name}",
+            newest=versions[-1].version,
+            format_func=lambda n: by_number[n].label,
+        )
+    version = by_number[number]
+    is_champion = CHAMPION in version.aliases
+    if middle.button(
+        f"Make v{number} champion",
+        key="endpoint:make_champion",
+        disabled=is_champion,
+        icon=":material/military_tech:",
+        help=f"Point @{CHAMPION} at this version: it becomes the version to deploy by default.",
+    ):
+        moved = run_action("endpoint_versions", lambda: backend.set_model_alias(workspace, name, number))
+        if moved is not None:
+            set_result("endpoint_versions", "success", f"@{CHAMPION} now points to {name} v{number}.")
+            clear_selection(f"{DEPLOY_VERSION_PIN}:{name}")
+            st.rerun()
+    with right, st.form("endpoint:tag_form", clear_on_submit=True, border=False):
+        a, b, c = st.columns([2, 2, 1], vertical_alignment="bottom")
+        key = a.text_input("Tag key", key="endpoint:tag_key", placeholder="e.g. reviewer")
+        value = b.text_input("Tag value", key="endpoint:tag_value", placeholder="e.g. ana")
+        if c.form_submit_button("Add tag", icon=":material/sell:"):
+            tagged = run_action(
+                "endpoint_versions",
+                lambda: backend.set_model_version_tag(workspace, name, number, key, value),
+            )
+            if tagged is not None:
+                set_result(
+                    "endpoint_versions", "success", f"Tagged {name} v{number}: {key.strip()}={value.strip()}."
+                )
+                st.rerun()
+    show_result("endpoint_versions")
+    if version.description:
+        st.caption(f"v{version.version}: {version.description}")
 
 
 # -- 3. create an endpoint -----------------------------------------------------------------------
@@ -194,16 +296,37 @@ def create_section(workspace: str, models: list[str]) -> None:
         st.info("Register a model first; then deploy one of its versions here.", icon=":material/api:")
         return
     backend = session.backend()
-    model = st.selectbox("Model to deploy", models, key="endpoint:deploy_model")
-    versions = backend.model_versions(workspace, model)[::-1]
-    labels = {v.version: v.label for v in versions}
-    champion = next((i for i, v in enumerate(versions) if CHAMPION in v.aliases), 0)
+    left, right = st.columns(2)
+    with left:
+        model = follow_newest_select(
+            "Model to deploy",
+            models,
+            key="endpoint:deploy_model",
+            pin_key=DEPLOY_MODEL_PIN,
+            newest=_newest(models),
+        )
+    versions = backend.model_versions(workspace, model)[::-1]  # newest first
+    if not versions:
+        st.info(f"Model '{model}' has no version yet.", icon=":material/bookmarks:")
+        return
+    by_number = {v.version: v for v in versions}
+    champion = next((v for v in versions if CHAMPION in v.aliases), versions[0])
+    with right:
+        number = follow_newest_select(
+            "Version",
+            list(by_number),
+            key=f"endpoint:deploy_version:{model}",
+            pin_key=f"{DEPLOY_VERSION_PIN}:{model}",
+            newest=champion.version,
+            format_func=lambda n: by_number[n].label,
+            help=f"@{CHAMPION} unless you pick another version.",
+        )
+    chosen = by_number[number]
+    _default_names(chosen)
     with st.form("endpoint:create_form"):
         left, middle, right = st.columns([2, 2, 1])
-        endpoint = left.text_input("Endpoint name", value=DEFAULT_ENDPOINT, key="endpoint:new_endpoint")
-        deployment = middle.text_input(
-            "Deployment name", value=DEFAULT_DEPLOYMENT, key="endpoint:new_deployment"
-        )
+        endpoint = left.text_input("Endpoint name", key=ENDPOINT_NAME)
+        deployment = middle.text_input("Deployment name", key=DEPLOYMENT_NAME)
         instances = right.number_input(
             "Instances",
             1,
@@ -212,51 +335,113 @@ def create_section(workspace: str, models: list[str]) -> None:
             key="endpoint:instances",
             help="On this machine: the number of model processes (at most the cores). On Azure: VMs.",
         )
-        version = st.selectbox(
-            "Version", list(labels), index=champion, format_func=labels.get, key="endpoint:deploy_version"
-        )
         st.caption(
-            "Names: 3–32 letters, digits and '-', starting with a letter (Azure's rule). Auth mode: key. "
-            "On this machine the endpoint is an HTTP server process on 127.0.0.1; it keeps running when "
-            "you leave the page or restart the dashboard."
+            "Names default from the model's dataset; 3–32 letters, digits and '-', starting with a letter "
+            "(Azure's rule). Auth mode: key. On this machine the endpoint is an HTTP server process on "
+            "127.0.0.1; it keeps running when you leave the page or restart the dashboard."
         )
         submitted = st.form_submit_button(
             "Create endpoint and deploy", type="primary", icon=":material/rocket_launch:"
         )
+    request = {
+        "endpoint": endpoint.strip(),
+        "deployment": deployment.strip(),
+        "model": model,
+        "version": int(number),
+        "instances": int(instances),
+    }
     if submitted:
-        problems = [
-            p
-            for p in (
-                name_problem(Kind.ENDPOINT, endpoint.strip()),
-                name_problem(Kind.DEPLOYMENT, deployment.strip()),
-            )
-            if p
-        ]
-        if problems:
-            set_result("endpoint_deploy", "error", "Nothing was created: " + "; ".join(problems) + ".")
-        else:
-            with st.spinner("Starting the endpoint's server and loading the model…"):
-                created = run_action(
-                    "endpoint_deploy", lambda: backend.create_endpoint(workspace, endpoint.strip())
-                )
-                outcome = (
-                    run_action(
-                        "endpoint_deploy",
-                        lambda: backend.create_deployment(
-                            workspace,
-                            endpoint.strip(),
-                            deployment.strip(),
-                            model,
-                            int(version),
-                            int(instances),
-                        ),
-                    )
-                    if created is not None
-                    else None
-                )
-            if outcome is not None:
-                st.session_state[CURRENT] = endpoint.strip()
+        _submit(workspace, request)
+    _confirm(workspace, model, int(number))
     show_result("endpoint_deploy")
+
+
+def _default_names(version: RegisteredVersion) -> None:
+    """Put the names that follow from the version's dataset and task in the form, when they change."""
+    defaults = default_names(version.dataset[0] if version.dataset else None, version.task)
+    if st.session_state.get(NAMES_DEFAULT) != defaults or ENDPOINT_NAME not in st.session_state:
+        st.session_state[ENDPOINT_NAME], st.session_state[DEPLOYMENT_NAME] = defaults
+        st.session_state[NAMES_DEFAULT] = defaults
+
+
+def _submit(workspace: str, request: dict[str, Any]) -> None:
+    """Deploy at once, unless the deployment would change what the endpoint serves: then ask."""
+    st.session_state.pop(PENDING, None)
+    problems = [
+        p
+        for p in (
+            name_problem(Kind.ENDPOINT, request["endpoint"]),
+            name_problem(Kind.DEPLOYMENT, request["deployment"]),
+        )
+        if p
+    ]
+    if problems:
+        set_result("endpoint_deploy", "error", "Nothing was created: " + "; ".join(problems) + ".")
+        return
+    changes = run_action(
+        "endpoint_deploy",
+        lambda: session.backend().deployment_changes(
+            workspace, request["endpoint"], request["deployment"], request["model"], request["version"]
+        ),
+    )
+    if changes:
+        st.session_state[PENDING] = {**request, "changes": list(changes)}
+        st.session_state.pop(session.RESULT_PREFIX + "endpoint_deploy", None)
+    elif changes is not None:
+        _deploy(workspace, request)
+
+
+def _confirm(workspace: str, model: str, version: int) -> None:
+    """The question asked before a deployment that changes what is served, while it applies."""
+    pending = st.session_state.get(PENDING)
+    if not isinstance(pending, dict):
+        return
+    if (pending["model"], pending["version"]) != (model, version):
+        st.session_state.pop(PENDING, None)  # the user moved on to another model
+        return
+    where = f"'{pending['deployment']}' on endpoint '{pending['endpoint']}'"
+    listed = "\n".join(f"- {change}" for change in pending["changes"])
+    st.warning(
+        f"Deploying **{model} v{version}** as {where} changes what it serves:\n\n{listed}\n\n"
+        "Clients of this endpoint would then get answers of another model. Deploy anyway?",
+        icon=":material/warning:",
+    )
+    left, right, _ = st.columns([1, 1, 3])
+    if left.button(
+        "Deploy anyway", key="endpoint:confirm_deploy", type="primary", icon=":material/rocket_launch:"
+    ):
+        st.session_state.pop(PENDING, None)
+        _deploy(workspace, pending)
+        st.rerun()
+    if right.button("Cancel", key="endpoint:cancel_deploy"):
+        st.session_state.pop(PENDING, None)
+        set_result("endpoint_deploy", "info", "Nothing was deployed.")
+        st.rerun()
+
+
+def _deploy(workspace: str, request: dict[str, Any]) -> None:
+    backend = session.backend()
+    endpoint, deployment = request["endpoint"], request["deployment"]
+    with st.spinner("Starting the endpoint's server and loading the model…"):
+        created = run_action("endpoint_deploy", lambda: backend.create_endpoint(workspace, endpoint))
+        outcome = (
+            run_action(
+                "endpoint_deploy",
+                lambda: backend.create_deployment(
+                    workspace,
+                    endpoint,
+                    deployment,
+                    request["model"],
+                    request["version"],
+                    request["instances"],
+                ),
+            )
+            if created is not None
+            else None
+        )
+    if outcome is not None:  # show what was just deployed
+        pin_selection(ENDPOINT_PIN, endpoint)
+        pin_selection(f"{TEST_DEPLOYMENT_PIN}:{endpoint}", deployment)
 
 
 # -- 4. the endpoint ---------------------------------------------------------------------------
@@ -268,12 +453,10 @@ def endpoints_section(workspace: str) -> None:
         show_result("endpoint_delete")
         st.info("No online endpoint in this workspace yet.", icon=":material/api:")
         return
-    names = [e.name for e in endpoints]
-    current = st.session_state.get(CURRENT)
-    name = st.selectbox(
-        "Endpoint", names, index=names.index(current) if current in names else 0, key="endpoint:pick"
+    names = [e.name for e in endpoints]  # oldest first
+    name = follow_newest_select(
+        "Endpoint", names, key="endpoint:pick", pin_key=ENDPOINT_PIN, newest=names[-1]
     )
-    st.session_state[CURRENT] = name
     info = next(e for e in endpoints if e.name == name)
     _status(workspace, info)
     _keys(workspace, info)
@@ -344,7 +527,9 @@ def _deployments_table(info: EndpointInfo) -> None:
             "traffic %": info.traffic.get(d.name, 0),
             "instances": d.instance_count,
             "dataset": f"{d.dataset} v{d.dataset_version}" if d.dataset else "",
+            "task": d.task,
             "created (UTC)": d.created_at.replace("T", " ")[:19],
+            "updated (UTC)": d.last_change.replace("T", " ")[:19],
         }
         for d in info.deployments
     ]
@@ -356,12 +541,12 @@ def _pick_deployment(info: EndpointInfo) -> DeploymentRecord:
     if len(deployments) == 1:
         return deployments[0]
     busiest = max(deployments, key=lambda d: info.traffic.get(d.name, 0))
-    names = [d.name for d in deployments]
-    name = st.selectbox(
+    name = follow_newest_select(
         "Deployment to test (sent in the azureml-model-deployment header)",
-        names,
-        index=names.index(busiest.name),
+        [d.name for d in deployments],
         key=f"endpoint:test_deployment:{info.name}",
+        pin_key=f"{TEST_DEPLOYMENT_PIN}:{info.name}",
+        newest=busiest.name,
     )
     return next(d for d in deployments if d.name == name)
 
@@ -373,6 +558,42 @@ def _dataset(workspace: str, deployment: DeploymentRecord) -> LoadedDataset | No
         return load_dataset(session.backend(), workspace, deployment.dataset, deployment.dataset_version)
     except UserFacingError:
         return None
+
+
+def provenance(info: EndpointInfo, deployment: DeploymentRecord) -> dict[str, Any]:
+    """What a result depends on: the endpoint, the deployment and when it last changed, the model
+    version it serves and the dataset version that model was trained on."""
+    return {
+        "endpoint": info.name,
+        "deployment": deployment.name,
+        "deployed": deployment.last_change,
+        "model": f"{deployment.model_name} v{deployment.model_version}",
+        "dataset": f"{deployment.dataset} v{deployment.dataset_version}" if deployment.dataset else None,
+    }
+
+
+def _keep(key: str, info: EndpointInfo, deployment: DeploymentRecord, value: Any) -> None:
+    _results(key)[(info.name, deployment.name)] = {"provenance": provenance(info, deployment), "value": value}
+
+
+def _kept(key: str, info: EndpointInfo, deployment: DeploymentRecord) -> Any:
+    """The result kept for this deployment, if it was produced by what the deployment serves now;
+    one produced by an earlier model or dataset is dropped, and the page says so."""
+    slot = (info.name, deployment.name)
+    stored = _results(key).get(slot)
+    if not isinstance(stored, dict) or "provenance" not in stored:
+        return None
+    now = provenance(info, deployment)
+    if stored["provenance"] != now:
+        del _results(key)[slot]
+        old = stored["provenance"]
+        trained = f" · {old['dataset']}" if old.get("dataset") else ""
+        st.caption(
+            f":material/history: The earlier result ({old['model']}{trained}) was cleared: the deployment "
+            f"now serves {now['model']}" + (f" · {now['dataset']}" if now["dataset"] else "") + "."
+        )
+        return None
+    return stored["value"]
 
 
 def _client(workspace: str, info: EndpointInfo, deployment: DeploymentRecord) -> EndpointClient:
@@ -392,7 +613,6 @@ def live_section(
             icon=":material/dataset:",
         )
         return
-    slot = (info.name, deployment.name)
     st.caption(
         f"Sends the {len(data.test):,} test rows of **{data.asset.name} v{data.asset.version}** "
         "(never seen in "
@@ -405,10 +625,10 @@ def live_section(
                 lambda: score_test_split(_client(workspace, info, deployment), data.test, data.schema),
             )
         if live is not None:
-            _results(LIVE)[slot] = live
+            _keep(LIVE, info, deployment, live)
             st.session_state.pop(session.RESULT_PREFIX + "endpoint_live", None)
     show_result("endpoint_live")
-    live = _results(LIVE).get(slot)
+    live = _kept(LIVE, info, deployment)
     if isinstance(live, LiveTest):
         _show_live(live, data.schema)
 
@@ -467,7 +687,6 @@ def latency_section(
     workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### Latency")
-    slot = (info.name, deployment.name)
     if st.button("Measure latency", key="endpoint:latency", icon=":material/timer:"):
         row = _one_row(data, deployment)
         if row is not None:
@@ -475,10 +694,10 @@ def latency_section(
                 "endpoint_latency", lambda: _client(workspace, info, deployment).latency(row, burst=30)
             )
             if report is not None:
-                _results(LATENCY)[slot] = report
+                _keep(LATENCY, info, deployment, report)
                 st.session_state.pop(session.RESULT_PREFIX + "endpoint_latency", None)
     show_result("endpoint_latency")
-    report = _results(LATENCY).get(slot)
+    report = _kept(LATENCY, info, deployment)
     if isinstance(report, LatencyReport):
         cols = st.columns(3)
         cols[0].metric("One request, new connection", f"{report.first_ms:.1f} ms")
@@ -518,13 +737,13 @@ def single_section(
     schema = data.schema
     frame = pd.concat([data.train, data.test], ignore_index=True)
     values: dict[str, Any] = {}
-    with st.form(f"endpoint:single_form:{info.name}"):
+    where = f"{info.name}:{deployment.name}"
+    with st.form(f"endpoint:single_form:{where}"):
         columns = st.columns(4)
         for i, (name, kind) in enumerate(schema.features.items()):
             with columns[i % 4]:
-                values[name] = _input(name, kind, frame[name], f"endpoint:single:{info.name}:{name}")
+                values[name] = _input(name, kind, frame[name], f"endpoint:single:{where}:{name}")
         submitted = st.form_submit_button("Predict", type="primary", icon=":material/online_prediction:")
-    slot = (info.name, deployment.name)
     if submitted:
         row = pd.DataFrame([values], columns=list(schema.features))
         row = row.astype(
@@ -537,10 +756,10 @@ def single_section(
             ),
         )
         if result is not None:
-            _results(SINGLE)[slot] = result
+            _keep(SINGLE, info, deployment, result)
             st.session_state.pop(session.RESULT_PREFIX + "endpoint_single", None)
     show_result("endpoint_single")
-    result = _results(SINGLE).get(slot)
+    result = _kept(SINGLE, info, deployment)
     if result is not None:
         answer = result.predictions[0]
         text = f"**Prediction: {schema.target} = {answer}** · {result.seconds * 1000:.0f} ms"
@@ -623,7 +842,13 @@ def delete_section(workspace: str, info: EndpointInfo) -> None:
     with st.expander("Delete", icon=":material/delete:"):
         if len(info.deployments) > 1:
             names = [d.name for d in info.deployments]
-            doomed = st.selectbox("Deployment", names, key="endpoint:delete_deployment_pick")
+            doomed = follow_newest_select(
+                "Deployment",
+                names,
+                key=f"endpoint:delete_deployment_pick:{info.name}",
+                pin_key=f"endpoint:delete_deployment_pin:{info.name}",
+                newest=names[-1],
+            )
             if st.button("Delete this deployment", key="endpoint:delete_deployment"):
                 if run_action(
                     "endpoint_delete", lambda: backend.delete_deployment(workspace, info.name, doomed)

@@ -3,18 +3,26 @@ and what it says when there is nothing to deploy. Every server the test starts i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.data.store import load_dataset
+from core.data.samples import heart_sample
+from core.data.schema import Task, build_schema
+from core.data.split import split_frame
+from core.data.store import load_dataset, store_dataset
 from core.endpoint.process import server_alive
 from core.local.backend import LocalBackend
+from core.sweep.space import Choice, Fixed
+from core.sweep.spec import Limits
 from tests.app.conftest import APP
 from tests.core.engine.conftest import finished, small_spec, wait_for
-from tests.workspaces import CC, WS, ready_workspace
+from tests.workspaces import BC, CC, SA, WS, ready_workspace
 
 EP = "heart-classify-endpoint"
 
@@ -76,11 +84,12 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     assert not at.exception
     assert f"Trial #{worst} of {job.id} was chosen on 5 · Trials." in texts(at.info)
     assert at.selectbox(key=f"endpoint:trial:{job.id}").value == worst
-    assert at.text_input(key=f"endpoint:model_name:{job.id}").value == "best_random_forest"
+    model = f"random_forest_trial{worst}"  # best_random_forest is the best trial's name
+    assert at.text_input(key=f"endpoint:model_name:{job.id}:{worst}").value == model
     at.button(key="endpoint:register").click().run()
     assert not at.exception
-    assert "Registered **best_random_forest** version 1; @champion points to it now." in texts(at.success)
-    version = backend.model_versions(WS, "best_random_forest")[0]
+    assert f"Registered **{model}** version 1; @champion points to it now." in texts(at.success)
+    version = backend.model_versions(WS, model)[0]
     assert version.trial_number == worst and version.tags["trial_run_id"] != job.best_run_id
     assert "v1" in texts(at.caption) or at.dataframe
 
@@ -89,7 +98,7 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     assert at.text_input(key="endpoint:new_deployment").value == "heart-classify-deployment"
     at.button(key="FormSubmitter:endpoint:create_form-Create endpoint and deploy").click().run()
     assert not at.exception, at.exception
-    assert "Created deployment 'heart-classify-deployment' of best_random_forest v1" in texts(at.success)
+    assert f"Created deployment 'heart-classify-deployment' of {model} v1" in texts(at.success)
     assert ":green-badge[healthy]" in texts(at.markdown)
     info = backend.get_endpoint(WS, EP)
     assert info.scoring_uri in texts(at.code)
@@ -114,7 +123,7 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
         m.label for m in at.metric
     }
 
-    at.button(key=f"FormSubmitter:endpoint:single_form:{EP}-Predict").click().run()
+    at.button(key=f"FormSubmitter:endpoint:single_form:{EP}:heart-classify-deployment-Predict").click().run()
     assert not at.exception
     assert "Prediction: output = " in texts(at.success) and "probabilities 0:" in texts(at.success)
 
@@ -133,3 +142,206 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     assert f"Deleted endpoint '{EP}' and stopped its server." in texts(at.success)
     assert backend.list_endpoints(WS) == [] and not server_alive(info.record)
     assert "No online endpoint in this workspace yet." in texts(at.info)
+
+
+# -- issue 12: selections follow the newest object, names and changes, results tied to their source --
+@dataclass
+class Swept:
+    data_dir: Path
+    backend: LocalBackend
+    heart: str  # a random forest sweep of heart (classification); best_random_forest v1 registered
+    chol: str  # a kernel ridge sweep of cholesterol (regression on heart's chol column); nothing registered
+
+
+def _trials(backend: LocalBackend, sweep_id: str) -> list[dict[str, Any]]:
+    done = [t for t in backend.sweep_status(WS, sweep_id).trials if t["status"] == "completed"]
+    return sorted(done, key=lambda t: -t["value"])  # accuracy and r2: best first
+
+
+def _worse_trial(backend: LocalBackend, sweep_id: str) -> int:
+    trials = _trials(backend, sweep_id)
+    return int(next(t for t in trials if t["value"] < trials[0]["value"])["number"])
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swept]:
+    data_dir = tmp_path_factory.mktemp("endpoint-page") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AZML_DATA_DIR", str(data_dir))
+        backend = ready_workspace(data_dir, test_fraction=0.2)
+        frame = heart_sample()
+        split = split_frame(frame, "chol", test_fraction=0.2, seed=42, stratify=False)
+        schema = build_schema(frame, "chol", Task.REGRESSION)
+        store_dataset(backend, WS, SA, BC, "cholesterol", split, schema, "heart's cholesterol")
+        heart = backend.launch_sweep(WS, CC, "heart", 1, small_spec(), experiment="heart-sweeps")
+        time.sleep(1.1)  # sweeps are ordered by their creation time, to the second
+        ridge = small_spec(
+            model_family="kernel_ridge",
+            task="regression",
+            space={"alpha": Choice((0.01, 1.0, 30.0)), "kernel": Fixed("rbf")},
+            limits=Limits(max_total_trials=3, max_concurrent_trials=2),
+        )
+        chol = backend.launch_sweep(WS, CC, "cholesterol", 1, ridge, experiment="chol-sweeps")
+        for job in (heart, chol):
+            assert wait_for(backend, job.id, finished).state == "completed"
+        backend.register_model(WS, heart.id)
+        yield Swept(data_dir, backend, heart.id, chol.id)
+        for info in backend.list_endpoints(WS):
+            backend.delete_endpoint(WS, info.name)
+
+
+def open_endpoint_page(carried: dict[str, Any] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    if carried is not None:
+        at.session_state["trials:chosen"] = carried
+    at.run()
+    at.switch_page("../pages/endpoint.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_chosen_trial_banner_belongs_to_its_sweep(swept: Swept) -> None:
+    worse = _worse_trial(swept.backend, swept.heart)
+    at = open_endpoint_page({"sweep_id": swept.heart, "trial_number": worse})
+    banner = f"Trial #{worse} of {swept.heart} was chosen on 5 · Trials."
+    assert banner in texts(at.info)
+    assert at.selectbox(key="endpoint:sweep").value == swept.heart, (
+        "the carried trial's sweep, not the newest"
+    )
+    assert at.selectbox(key=f"endpoint:trial:{swept.heart}").value == worse
+    at.selectbox(key="endpoint:sweep").set_value(swept.chol).run()
+    assert not at.exception
+    assert banner not in texts(at.info), "the banner stays with its sweep"
+    assert at.selectbox(key="endpoint:sweep").value == swept.chol
+    at.selectbox(key="endpoint:sweep").set_value(swept.heart).run()
+    assert banner in texts(at.info) and at.selectbox(key=f"endpoint:trial:{swept.heart}").value == worse
+
+
+def test_model_to_deploy_follows_the_newest_registration_and_the_newest_sweep(swept: Swept) -> None:
+    at = open_endpoint_page()
+    assert at.selectbox(key="endpoint:sweep").value == swept.chol, "the newest finished sweep"
+    assert at.selectbox(key="endpoint:deploy_model").value == "best_random_forest"
+    at.button(key="endpoint:register").click().run()  # the kernel ridge sweep's best trial
+    assert not at.exception
+    assert "Registered **best_kernel_ridge** version 1" in texts(at.success)
+    assert at.selectbox(key="endpoint:deploy_model").value == "best_kernel_ridge", (
+        "one click from the wrong model"
+    )
+    assert at.selectbox(key="endpoint:compare_pick").value == "best_kernel_ridge"
+    assert str(at.selectbox(key="endpoint:deploy_version:best_kernel_ridge").value) == "1"
+
+    # a sweep that finishes while the page is open becomes the one offered
+    third = swept.backend.launch_sweep(
+        WS,
+        CC,
+        "heart",
+        1,
+        small_spec(seed=3, limits=Limits(max_total_trials=2, max_concurrent_trials=2)),
+        experiment="heart-sweeps",
+    )
+    assert wait_for(swept.backend, third.id, finished).state == "completed"
+    at.run()
+    assert at.selectbox(key="endpoint:sweep").value == third.id
+    # the user's pick is kept
+    at.selectbox(key="endpoint:sweep").set_value(swept.heart).run()
+    at.run()
+    assert at.selectbox(key="endpoint:sweep").value == swept.heart
+
+
+def _ridge_version(swept: Swept) -> int:
+    versions = swept.backend.model_versions(WS, "best_kernel_ridge")
+    return versions[-1].version if versions else swept.backend.register_model(WS, swept.chol).version
+
+
+DEPLOY = "FormSubmitter:endpoint:create_form-Create endpoint and deploy"
+
+
+def test_names_default_from_the_dataset_and_a_change_of_task_asks_first(swept: Swept) -> None:
+    ridge = _ridge_version(swept)
+    at = open_endpoint_page()
+    at.selectbox(key="endpoint:deploy_model").set_value("best_random_forest").run()
+    assert at.text_input(key="endpoint:new_endpoint").value == "heart-classify-endpoint"
+    at.text_input(key="endpoint:new_deployment").set_value("names-deployment")
+    at.button(key=DEPLOY).click().run()
+    assert not at.exception
+    assert "Created deployment 'names-deployment' of best_random_forest v1" in texts(at.success)
+
+    at.selectbox(key="endpoint:deploy_model").set_value("best_kernel_ridge").run()
+    assert at.text_input(key="endpoint:new_endpoint").value == "cholesterol-regress-endpoint"
+    assert at.text_input(key="endpoint:new_deployment").value == "cholesterol-regress-deployment"
+    # onto the classifier's endpoint and deployment: said plainly, and nothing happens yet
+    at.text_input(key="endpoint:new_endpoint").set_value("heart-classify-endpoint")
+    at.text_input(key="endpoint:new_deployment").set_value("names-deployment")
+    at.button(key=DEPLOY).click().run()
+    assert not at.exception
+    warning = texts(at.warning)
+    assert "the task changes from classification to regression" in warning, warning
+    assert "the dataset changes from heart v1 to cholesterol v1" in warning
+    assert "Updated deployment" not in texts(at.success)
+    served = swept.backend.get_endpoint(WS, "heart-classify-endpoint").record.deployment("names-deployment")
+    assert served is not None and served.model_name == "best_random_forest", "not deployed before confirming"
+
+    at.button(key="endpoint:confirm_deploy").click().run()
+    assert not at.exception
+    said = texts(at.info)
+    assert f"Updated deployment 'names-deployment' of best_kernel_ridge v{ridge}" in said, said
+    assert "(it served best_random_forest v1)" in said and "Changed: the task changes" in said
+    table = at.dataframe[-1].value
+    assert {"created (UTC)", "updated (UTC)"} <= set(table.columns)
+    served = swept.backend.get_endpoint(WS, "heart-classify-endpoint").record.deployment("names-deployment")
+    assert served is not None and served.updated_at is not None
+    assert served.updated_at.replace("T", " ")[:19] in table["updated (UTC)"].tolist()
+
+
+def test_results_are_tied_to_what_produced_them(swept: Swept) -> None:
+    ridge = _ridge_version(swept)
+    endpoint, deployment = "results-endpoint", "results-deployment"
+    swept.backend.create_endpoint(WS, endpoint)
+    swept.backend.create_deployment(WS, endpoint, deployment, "best_random_forest", 1)
+    at = open_endpoint_page()
+    at.selectbox(key="endpoint:pick").set_value(endpoint).run()
+    at.button(key="endpoint:test_live").click().run()
+    at.button(key="endpoint:latency").click().run()
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert not at.exception
+    assert "Accuracy" in [m.label for m in at.metric] and "Prediction: output = " in texts(at.success)
+    assert "p50 of a burst of 30" in [m.label for m in at.metric]
+
+    # another session (or the demo) redeploys a regression model under the same names
+    swept.backend.create_deployment(WS, endpoint, deployment, "best_kernel_ridge", ridge)
+    at.run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Accuracy" not in labels and "Rows scored" not in labels, "the heart results are gone"
+    assert "p50 of a burst of 30" not in labels
+    assert "Prediction: output" not in texts(at.success)
+    assert "test rows of **cholesterol v1**" in texts(at.caption)
+    assert "cleared: the deployment now serves best_kernel_ridge" in texts(at.caption)
+    at.button(key="endpoint:test_live").click().run()
+    assert "R²" in [m.label for m in at.metric]
+
+
+def test_make_a_version_champion_and_tag_it(swept: Swept) -> None:
+    worse = _worse_trial(swept.backend, swept.heart)
+    added = swept.backend.register_model(WS, swept.heart, trial_number=worse, name="best_random_forest")
+    assert added.aliases == (), "a worse trial does not take @champion"
+    at = open_endpoint_page()
+    at.selectbox(key="endpoint:compare_pick").set_value("best_random_forest").run()
+    picker = at.selectbox(key="endpoint:version_pick:best_random_forest")
+    assert picker.value == added.version, "the newest version"
+    at.button(key="endpoint:make_champion").click().run()
+    assert not at.exception
+    assert f"@champion now points to best_random_forest v{added.version}" in texts(at.success)
+    versions = swept.backend.model_versions(WS, "best_random_forest")
+    assert next(v for v in versions if "champion" in v.aliases).version == added.version
+    at.text_input(key="endpoint:tag_key").set_value("reviewer")
+    at.text_input(key="endpoint:tag_value").set_value("ana")
+    at.button(key="FormSubmitter:endpoint:tag_form-Add tag").click().run()
+    assert not at.exception
+    tagged = swept.backend.model_versions(WS, "best_random_forest")[added.version - 1]
+    assert tagged.tags["reviewer"] == "ana"
+    assert "reviewer=ana" in at.dataframe[0].value["your tags"].tolist()
+    at.text_input(key="endpoint:tag_key").set_value("sweep_id")
+    at.text_input(key="endpoint:tag_value").set_value("x")
+    at.button(key="FormSubmitter:endpoint:tag_form-Add tag").click().run()
+    assert "recorded by the registry" in texts(at.error) and not at.exception
