@@ -3,7 +3,9 @@
 Each step is a small function that does the real work through the backend and returns what
 a teacher would say about it. Every step is get-or-create, so a second run on an existing
 workspace reuses what is there (the sweep included, when a finished demo sweep with the
-same settings exists). The page runs the steps one by one and shows each result as it comes.
+same settings exists). Its dataset, experiment, model and endpoint have names of their own, so
+on a workspace already in use it works beside the user's objects and never changes them. The page
+runs the steps one by one and shows each result as it comes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from core.backend import Backend
 from core.compute import ComputeSpec
 from core.resources import Outcome
 
-DEMO_EXPERIMENT = "heart-demo"
+# The demo's own names, so that on a workspace already in use it never adds a version to the
+# user's dataset or model, nor replaces the user's deployment (every one is a valid Azure name).
+DEMO_DATASET = "demo-heart-sample"
+DEMO_EXPERIMENT = "demo-heart-sweeps"
+DEMO_MODEL = "demo-heart-random-forest"
+DEMO_ENDPOINT = "demo-heart-endpoint"
+DEMO_DEPLOYMENT = "demo-heart-deployment"
 DEMO_TRIALS = 12
 Progress = Callable[[float, str], None]  # share done (0-1), what is happening
 
@@ -89,7 +97,7 @@ def data(ctx: DemoContext, progress: Progress) -> StepResult:
         ctx.workspace,
         defaults.STORAGE_ACCOUNT,
         defaults.BLOB_CONTAINER,
-        defaults.DATASET,
+        DEMO_DATASET,
         split,
         schema,
         "Heart attack (synthetic sample)",
@@ -108,7 +116,7 @@ def eda(ctx: DemoContext, progress: Progress) -> StepResult:
     from core.data.store import load_dataset
 
     progress(0.5, "Summarising the train split…")
-    loaded = load_dataset(ctx.backend, ctx.workspace, defaults.DATASET, ctx.dataset_version)
+    loaded = load_dataset(ctx.backend, ctx.workspace, DEMO_DATASET, ctx.dataset_version)
     target = loaded.schema.target
     scores = eda_core.associations(loaded.train, target, list(loaded.schema.features), True)
     counts = eda_core.target_counts(loaded.train[target])
@@ -146,7 +154,7 @@ def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
         job
         for job in b.list_sweeps(ctx.workspace)
         if job.experiment == DEMO_EXPERIMENT
-        and job.dataset_version == ctx.dataset_version
+        and (job.dataset, job.dataset_version) == (DEMO_DATASET, ctx.dataset_version)
         and job.spec == spec.to_dict()
         and job.state == "completed"
         and job.model_uri
@@ -164,7 +172,7 @@ def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
     job = b.launch_sweep(
         ctx.workspace,
         defaults.COMPUTE_CLUSTER,
-        defaults.DATASET,
+        DEMO_DATASET,
         ctx.dataset_version or 1,
         spec,
         DEMO_EXPERIMENT,
@@ -210,14 +218,14 @@ def register(ctx: DemoContext, progress: Progress) -> StepResult:
     assert ctx.sweep_id is not None
     b = ctx.backend
     job = next(j for j in b.list_sweeps(ctx.workspace) if j.id == ctx.sweep_id)
-    name = f"best_{job.spec['model_family']}"
+    name = DEMO_MODEL
     progress(0.3, "Registering the refit best model…")
     existing = (
         [v for v in b.model_versions(ctx.workspace, name) if v.tags.get(TAG_SWEEP) == job.id]
         if name in (b.registered_models(ctx.workspace))
         else []
     )
-    version = existing[-1] if existing else b.register_model(ctx.workspace, job.id)
+    version = existing[-1] if existing else b.register_model(ctx.workspace, job.id, name=name)
     ctx.results["model"] = (version.name, version.version)
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in list(version.metrics.items())[:4])
     verb = "Reused" if existing else "Registered"
@@ -232,10 +240,10 @@ def deploy(ctx: DemoContext, progress: Progress) -> StepResult:
     b = ctx.backend
     name, version = ctx.results["model"]
     progress(0.2, "Creating the online endpoint…")
-    endpoint = b.create_endpoint(ctx.workspace, defaults.ENDPOINT)
+    endpoint = b.create_endpoint(ctx.workspace, DEMO_ENDPOINT)
     progress(0.5, "Deploying the model and starting its server…")
-    deployment = b.create_deployment(ctx.workspace, defaults.ENDPOINT, defaults.DEPLOYMENT, name, version)
-    info = b.get_endpoint(ctx.workspace, defaults.ENDPOINT)
+    deployment = b.create_deployment(ctx.workspace, DEMO_ENDPOINT, DEMO_DEPLOYMENT, name, version)
+    info = b.get_endpoint(ctx.workspace, DEMO_ENDPOINT)
     return StepResult(
         f"Endpoint '{info.name}' is {info.health.state} at {info.scoring_uri}.",
         [_line(endpoint), _line(deployment), "Auth mode: key (shown masked on the Endpoint page)."],
@@ -248,9 +256,9 @@ def score(ctx: DemoContext, progress: Progress) -> StepResult:
 
     b = ctx.backend
     progress(0.3, "Sending the held-out rows to the endpoint in one request…")
-    loaded = load_dataset(b, ctx.workspace, defaults.DATASET, ctx.dataset_version)
-    info = b.get_endpoint(ctx.workspace, defaults.ENDPOINT)
-    client = EndpointClient(info.scoring_uri, b.endpoint_keys(ctx.workspace, defaults.ENDPOINT).primary)
+    loaded = load_dataset(b, ctx.workspace, DEMO_DATASET, ctx.dataset_version)
+    info = b.get_endpoint(ctx.workspace, DEMO_ENDPOINT)
+    client = EndpointClient(info.scoring_uri, b.endpoint_keys(ctx.workspace, DEMO_ENDPOINT).primary)
     started = time.perf_counter()
     live = score_test_split(client, loaded.test, loaded.schema)
     elapsed_ms = 1000 * (time.perf_counter() - started)
