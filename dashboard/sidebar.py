@@ -7,6 +7,7 @@ import streamlit as st
 from core.backend import BACKENDS
 from core.settings import load_settings
 from dashboard import session
+from dashboard.widgets import follow_newest_select
 
 
 def render_sidebar() -> None:
@@ -32,11 +33,9 @@ def render_sidebar() -> None:
 
         names = session.workspaces()
         if names:
-            current = session.current_workspace()
-            picked = st.selectbox(
-                "Workspace", names, index=names.index(current) if current in names else 0, key="sidebar_ws"
+            follow_newest_select(
+                "Workspace", names, key="sidebar_ws", pin_key=session.CURRENT_WORKSPACE, newest=names[-1]
             )
-            st.session_state[session.CURRENT_WORKSPACE] = picked
         else:
             st.caption("Workspace: none yet. Create one on **1 · Resources**.")
         st.caption(f"State folder: `{info.location}`")

@@ -7,6 +7,7 @@ import streamlit as st
 from core import demo
 from core.errors import UserFacingError
 from dashboard import nav, session
+from dashboard.widgets import pin_selection
 
 RESULTS = "demo:results"  # list of (step key, title, StepResult | None, error text | None)
 RUNNING = "demo:running"  # the DemoContext of a run in progress; still set after a Stop click
@@ -101,11 +102,19 @@ def render() -> None:
         if error:
             break
     st.session_state.pop(RUNNING, None)
-    if ctx.workspace:
-        st.session_state[session.CURRENT_WORKSPACE] = ctx.workspace
-    if not any(error for *_, error in st.session_state[RESULTS]):
-        st.success(
-            "The walkthrough ran end to end. Each step's page shows the details.",
-            icon=":material/celebration:",
-        )
-        nav.link("trials", label="Review the sweep's trials on 5 · Trials")
+    _follow(ctx)
+    st.rerun()  # redraw the step cards above and the sidebar; the results are kept under RESULTS
+
+
+def _follow(ctx: demo.DemoContext) -> None:
+    """Make the pages show what the demo made: its workspace, dataset and sweep."""
+    pin_selection(session.CURRENT_WORKSPACE, ctx.workspace)
+    if ctx.dataset_version is not None:
+        pin_selection(session.DATA_CURRENT, (demo.DEMO_DATASET, ctx.dataset_version))
+    if ctx.sweep_id is not None:
+        pin_selection(session.SWEEP_PICK, ctx.sweep_id)
+
+
+def clear_results() -> None:
+    """Forget the last run's results (its workspace was deleted)."""
+    st.session_state.pop(RESULTS, None)

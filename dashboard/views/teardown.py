@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import codegen
+from core import codegen, defaults
 from core.resources import Kind, subtree
 from core.settings import load_settings
 from dashboard import session
+from dashboard.views import demo as demo_view
 from dashboard.widgets import run_action, set_result, show_code, show_result
 
 SCOPES = {"workspace": "A workspace and what is in it", "resource_group": "A whole resource group"}
@@ -47,6 +48,8 @@ def teardown_section() -> None:
                 if gone is not None:
                     names = ", ".join(f"{r.kind.label} '{r.name}'" for r in gone)
                     set_result("teardown", "success", f"Deleted {names}.")
+                    if any(r.kind == Kind.WORKSPACE and r.name == defaults.WORKSPACE for r in gone):
+                        demo_view.clear_results()
             st.rerun()
     rg = next((r for r in items if r.kind == Kind.WORKSPACE and r.name == target), None)
     resource_group = rg.parent if rg and rg.parent else target

@@ -1,4 +1,5 @@
-"""The one-click demo on the home page: every step runs, results stay, a second run reuses them."""
+"""The one-click demo on the home page: every step runs, results stay, a second run reuses them;
+the step cards and the sidebar follow it, and teardown clears its results."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import defaults
+from core import defaults, demo
 from core.local.backend import LocalBackend
 
 
@@ -15,6 +16,7 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     open_page: Callable[[str], AppTest], data_dir: Path
 ) -> None:
     at = open_page("")
+    assert "Workspace: none yet" in " ".join(c.value for c in at.sidebar.caption)
     at.button(key="demo_start").click()
     at.run(timeout=300)
     assert not at.exception, at.exception
@@ -36,7 +38,14 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     text = " ".join(m.value for m in at.markdown)
     assert "30 held-out rows scored live" in text and "accuracy 0." in text
     assert "macro avg" in str(at.table[-1].value.to_dict()), "the classification report is shown"
-    assert backend.get_endpoint(defaults.WORKSPACE, defaults.ENDPOINT).health.healthy
+    assert backend.get_endpoint(defaults.WORKSPACE, demo.DEMO_ENDPOINT).health.healthy
+
+    # the step cards above the demo and the sidebar show what it made
+    assert "still to create" not in text and "every resource exists" in text
+    assert f"endpoint '{demo.DEMO_ENDPOINT}' is live" in text
+    assert "blocked" not in text
+    assert at.sidebar.selectbox(key="sidebar_ws").value == defaults.WORKSPACE
+    assert "Workspace: none yet" not in " ".join(c.value for c in at.sidebar.caption)
 
     at.button(key="demo_start").click()
     at.run(timeout=120)
@@ -44,7 +53,15 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     assert "0 resource(s) created, 6 reused." in text
     assert "Reused the finished demo sweep" in text
     assert len(backend.list_sweeps(defaults.WORKSPACE)) == 1, "idempotent: no second sweep"
-    assert "Reused model 'best_random_forest' version 1" in text
-    assert len(backend.model_versions(defaults.WORKSPACE, "best_random_forest")) == 1
-    assert "Endpoint 'heart-classify-endpoint' exists already." in " ".join(c.value for c in at.caption)
-    backend.delete_workspace(defaults.WORKSPACE)  # stops the endpoint's server
+    assert f"Reused model '{demo.DEMO_MODEL}' version 1" in text
+    assert len(backend.model_versions(defaults.WORKSPACE, demo.DEMO_MODEL)) == 1
+    assert f"Endpoint '{demo.DEMO_ENDPOINT}' exists already." in " ".join(c.value for c in at.caption)
+
+    at.switch_page("../pages/teardown.py").run()
+    at.text_input(key="td_confirm").set_value(defaults.WORKSPACE)
+    next(b for b in at.button if b.label == "Delete for good").click().run()  # stops the endpoint too
+    assert f"workspace '{defaults.WORKSPACE}'." in " ".join(m.value for m in at.success)
+    at.switch_page("../pages/home.py").run()
+    assert not at.exception, at.exception
+    assert not at.status, "teardown cleared the demo's results"
+    assert "The walkthrough ran end to end." not in " ".join(m.value for m in at.success)
