@@ -246,7 +246,7 @@ def _version_actions(workspace: str, name: str, versions: list[RegisteredVersion
     """Describe one version; make it @champion, or tag it."""
     backend = session.backend()
     by_number = {v.version: v for v in versions}
-    left, middle, right = st.columns([2, 1, 3], vertical_alignment="bottom")
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:
         number = follow_newest_select(
             "Version",
@@ -258,11 +258,12 @@ def _version_actions(workspace: str, name: str, versions: list[RegisteredVersion
         )
     version = by_number[number]
     is_champion = CHAMPION in version.aliases
-    if middle.button(
-        f"Make v{number} champion",
+    if right.button(
+        f"v{number} is @{CHAMPION}" if is_champion else f"Make v{number} champion",
         key="endpoint:make_champion",
         disabled=is_champion,
         icon=":material/military_tech:",
+        width="stretch",
         help=f"Point @{CHAMPION} at this version: it becomes the version to deploy by default.",
     ):
         moved = run_action("endpoint_versions", lambda: backend.set_model_alias(workspace, name, number))
@@ -270,11 +271,11 @@ def _version_actions(workspace: str, name: str, versions: list[RegisteredVersion
             set_result("endpoint_versions", "success", f"@{CHAMPION} now points to {name} v{number}.")
             clear_selection(f"{DEPLOY_VERSION_PIN}:{name}")
             st.rerun()
-    with right, st.form("endpoint:tag_form", clear_on_submit=True, border=False):
+    with st.form("endpoint:tag_form", clear_on_submit=True, border=False):
         a, b, c = st.columns([2, 2, 1], vertical_alignment="bottom")
-        key = a.text_input("Tag key", key="endpoint:tag_key", placeholder="e.g. reviewer")
-        value = b.text_input("Tag value", key="endpoint:tag_value", placeholder="e.g. ana")
-        if c.form_submit_button("Add tag", icon=":material/sell:"):
+        key = a.text_input(f"Tag v{number}: key", key="endpoint:tag_key", placeholder="e.g. reviewer")
+        value = b.text_input("Value", key="endpoint:tag_value", placeholder="e.g. ana")
+        if c.form_submit_button("Add tag", icon=":material/sell:", width="stretch"):
             tagged = run_action(
                 "endpoint_versions",
                 lambda: backend.set_model_version_tag(workspace, name, number, key, value),
