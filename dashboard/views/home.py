@@ -78,9 +78,11 @@ def _endpoint_status(sweep: tuple[str, str]) -> tuple[str, str]:
     workspace = session.current_workspace()
     if workspace is None or not sweep[0].startswith(":green"):
         return ":gray[blocked]", "needs a finished sweep (step 4)"
-    live = [e for e in session.backend().list_endpoints(workspace) if e.health.healthy]
+    live = [e.name for e in session.backend().list_endpoints(workspace) if e.health.healthy]
+    if len(live) == 1:
+        return ":green[done]", f"endpoint '{live[0]}' is live"
     if live:
-        return ":green[done]", f"endpoint '{live[0].name}' is live"
+        return ":green[done]", f"{len(live)} endpoints are live: " + ", ".join(f"'{n}'" for n in live)
     return ":blue[ready]", "register the best model and deploy it"
 
 

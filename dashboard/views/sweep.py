@@ -176,7 +176,9 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
     cluster = clusters[names.index(picked)]
     workers = int(cluster.properties.get("local_workers", 1))
     b.caption(f"{cluster.properties.get('vm_size')} · up to {workers} trial(s) at once on this machine")
-    experiment = c.text_input("Experiment", value=f"{asset.name}-sweeps", key="sweep_experiment")
+    experiment = c.text_input(  # one field per dataset: a name typed for another never carries over
+        "Experiment", value=f"{asset.name}-sweeps", key=f"sweep_experiment:{asset.name}"
+    )
 
     task = Task(str(asset.properties.get("task", "classification")))
     families = families_for(task)
@@ -349,6 +351,7 @@ def sweeps_section(workspace: str) -> None:
                     "sweep": job.id,
                     "state": s.state,
                     "family": job.spec["model_family"],
+                    "dataset": f"{job.dataset} v{job.dataset_version}",
                     "metric": job.spec["primary_metric"],
                     "best": job.best_value,
                     "completed": job.counts.get("completed", 0),

@@ -196,6 +196,7 @@ def _sweep_rows(workspace: str, jobs: list[SweepJob]) -> pd.DataFrame:
                 "completed": job.counts.get("completed", 0),
                 "of": spec["limits"]["max_total_trials"],
                 "family": spec["model_family"],
+                "dataset": f"{job.dataset} v{job.dataset_version}",
                 "created (UTC)": job.created_at.replace("T", " ")[:19],
             }
         )

@@ -126,6 +126,8 @@ def test_the_dataset_follows_the_newest_stored_one_until_picked(
     at.session_state[session.DATA_CURRENT] = ("heart-small", 1)  # what storing on the Data page records
     at.run()
     assert at.selectbox(key="sweep_dataset").value == ("heart-small", 1), "the dataset just stored"
+    experiment = next(t for t in at.text_input if t.label == "Experiment")
+    assert experiment.value == "heart-small-sweeps", "the experiment named after the dataset shown"
     at.selectbox(key="sweep_dataset").set_value(("heart", 1)).run()
     at.run()
     assert at.selectbox(key="sweep_dataset").value == ("heart", 1), "the user's pick stays"
