@@ -215,7 +215,11 @@ def versions_section(workspace: str, models: list[str]) -> None:
         return
     backend = session.backend()
     name = follow_newest_select(
-        "Registered model", models, key="endpoint:compare_pick", pin_key=COMPARE_PIN, newest=_newest(models)
+        "Registered model",
+        models,
+        key="endpoint:compare_pick",
+        pin_key=COMPARE_PIN,
+        newest=_newest(workspace, models),
     )
     versions = backend.model_versions(workspace, name)
     rows = comparison_rows(versions)[::-1]  # newest first
@@ -236,9 +240,9 @@ def versions_section(workspace: str, models: list[str]) -> None:
         _version_actions(workspace, name, versions)
 
 
-def _newest(models: list[str]) -> str:
+def _newest(workspace: str, models: list[str]) -> str:
     """The registered model with the newest version."""
-    newest = session.backend().newest_model(session.current_workspace() or "")
+    newest = session.backend().newest_model(workspace)
     return newest if newest in models else models[0]
 
 
@@ -304,7 +308,7 @@ def create_section(workspace: str, models: list[str]) -> None:
             models,
             key="endpoint:deploy_model",
             pin_key=DEPLOY_MODEL_PIN,
-            newest=_newest(models),
+            newest=_newest(workspace, models),
         )
     versions = backend.model_versions(workspace, model)[::-1]  # newest first
     if not versions:
