@@ -230,18 +230,20 @@ def test_model_to_deploy_follows_the_newest_registration_and_the_newest_sweep(sw
     assert at.selectbox(key="endpoint:compare_pick").value == "best_kernel_ridge"
     assert str(at.selectbox(key="endpoint:deploy_version:best_kernel_ridge").value) == "1"
 
-    # a sweep that finishes while the page is open becomes the one offered
+    # a sweep that finishes while the page is open becomes the one offered, even over a trial
+    # carried from 5 · Trials before it finished (the banner stays with that trial's sweep)
+    at = open_endpoint_page(
+        {"sweep_id": swept.heart, "trial_number": _worse_trial(swept.backend, swept.heart)}
+    )
+    assert at.selectbox(key="endpoint:sweep").value == swept.heart
+    limits = Limits(max_total_trials=2, max_concurrent_trials=2)
     third = swept.backend.launch_sweep(
-        WS,
-        CC,
-        "heart",
-        1,
-        small_spec(seed=3, limits=Limits(max_total_trials=2, max_concurrent_trials=2)),
-        experiment="heart-sweeps",
+        WS, CC, "heart", 1, small_spec(seed=3, limits=limits), experiment="heart-sweeps"
     )
     assert wait_for(swept.backend, third.id, finished).state == "completed"
     at.run()
     assert at.selectbox(key="endpoint:sweep").value == third.id
+    assert "was chosen on 5 · Trials" not in texts(at.info)
     # the user's pick is kept
     at.selectbox(key="endpoint:sweep").set_value(swept.heart).run()
     at.run()
