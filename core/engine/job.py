@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -21,6 +22,9 @@ State = Literal["starting", "running", "completed", "canceled", "failed", "inter
 ACTIVE: frozenset[str] = frozenset({"starting", "running"})
 RUNNER_MODULE = "core.engine.runner"
 START_GRACE_S = 120.0
+# Every process started for a workspace's sweeps (runners, warm ones included, and what they
+# start: forkserver, workers, resource tracker) inherits this variable, naming its sweeps folder.
+SWEEPS_ENV = "AZML_SWEEPS_FOLDER"
 
 
 @dataclass(frozen=True)
@@ -131,3 +135,29 @@ def effective_state(job: SweepJob) -> State:
     if job.state in ACTIVE and not runner_alive(job.pid):
         return "interrupted"
     return job.state
+
+
+def sweep_processes(folder: Path) -> list[int]:
+    """Pids of every live process started for the sweeps of ``folder`` (see ``SWEEPS_ENV``)."""
+    tag = f"{SWEEPS_ENV}={folder.resolve()}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone meanwhile, or another user's
+            continue
+        if tag in environ.split(b"\0") and int(entry.name) != os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+def stop_sweep_processes(folder: Path) -> list[int]:
+    """Kill every process of the sweeps of ``folder``, wherever it sits in the process tree (an
+    orphaned worker included); returns the pids signalled."""
+    pids = sweep_processes(folder)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+    return pids

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.engine.agent import WarmCluster, hand_over
-from core.engine.job import RUNNER_MODULE, JobStore, State, SweepJob, effective_state
+from core.engine.job import RUNNER_MODULE, SWEEPS_ENV, JobStore, State, SweepJob, effective_state
 from core.engine.runner import progress_path
 from core.errors import ConflictError, NotFoundError
 from core.resources import now
@@ -95,6 +95,7 @@ def start_runner(store: JobStore, job: SweepJob) -> None:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+        SWEEPS_ENV: str(store.folder.resolve()),  # deleting the workspace finds all its processes
     }
     proc = subprocess.Popen(
         command,

@@ -9,6 +9,11 @@ Workers report every fold as it finishes, so the scheduler can apply the early-t
 policy; before its next fold a worker checks whether its trial was stopped (with a policy set,
 it first waits for the scheduler to judge the fold, so a cut never arrives a fold too late). Workers never
 touch MLflow: the scheduler is the one writer, so SQLite never contends.
+
+Workers die with their runner, even mid-trial: a worker's parent is the forkserver, which lives
+as long as any worker holds its pipe open, so each worker watches the runner's pid itself
+(:func:`die_with`). Once the workers are gone, the forkserver and multiprocessing's resource
+tracker see their pipes close and exit too.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import select
+import threading
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # Events a worker puts on the result queue (tuples, cheap to pickle):
@@ -93,8 +101,44 @@ class _TrainSplit:
         return self.data
 
 
-def _worker_main(worker: int, tasks: Any, results: Any, stops: Any, judged: Any) -> None:
-    """Body of one worker process."""
+WATCH_EVERY_S = 0.5  # how often a worker checks its runner where pidfds are not available
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: signal 0 is all there is
+    return not stat.rsplit(") ", 1)[-1].startswith("Z")
+
+
+def die_with(pid: int) -> None:
+    """Exit this process as soon as process ``pid`` exits (a daemon thread watches it: a pidfd
+    on Linux, else a poll of the pid)."""
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # not Linux, or the runner is gone already
+            while pid_alive(pid):
+                time.sleep(WATCH_EVERY_S)
+        else:
+            select.select([fd], [], [])  # readable once the process has exited
+        os._exit(1)
+
+    threading.Thread(target=watch, name=f"die-with-{pid}", daemon=True).start()
+
+
+def _worker_main(worker: int, tasks: Any, results: Any, stops: Any, judged: Any, runner: int) -> None:
+    """Body of one worker process; it exits when the ``runner`` process does."""
+    die_with(runner)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker, as on one cluster node
     from core.train.trainer import cross_validate_trial
 
@@ -167,7 +211,7 @@ class WorkerPool:
         self._procs = [
             ctx.Process(
                 target=_worker_main,
-                args=(i, self._tasks, self._results, self._stops, self._judged),
+                args=(i, self._tasks, self._results, self._stops, self._judged, os.getpid()),
                 name=f"sweep-worker-{i}",
                 daemon=True,
             )

@@ -360,13 +360,14 @@ class LocalBackend:
 
         from core.endpoint.process import stop_server
         from core.endpoint.records import EndpointStore
-        from core.engine.job import JobStore, runner_alive
+        from core.engine.job import JobStore, runner_alive, stop_sweep_processes
 
         folder = self._workspace_folder(workspace)
         for job in JobStore(folder / "sweeps").all():
             if job.pid and runner_alive(job.pid, folder / "sweeps"):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(job.pid, signal.SIGKILL)  # the runner leads its session: workers too
+        stop_sweep_processes(folder / "sweeps")  # and any orphan of a runner that died before
         for record in EndpointStore(folder / "endpoints").all():
             stop_server(record)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from core.engine.job import runner_alive
 from core.local.backend import LocalBackend
-from core.sweep.space import Choice, Fixed
-from core.sweep.spec import BanditPolicy, Limits
+from core.sweep.sampling import make_sampler
+from core.sweep.space import Choice, Fixed, QUniform
+from core.sweep.spec import BanditPolicy, Limits, SweepSpec
 from tests.core.engine.conftest import finished, small_spec, wait_for
 from tests.workspaces import CC, WS
 
@@ -129,10 +132,44 @@ def test_cancel_stops_running_trials_and_keeps_finished_ones(sweep_backend: Loca
     assert status.job.model_uri, "the best finished trial is refit even after a cancel"
 
 
-def test_resume_after_the_runner_was_killed(sweep_backend: LocalBackend) -> None:
-    spec = small_spec(limits=Limits(max_total_trials=8, max_concurrent_trials=2))
+def many_configurations(budget: int) -> SweepSpec:
+    """Random sampling over about a million configurations: no two draws alike by chance."""
+    return small_spec(
+        space={
+            "n_estimators": Fixed(20),
+            "max_depth": QUniform(2, 200, 1),
+            "min_samples_split": QUniform(2, 100, 1),
+            "min_samples_leaf": QUniform(1, 50, 1),
+        },
+        seed=7,
+        limits=Limits(max_total_trials=budget, max_concurrent_trials=2),
+        cv_folds=2,
+    )
+
+
+def uninterrupted_draws(spec: SweepSpec) -> list[str]:
+    """What a sweep that never stopped draws, in order (random draws do not depend on scores)."""
+    sampler = make_sampler(spec)
+    out = []
+    for _ in range(spec.limits.max_total_trials):
+        suggestion = sampler.ask()
+        assert suggestion is not None
+        out.append(json.dumps(suggestion.params, sort_keys=True))
+        sampler.tell(suggestion.number, 0.5)
+    return out
+
+
+def config(run: Run) -> str:
+    return json.dumps(json.loads(run.data.tags["params_json"]), sort_keys=True)
+
+
+def test_resume_after_the_runner_was_killed_goes_on_with_the_uninterrupted_draws(
+    sweep_backend: LocalBackend,
+) -> None:
+    spec = many_configurations(10)
     job = sweep_backend.launch_sweep(WS, CC, "heart", 1, spec, experiment="heart-sweeps")
     running = wait_for(sweep_backend, job.id, lambda s: s.job.counts.get("completed", 0) >= 2)
+    assert running.state == "running", "the sweep must still run when it is killed"
     os.killpg(running.job.pid, signal.SIGKILL)  # the runner and its workers, as a crash would
     interrupted = wait_for(sweep_backend, job.id, lambda s: s.state == "interrupted", timeout=30)
     kept = interrupted.job.counts["completed"]
@@ -147,10 +184,18 @@ def test_resume_after_the_runner_was_killed(sweep_backend: LocalBackend) -> None
     numbers = [int(r.data.tags["trial_number"]) for r in children]
     statuses = [r.data.tags.get("trial_status") for r in children]
     assert len(numbers) == len(set(numbers)), "no trial number is used twice"
-    assert statuses.count("completed") == 8, "interrupted trials do not eat the budget"
-    assert statuses.count("canceled") <= 2 and len(children) == 8 + statuses.count("canceled")
-    assert kept <= 8 and not [r for r in children if r.info.status == "RUNNING"]
+    assert statuses.count("completed") == 10, "interrupted trials do not eat the budget"
+    assert statuses.count("canceled") <= 2 and len(children) == 10 + statuses.count("canceled")
+    assert kept <= 10 and not [r for r in children if r.info.status == "RUNNING"]
     assert status.job.resumes == 1 and status.job.model_uri
+
+    done = [r for r in children if r.data.tags["trial_status"] != "canceled"]
+    configs = [config(r) for r in done]
+    assert len(set(configs)) == len(configs), "a finished trial's configuration was drawn again"
+    expected = uninterrupted_draws(SweepSpec.from_dict(status.job.spec))  # the spec as the runner read it
+    assert sorted(configs) == sorted(expected), "the resumed sweep drew other configurations"
+    by_draw = sorted(done, key=lambda r: int(r.data.tags["draw"]))
+    assert [config(r) for r in by_draw] == expected, "each draw is the one of its index"
 
 
 def test_deleting_the_workspace_stops_its_running_sweep(sweep_backend: LocalBackend) -> None:
