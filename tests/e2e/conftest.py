@@ -15,7 +15,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +35,18 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 GALLERY = ROOT / "docs" / "screenshots"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A running dashboard: where the tests point the browser, and what is its own."""
+
+    url: str
+    data_dir: Path  # its AZML_DATA_DIR
+    pid: int  # the streamlit process
+
+
+DASHBOARDS: dict[str, Dashboard] = {}  # by url, for tests that check the state the pages wrote
 
 
 def _need_chromium() -> None:
@@ -100,9 +114,11 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "the dashboard did not start: " + (data_dir.parent / "streamlit.log").read_text()[-2000:]
             )
         time.sleep(0.3)
+    DASHBOARDS[url] = Dashboard(url, data_dir, proc.pid)
     try:
         yield url
     finally:
+        DASHBOARDS.pop(url, None)
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
         _kill_leftovers(data_dir)
@@ -126,6 +142,35 @@ def page(browser: object) -> Iterator[object]:
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def module_page(browser: object) -> Iterator[object]:
+    """One browser tab for every test of a module: a walk whose steps are separate tests."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def owned_processes(dashboard: Dashboard) -> list[tuple[int, str]]:
+    """(pid, command line) of every live process the dashboard started with its data folder,
+    other than the dashboard itself (sweep runners, workers, endpoint servers)."""
+    marker = str(dashboard.data_dir).encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in (os.getpid(), dashboard.pid):
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and (marker in cmdline or marker in environ):
+            found.append((int(proc.name), cmdline.replace(b"\0", b" ").decode(errors="replace").strip()))
+    return found
 
 
 def screenshot(page: object, name: str, gallery: bool = False) -> Path:
@@ -156,8 +201,30 @@ def wait_idle(page: object) -> None:
     )
 
 
+def sidebar_workspace(page: Any) -> str:
+    """The workspace the sidebar names: its select box, or its 'none yet' caption."""
+    side = page.get_by_test_id("stSidebar")
+    label = page.get_by_test_id("stWidgetLabel").get_by_text("Workspace", exact=True)
+    box = side.get_by_test_id("stSelectbox").filter(has=label)
+    if box.count():
+        return str(box.first.get_by_role("combobox").input_value())
+    return "none yet" if "none yet" in sidebar(page) else ""
+
+
+def sidebar(page: Any) -> str:
+    return str(page.inner_text("[data-testid='stSidebar']"))
+
+
 def record(line: str) -> None:
     """Keep a measured figure (click counts, time to a prediction) in the artifacts folder."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with (ARTIFACTS / "figures.txt").open("a") as handle:
         handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the test item, so a fixture can screenshot a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -1,4 +1,5 @@
-"""The one-click class demo in a real browser must reach a live prediction."""
+"""The one-click class demo in a real browser, on a fresh install, must reach a live prediction;
+the home page's step cards and the sidebar then show what it created."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import record, screenshot, wait_idle
+from core import defaults
+from tests.e2e.conftest import record, screenshot, sidebar_workspace, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -28,3 +30,9 @@ def test_one_click_reaches_a_live_prediction(dashboard: str, page: object) -> No
     assert "macro avg" in body, "the classification report of the live answers is on screen"
     record(f"one-click demo: click to first live prediction {to_prediction:.0f} s (12-trial sweep)")
     screenshot(page, "demo", gallery=True)
+    # The step cards above the demo and the sidebar were drawn before it ran: they must not stay so.
+    assert "still to create" not in body, "a step card still says resources are to be created"
+    assert "blocked" not in body, "a step card still says blocked after the demo"
+    for card in ("every resource exists", "dataset version(s) in", "is live"):
+        assert card in body, f"no step card says {card!r} after the demo"
+    assert sidebar_workspace(page) == defaults.WORKSPACE, "the sidebar names the demo's workspace"
