@@ -1,7 +1,7 @@
 """A local sweep job: its record on disk, and whether its runner process is alive.
 
 The record is the control channel between the dashboard and the runner process. The runner
-writes its progress and a heartbeat; the dashboard writes only ``cancel_requested``. Writes
+writes its progress and a heartbeat; the dashboard only asks to cancel, with a marker file. Writes
 are atomic (a temp file renamed over the old one), so a reader never sees half a record.
 MLflow holds the trials themselves; the record holds what MLflow cannot: the process id,
 the requested cancel and the lifecycle state.
@@ -87,9 +87,21 @@ class JobStore:
 
     def load(self, job_id: str) -> SweepJob | None:
         try:
-            return SweepJob.from_json(self.path(job_id).read_text())
+            job = SweepJob.from_json(self.path(job_id).read_text())
         except FileNotFoundError:
             return None
+        if not job.cancel_requested and self.cancel_marker(job_id).exists():
+            job = job.with_(cancel_requested=True)
+        return job
+
+    def cancel_marker(self, job_id: str) -> Path:
+        """The file that asks the runner to cancel. A file of its own, not a field the dashboard
+        rewrites in the record: the runner rewrites the record after every trial, and a request
+        written between its read and its write would be lost."""
+        return self.folder / f"{job_id}.cancel"
+
+    def clear_cancel(self, job_id: str) -> None:
+        self.cancel_marker(job_id).unlink(missing_ok=True)
 
     def all(self) -> list[SweepJob]:
         """Every record, oldest first."""
@@ -105,7 +117,8 @@ class JobStore:
         job = self.load(job_id)
         if job is None:
             return None
-        return self.save(job.with_(cancel_requested=True))
+        self.cancel_marker(job_id).touch()
+        return job.with_(cancel_requested=True)
 
 
 def runner_alive(pid: int | None, folder: Path | None = None) -> bool:

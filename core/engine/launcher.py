@@ -136,6 +136,7 @@ def resume_sweep(store: JobStore, job_id: str) -> SweepJob:
             f"Sweep '{job_id}' was not interrupted, so there is nothing to resume.",
             "Resume is for a sweep whose runner stopped (for example, the machine restarted).",
         )
+    store.clear_cancel(job_id)
     job = store.save(
         job.with_(
             state="starting",
