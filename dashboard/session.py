@@ -9,16 +9,41 @@ from __future__ import annotations
 import streamlit as st
 
 from core.backend import Backend, open_backend
+from core.errors import UserFacingError
 from core.resources import Kind
+from core.settings import load_settings
 
 BACKEND_CHOICE = "backend_choice"  # owned by the sidebar radio
+BACKEND_INJECTED = "backend:injected"  # a Backend object a test (or an embedding app) puts here
 CURRENT_WORKSPACE = "current_workspace"  # no widget owns it
 RESULT_PREFIX = "result:"  # result:<action> -> (level, message, notes)
 
 
+def chosen_backend_name() -> str:
+    """The backend the user chose in the sidebar, else the ``AZML_BACKEND`` setting."""
+    return str(st.session_state.get(BACKEND_CHOICE) or load_settings().backend)
+
+
+def backend_unavailable(name: str) -> UserFacingError | None:
+    """Why the backend called ``name`` cannot be opened here, or None when it can."""
+    try:
+        open_backend(name)
+    except UserFacingError as exc:
+        return exc
+    return None
+
+
 def backend() -> Backend:
-    """The active backend. Built on each rerun: it is cheap and holds no secrets in memory."""
-    return open_backend("local")
+    """The active backend: an injected one, else the chosen one, else (when the chosen one is not
+    available here; the sidebar says why) the local backend. Built on each rerun: it is cheap and
+    holds no secrets in memory."""
+    injected = st.session_state.get(BACKEND_INJECTED)
+    if injected is not None:
+        return injected  # type: ignore[no-any-return]
+    try:
+        return open_backend(chosen_backend_name())
+    except UserFacingError:
+        return open_backend("local")
 
 
 def workspaces() -> list[str]:

@@ -22,9 +22,9 @@ def render_sidebar() -> None:
             horizontal=True,
             captions=["this machine, no account", "your subscription"],
         )
-        if choice == "azure":
+        if st.session_state.get(session.BACKEND_INJECTED) is None and session.backend_unavailable(choice):
             st.warning(
-                "The azure backend is not available yet; it arrives in a later release. "
+                f"The {choice} backend is not available yet; it arrives in a later release. "
                 "The pages keep using the **local** backend, which follows Azure's rules.",
                 icon=":material/construction:",
             )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.local.backend import LocalBackend
+from dashboard import session
 from dashboard.nav import STEPS
+from tests.app.conftest import APP
 
 
 @pytest.mark.parametrize("stem", ["", *[stem for stem, _, _ in STEPS]])
@@ -36,3 +40,32 @@ def test_sidebar_says_plainly_that_azure_is_not_here_yet(open_page: Callable[[st
     assert not at.exception
     assert "not available yet" in at.sidebar.warning[0].value
     assert "Create one on" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_an_injected_backend_is_the_one_every_page_uses(
+    open_page: Callable[[str], AppTest], tmp_path: Path
+) -> None:
+    """A test (or an app embedding the dashboard) hands the pages a backend of its own."""
+    other = LocalBackend(tmp_path / "elsewhere")
+    other.create_resource_group("rg-injected", "eastus")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state[session.BACKEND_INJECTED] = other
+    at.run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert str(tmp_path / "elsewhere") in captions, "the sidebar names the injected backend's state"
+    at.switch_page("../pages/resources.py").run()
+    assert not at.exception
+    assert "rg-injected" in " ".join(str(s.value) for s in at.selectbox) + " ".join(
+        m.value for m in at.markdown
+    ) + " ".join(str(d.value) for d in at.dataframe), "the page lists the injected backend's resources"
+
+
+def test_the_backend_setting_is_the_sidebars_default(
+    open_page: Callable[[str], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZML_BACKEND", "azure")
+    at = open_page("")
+    assert at.sidebar.radio(key="backend_choice").value == "azure"
+    assert "not available yet" in at.sidebar.warning[0].value, "and says plainly it works on local"
+    assert "Active: **local**" in " ".join(c.value for c in at.sidebar.caption)
