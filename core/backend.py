@@ -1,4 +1,9 @@
-"""The one interface that pages talk to, whichever backend is active."""
+"""The one interface that pages talk to, whichever backend is active.
+
+``Backend`` composes one small Protocol per concern: resources, storage, data assets, sweeps,
+models and endpoints. Pages learn what a backend can do from its :class:`Capabilities`, never
+from its name.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +34,18 @@ class BackendInfo:
     location: str  # where the state lives, in words
 
 
-class Backend(Protocol):
-    """Get-or-create for every resource of the walkthrough, plus inventory and teardown.
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, so that a page offers only that (it never asks for the name)."""
+
+    resume_sweeps: bool  # an interrupted sweep can carry on (Azure cannot resume a sweep job)
+    restart_endpoints: bool  # a stopped endpoint can be started again from the page
+    long_running_operations: bool  # creates and deletes take minutes and are polled
+    billable: bool  # creating resources costs money
+
+
+class ResourcesAPI(Protocol):
+    """Get-or-create for the resource tree, its inventory and teardown.
 
     Every ``create_*`` is idempotent: a second call with the same arguments finds the
     resource and returns ``Outcome(created=False)``. Names are validated first.
@@ -39,39 +54,20 @@ class Backend(Protocol):
     @property
     def info(self) -> BackendInfo: ...
 
+    @property
+    def capabilities(self) -> Capabilities: ...
+
     def create_resource_group(self, name: str, location: str) -> Outcome: ...
 
     def create_storage_account(
         self, resource_group: str, name: str, connection_string: str | None = None
     ) -> Outcome: ...
 
-    def storage_connection_string(self, account: str) -> str: ...
-
-    def create_blob_container(self, account: str, name: str) -> Outcome: ...
-
-    def upload_blob(self, account: str, container: str, name: str, data: bytes) -> BlobInfo: ...
-
-    def list_blobs(self, account: str, container: str) -> list[BlobInfo]: ...
-
-    def download_blob(self, account: str, container: str, name: str) -> bytes: ...
-
     def create_workspace(
         self, resource_group: str, name: str, storage_account: str | None = None
     ) -> Outcome: ...
 
     def workspace_config(self, workspace: str) -> dict[str, str]: ...
-
-    def tracking_uri(self, workspace: str) -> str: ...
-
-    def data_asset_versions(self, workspace: str, name: str) -> list[DataAsset]: ...
-
-    def list_data_assets(self, workspace: str) -> list[DataAsset]: ...
-
-    def next_data_asset_version(self, workspace: str, name: str) -> int: ...
-
-    def register_data_asset(self, workspace: str, asset: DataAsset, files: dict[str, bytes]) -> DataAsset: ...
-
-    def data_asset_file(self, workspace: str, name: str, version: int, filename: str) -> bytes: ...
 
     def create_environment(self, workspace: str, spec: EnvironmentSpec) -> Outcome: ...
 
@@ -83,7 +79,40 @@ class Backend(Protocol):
 
     def delete_resource_group(self, name: str) -> list[Resource]: ...
 
-    # -- sweeps: run on the workspace's compute cluster; trials land in its MLflow store --
+
+class StorageAPI(Protocol):
+    """Blob containers and blobs of a storage account."""
+
+    def storage_connection_string(self, account: str) -> str: ...
+
+    def create_blob_container(self, account: str, name: str) -> Outcome: ...
+
+    def upload_blob(self, account: str, container: str, name: str, data: bytes) -> BlobInfo: ...
+
+    def list_blobs(self, account: str, container: str) -> list[BlobInfo]: ...
+
+    def download_blob(self, account: str, container: str, name: str) -> bytes: ...
+
+
+class DataAssetsAPI(Protocol):
+    """Versioned data assets of a workspace: the train split and the files kept with it."""
+
+    def data_asset_versions(self, workspace: str, name: str) -> list[DataAsset]: ...
+
+    def list_data_assets(self, workspace: str) -> list[DataAsset]: ...
+
+    def next_data_asset_version(self, workspace: str, name: str) -> int: ...
+
+    def register_data_asset(self, workspace: str, asset: DataAsset, files: dict[str, bytes]) -> DataAsset: ...
+
+    def data_asset_file(self, workspace: str, name: str, version: int, filename: str) -> bytes: ...
+
+
+class SweepsAPI(Protocol):
+    """Sweeps run on the workspace's compute cluster; their trials land in its MLflow store."""
+
+    def tracking_uri(self, workspace: str) -> str: ...
+
     def launch_sweep(
         self, workspace: str, cluster: str, dataset: str, version: int, spec: SweepSpec, experiment: str
     ) -> SweepJob: ...
@@ -98,7 +127,10 @@ class Backend(Protocol):
 
     def close_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
 
-    # -- model registry and online endpoints ----------------------------------------------
+
+class ModelsAPI(Protocol):
+    """The workspace's model registry: versions, tags and the champion marker."""
+
     def register_model(
         self,
         workspace: str,
@@ -121,6 +153,10 @@ class Backend(Protocol):
     def set_model_version_tag(
         self, workspace: str, name: str, version: int, key: str, value: str
     ) -> RegisteredVersion: ...
+
+
+class EndpointsAPI(Protocol):
+    """Online endpoints with key auth, their deployments, keys and traffic."""
 
     def deployment_changes(
         self, workspace: str, endpoint: str, deployment: str, model_name: str, model_version: int
@@ -155,6 +191,10 @@ class Backend(Protocol):
     def delete_deployment(self, workspace: str, endpoint: str, name: str) -> EndpointInfo: ...
 
     def delete_endpoint(self, workspace: str, name: str) -> list[Resource]: ...
+
+
+class Backend(ResourcesAPI, StorageAPI, DataAssetsAPI, SweepsAPI, ModelsAPI, EndpointsAPI, Protocol):
+    """Everything a page can ask of a backend: one slice per concern."""
 
 
 def open_backend(name: str | None = None, settings: Settings | None = None, **options: Any) -> Backend:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.backend import BackendInfo
+from core.backend import BackendInfo, Capabilities
 from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
 from core.environments import EnvironmentSpec
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -56,6 +56,14 @@ class LocalBackend:
             name="local",
             description="Everything runs on this machine: no Azure account, no network.",
             location=str(self.data_dir),
+        )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """A local runner can carry on after a crash and a local endpoint server can be started
+        again; everything is created at once, on this machine, for free."""
+        return Capabilities(
+            resume_sweeps=True, restart_endpoints=True, long_running_operations=False, billable=False
         )
 
     # -- resource group -------------------------------------------------------------

@@ -440,10 +440,18 @@ def _controls(workspace: str, sweep_id: str, state: str) -> None:
             icon=":material/warning:",
         )
         a, b = st.columns(2)
-        resume = a.button("Resume", key=f"resume:{sweep_id}", type="primary", icon=":material/play_arrow:")
-        if resume and run_action("sweep_resume", lambda: backend.resume_sweep(workspace, sweep_id)):
-            time.sleep(0.5)
-            st.rerun(scope="app")
+        if backend.capabilities.resume_sweeps:
+            resume = a.button(
+                "Resume", key=f"resume:{sweep_id}", type="primary", icon=":material/play_arrow:"
+            )
+            if resume and run_action("sweep_resume", lambda: backend.resume_sweep(workspace, sweep_id)):
+                time.sleep(0.5)
+                st.rerun(scope="app")
+        else:
+            a.caption(
+                f"This backend ({backend.info.name}) cannot resume a sweep: launch a new one with the "
+                "same settings; the finished trials stay in the workspace to compare on 5 · Trials."
+            )
         close = b.button("Close it", key=f"close:{sweep_id}", icon=":material/done:")
         if close and run_action("sweep_close", lambda: backend.close_sweep(workspace, sweep_id)):
             st.rerun(scope="app")

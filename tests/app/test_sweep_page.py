@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.backend import Capabilities
 from core.compute import ComputeSpec
 from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
@@ -15,6 +17,7 @@ from core.data.split import split_frame
 from core.data.store import store_dataset
 from core.local.backend import LocalBackend
 from dashboard import session
+from tests.app.conftest import APP
 from tests.workspaces import BC, SA, WS, ready_workspace
 
 
@@ -142,3 +145,61 @@ def store_second_dataset(backend: LocalBackend) -> None:
     schema = build_schema(frame, "output", Task.CLASSIFICATION)
     split = split_frame(frame, "output", test_fraction=0.1, seed=42, stratify=True)
     store_dataset(backend, WS, SA, BC, "heart-small", split, schema, "heart, fewer rows")
+
+
+def _interrupted_sweep(backend: LocalBackend) -> str:
+    """A sweep record whose runner is gone (as after a machine restart), without running one."""
+    from core.engine.job import SweepJob
+    from core.sweep.space import Choice
+    from core.sweep.spec import Limits, SweepSpec
+
+    spec = SweepSpec(
+        model_family="random_forest",
+        task="classification",
+        space={"n_estimators": Choice((5, 10))},
+        limits=Limits(max_total_trials=2, max_concurrent_trials=1),
+    )
+    job = SweepJob(
+        id="sweep-random-forest-20261203-000000-dead",
+        workspace=WS,
+        experiment="heart-sweeps",
+        dataset="heart",
+        dataset_version=1,
+        spec=spec.to_dict(),
+        workers=1,
+        created_at="2026-12-03T00:00:00",
+        tracking_uri=backend.tracking_uri(WS),
+        train_csv="train.csv",
+        schema={},
+        state="running",
+        pid=None,
+        heartbeat_at=time.time(),
+    )
+    backend._sweeps(WS).save(job)
+    return job.id
+
+
+class _NoResumeBackend(LocalBackend):
+    """The local backend, told to answer like a backend that cannot resume a sweep (as Azure)."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return replace(super().capabilities, resume_sweeps=False)
+
+
+def test_resume_is_offered_only_by_a_backend_that_can_resume(data_dir: Path) -> None:
+    backend = ready_workspace(data_dir)
+    _interrupted_sweep(backend)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("../pages/sweep.py").run()
+    assert "runner stopped before it finished" in texts(at.warning)
+    assert [b for b in at.button if b.label == "Resume"], "local can resume"
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state[session.BACKEND_INJECTED] = _NoResumeBackend(data_dir)
+    at.run()
+    at.switch_page("../pages/sweep.py").run()
+    assert not at.exception
+    assert not [b for b in at.button if b.label == "Resume"], "the page never offers what cannot be done"
+    assert "cannot resume a sweep" in texts(at.caption)
