@@ -47,7 +47,7 @@ LIVE = "endpoint:live_results"  # value: LiveTest
 LATENCY = "endpoint:latency_results"  # value: LatencyReport
 SINGLE = "endpoint:single_results"  # value: ScoreResult
 FROM_TRIALS = session.TRIALS_CHOSEN  # set by 5 · Trials: sweep_id, trial_number, ...
-CARRIED_SEEN = "endpoint:carried_seen"  # (the carried trial applied, the finished sweeps then)
+CARRIED_SEEN = "endpoint:carried_seen"  # (carried trial applied, finished sweeps then, carry owns pin)
 PENDING = "endpoint:pending_deploy"  # a deployment waiting for the user's confirmation
 NAMES_DEFAULT = "endpoint:names_default"  # the (endpoint, deployment) names last put in the form
 ENDPOINT_NAME, DEPLOYMENT_NAME = "endpoint:new_endpoint", "endpoint:new_deployment"  # text inputs
@@ -86,22 +86,31 @@ def _carried(ids: list[str]) -> dict[str, Any] | None:
     """The trial chosen on 5 · Trials, if its sweep is one of ``ids``.
 
     A newly carried trial pins its sweep and trial once; after that the user's picks win. A sweep
-    that finishes after the trial was carried is followed, as the other pages follow new sweeps,
-    unless the user has picked a sweep here since."""
+    that finishes after the trial was carried (5 · Trials records which had a model then, even if
+    this page was not open) is followed, as the other pages follow new sweeps, unless the user has
+    picked a sweep here since."""
     carried = st.session_state.get(FROM_TRIALS)
     if not isinstance(carried, dict) or carried.get("sweep_id") not in ids:
         return None
-    signature = (carried["sweep_id"], carried.get("trial_number"), carried.get("run_id"))
+    signature = (
+        carried["sweep_id"],
+        carried.get("trial_number"),
+        carried.get("run_id"),
+        carried.get("carried_at"),  # carrying the same trial again pins it again
+    )
     seen = st.session_state.get(CARRIED_SEEN)
-    if not isinstance(seen, tuple) or seen[0] != signature:
-        st.session_state[CARRIED_SEEN] = (signature, tuple(ids))
+    if not isinstance(seen, tuple) or len(seen) != 3 or seen[0] != signature:
+        then = carried.get("sweeps_with_model")
+        seen = (signature, tuple(then) if isinstance(then, list) else tuple(ids), True)
         pin_selection(SWEEP_PIN, carried["sweep_id"])
         if carried.get("trial_number") is not None:
             pin_selection(f"endpoint:trial_pin:{carried['sweep_id']}", int(carried["trial_number"]))
-    elif set(ids) - set(seen[1]):
-        st.session_state[CARRIED_SEEN] = (signature, tuple(ids))
-        if st.session_state.get(SWEEP_PIN) == carried["sweep_id"]:
-            clear_selection(SWEEP_PIN)
+    # the carry owns the sweep pin until the user moves it (a pick of any sweep is the user's)
+    owns_pin = seen[2] and st.session_state.get(SWEEP_PIN) == carried["sweep_id"]
+    if owns_pin and set(ids) - set(seen[1]) - {carried["sweep_id"]}:
+        clear_selection(SWEEP_PIN)
+        owns_pin = False
+    st.session_state[CARRIED_SEEN] = (signature, tuple(ids), owns_pin)
     return carried
 
 

@@ -943,6 +943,16 @@ def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) ->
     }
 
 
+def carried_when(target: Target) -> dict[str, Any]:
+    """When a trial is carried, and which sweeps had a model then: the endpoint step follows a
+    sweep that finishes after the carry, even if it was not open at the time."""
+    workspace = target.job.workspace if target.job else session.current_workspace()
+    if workspace is None:
+        return {"carried_at": time.time()}
+    jobs = session.backend().list_sweeps(workspace)
+    return {"carried_at": time.time(), "sweeps_with_model": [j.id for j in jobs if j.model_uri]}
+
+
 def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected: np.ndarray) -> None:
     if scores.best is None and not selected.any():
         st.info("No trial has a score yet.")
@@ -989,7 +999,7 @@ def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected:
         icon=":material/rocket_launch:",
         key=W + "carry:" + target.key,
     ):
-        st.session_state[CHOSEN] = carry_trial(target, frame, scores, row)
+        st.session_state[CHOSEN] = carry_trial(target, frame, scores, row) | carried_when(target)
     chosen = st.session_state.get(CHOSEN)
     if chosen and chosen.get("run_id") == str(frame.run_ids[row]):
         note = (

@@ -19,7 +19,8 @@ from core.data.store import load_dataset, store_dataset
 from core.endpoint.process import server_alive
 from core.local.backend import LocalBackend
 from core.sweep.space import Choice, Fixed
-from core.sweep.spec import Limits
+from core.sweep.spec import Limits, SweepSpec
+from dashboard.views import trials as trials_view
 from tests.app.conftest import APP
 from tests.core.engine.conftest import finished, small_spec, wait_for
 from tests.workspaces import BC, CC, SA, WS, ready_workspace
@@ -163,6 +164,16 @@ def _worse_trial(backend: LocalBackend, sweep_id: str) -> int:
     return int(next(t for t in trials if t["value"] < trials[0]["value"])["number"])
 
 
+def _ridge_spec(seed: int = 0) -> SweepSpec:
+    return small_spec(
+        model_family="kernel_ridge",
+        task="regression",
+        space={"alpha": Choice((0.01, 1.0, 30.0)), "kernel": Fixed("rbf")},
+        limits=Limits(max_total_trials=3, max_concurrent_trials=2),
+        seed=seed,
+    )
+
+
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swept]:
     data_dir = tmp_path_factory.mktemp("endpoint-page") / "data"
@@ -175,13 +186,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swept]:
         store_dataset(backend, WS, SA, BC, "cholesterol", split, schema, "heart's cholesterol")
         heart = backend.launch_sweep(WS, CC, "heart", 1, small_spec(), experiment="heart-sweeps")
         time.sleep(1.1)  # sweeps are ordered by their creation time, to the second
-        ridge = small_spec(
-            model_family="kernel_ridge",
-            task="regression",
-            space={"alpha": Choice((0.01, 1.0, 30.0)), "kernel": Fixed("rbf")},
-            limits=Limits(max_total_trials=3, max_concurrent_trials=2),
-        )
-        chol = backend.launch_sweep(WS, CC, "cholesterol", 1, ridge, experiment="chol-sweeps")
+        chol = backend.launch_sweep(WS, CC, "cholesterol", 1, _ridge_spec(), experiment="chol-sweeps")
         for job in (heart, chol):
             assert wait_for(backend, job.id, finished).state == "completed"
         backend.register_model(WS, heart.id)
@@ -248,6 +253,54 @@ def test_model_to_deploy_follows_the_newest_registration_and_the_newest_sweep(sw
     at.selectbox(key="endpoint:sweep").set_value(swept.heart).run()
     at.run()
     assert at.selectbox(key="endpoint:sweep").value == swept.heart
+
+
+def carry_from_trials_page(at: AppTest, sweep_id: str) -> int:
+    """On 5 · Trials, review ``sweep_id`` and press "Use trial #N on 6 · Endpoint"; N."""
+    at.switch_page("../pages/trials.py").run()
+    at.selectbox(key=trials_view.W + "sweep").set_value(sweep_id).run()
+    at.session_state[trials_view.W + "tab"] = "Best trial"
+    at.run()
+    next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
+    assert not at.exception, at.exception
+    chosen = at.session_state[trials_view.CHOSEN]
+    assert chosen["sweep_id"] == sweep_id
+    return int(chosen["trial_number"])
+
+
+def test_a_sweep_finished_after_a_trial_was_carried_wins_even_before_the_page_was_opened(
+    swept: Swept,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    number = carry_from_trials_page(at, swept.heart)  # the Endpoint page is not opened yet
+    banner = f"Trial #{number} of {swept.heart} was chosen on 5 · Trials."
+    newer = swept.backend.launch_sweep(
+        WS, CC, "cholesterol", 1, _ridge_spec(seed=7), experiment="chol-sweeps"
+    )
+    assert wait_for(swept.backend, newer.id, finished).state == "completed"
+    at.switch_page("../pages/endpoint.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="endpoint:sweep").value == newer.id, "the sweep finished after the carry"
+    assert banner not in texts(at.info), "the banner belongs to the carried trial's sweep"
+    at.selectbox(key="endpoint:sweep").set_value(swept.heart).run()
+    assert banner in texts(at.info), "picking the trial's sweep shows it again"
+    assert at.selectbox(key=f"endpoint:trial:{swept.heart}").value == number
+    # that pick is the user's: a sweep finishing now does not take it away
+    later = swept.backend.launch_sweep(
+        WS, CC, "cholesterol", 1, _ridge_spec(seed=8), experiment="chol-sweeps"
+    )
+    assert wait_for(swept.backend, later.id, finished).state == "completed"
+    at.run()
+    assert at.selectbox(key="endpoint:sweep").value == swept.heart, "the user's pick stays"
+    assert banner in texts(at.info)
+
+    # carrying it again, then going straight to the Endpoint page, shows that trial
+    at.selectbox(key="endpoint:sweep").set_value(newer.id).run()
+    number = carry_from_trials_page(at, swept.heart)
+    at.switch_page("../pages/endpoint.py").run()
+    assert at.selectbox(key="endpoint:sweep").value == swept.heart, "the trial just carried"
+    assert f"Trial #{number} of {swept.heart} was chosen on 5 · Trials." in texts(at.info)
 
 
 def _ridge_version(swept: Swept) -> int:
