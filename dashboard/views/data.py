@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -38,6 +39,7 @@ EXCLUDE = "excluded"
 TYPE_OPTIONS = [t.value for t in FeatureType] + [EXCLUDE]
 DELIMITERS = {"auto-detect": None, "comma ,": ",", "semicolon ;": ";", "tab": "\t", "pipe |": "|"}
 DECIMALS = {"auto-detect": None, "point .": ".", "comma ,": ","}
+PER_FILE_KEYS = ("data_target:", "data_task:", "data_types:", "split_stratify:", "store_name:")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class WorkingData:
     source: str  # shown to the user and recorded on the data asset
     notes: tuple[str, ...]
     suggested_name: str  # default data asset name
+    # Keys the widgets whose value belongs to this file: the browser keeps a widget's value under its
+    # key even after the page drops it, so a new load needs new keys to show the new file's defaults.
+    load_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
 def working() -> WorkingData | None:
@@ -57,11 +62,11 @@ def _set_working(data: WorkingData) -> None:
     """Make ``data`` the working file and forget everything derived from the previous one
     (its split, typing, and the results of splitting and storing it)."""
     st.session_state[session.DATA_WORKING] = data
-    for key in (session.DATA_SPLIT, session.DATA_SCHEMA, "data_target", "data_task", "store_name"):
+    for key in (session.DATA_SPLIT, session.DATA_SCHEMA):
         st.session_state.pop(key, None)
     for action in ("split", "store"):
         st.session_state.pop(session.RESULT_PREFIX + action, None)
-    for key in [k for k in st.session_state if str(k).startswith("data_types:")]:
+    for key in [k for k in st.session_state if str(k).startswith(PER_FILE_KEYS)]:
         del st.session_state[key]
 
 
@@ -139,7 +144,10 @@ def schema_section(data: WorkingData) -> Schema | None:
     columns = [str(c) for c in data.frame.columns]
     left, right = st.columns([2, 3])
     target = left.selectbox(
-        "Target column", columns, index=columns.index(default_target(columns)), key="data_target"
+        "Target column",
+        columns,
+        index=columns.index(default_target(columns)),
+        key=f"data_target:{data.load_id}",
     )
     try:
         info = analyse_target(data.frame, target)
@@ -151,7 +159,7 @@ def schema_section(data: WorkingData) -> Schema | None:
         "Task",
         tasks,
         index=tasks.index(info.suggested_task.value),
-        key="data_task",
+        key=f"data_task:{data.load_id}:{target}",  # a new target gets its own detected task
         horizontal=True,
         help="Detected from the target; override it if the detection is wrong.",
     )
@@ -180,7 +188,7 @@ def schema_section(data: WorkingData) -> Schema | None:
     )
     edited = st.data_editor(
         table,
-        key=f"data_types:{target}",  # a new target re-profiles the columns: start a fresh editor
+        key=f"data_types:{data.load_id}:{target}",  # a new target re-profiles the columns: a fresh editor
         hide_index=True,
         width="stretch",
         disabled=["column", "dtype", "missing %", "distinct", "notes"],
@@ -213,7 +221,10 @@ def split_section(data: WorkingData, schema: Schema) -> None:
         fraction = a.slider("Test fraction", 0.05, 0.5, DEFAULT_TEST_FRACTION, 0.05, key="split_fraction")
         seed = b.number_input("Seed", 0, 2**31 - 1, DEFAULT_SEED, key="split_seed")
         stratify = c.checkbox(
-            "Stratify on the target", value=classification, disabled=not classification, key="split_stratify"
+            "Stratify on the target",
+            value=classification,
+            disabled=not classification,
+            key=f"split_stratify:{data.load_id}:{schema.task.value}",
         )
         if st.form_submit_button("Split", type="primary"):
             split = run_action(
@@ -259,7 +270,7 @@ def store_section(data: WorkingData, schema: Schema) -> None:
         return
     with st.form("store_form"):
         left, right = st.columns(2)
-        name = left.text_input("Data asset name", value=data.suggested_name, key="store_name")
+        name = left.text_input("Data asset name", value=data.suggested_name, key=f"store_name:{data.load_id}")
         options = [f"{r.parent}/{r.name}" for r in containers]
         target = right.selectbox("Blob container (account/container)", options, key="store_container")
         if st.form_submit_button("Upload train split and register data asset", type="primary"):

@@ -35,6 +35,15 @@ def make_workspace(data_dir: Path) -> LocalBackend:
     return backend
 
 
+def target(at: AppTest) -> str:
+    """The "Target column" box's value (its key is per loaded file)."""
+    return str(next(s for s in at.selectbox if s.label == "Target column").value)
+
+
+def task(at: AppTest) -> str:
+    return str(next(r for r in at.radio if r.label == "Task").value)
+
+
 def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
     at.file_uploader(key="data_upload").upload(name, raw, "text/csv").run()
     return click(at, "Load this file")
@@ -47,8 +56,8 @@ def test_upload_split_store_and_explore(open_page: Callable[[str], AppTest], dat
     raw = heart_sample().to_csv(index=False, sep=";", decimal=",").encode()
     upload(at, "heart.csv", raw)
     assert "Loaded 'heart.csv': 303 rows × 14 columns" in texts(at.success)
-    assert at.selectbox(key="data_target").value == "output"
-    assert at.radio(key="data_task").value == "classification"
+    assert target(at) == "output"
+    assert task(at) == "classification"
     assert "5 numeric, 3 binary, 5 categorical, 0 excluded." in texts(at.caption)
 
     at.slider(key="split_fraction").set_value(0.1)
@@ -83,7 +92,7 @@ def test_a_bad_file_gets_a_message_and_keeps_the_loaded_data(open_page: Callable
     assert "HTML" in errors
     assert not at.exception
     assert "Traceback" not in errors
-    assert at.selectbox(key="data_target").value == "output", "the good data is still there"
+    assert target(at) == "output", "the good data is still there"
 
 
 def test_ragged_rows_name_the_line(open_page: Callable[[str], AppTest]) -> None:
@@ -103,8 +112,8 @@ def test_regression_target_is_offered_as_regression(open_page: Callable[[str], A
     at = open_page("data")
     frame = pd.DataFrame({"x": range(300), "price": [i * 1.7 + (i % 7) for i in range(300)]})
     upload(at, "prices.csv", frame.to_csv(index=False).encode())
-    assert at.selectbox(key="data_target").value == "price"
-    assert at.radio(key="data_task").value == "regression"
+    assert target(at) == "price"
+    assert task(at) == "regression"
 
 
 def test_eda_without_data_says_what_it_needs(open_page: Callable[[str], AppTest]) -> None:
@@ -130,3 +139,29 @@ def test_a_new_file_clears_the_previous_files_results(
     click(at, "Upload train split and register data asset")
     assert "Uploaded 'heart-small/v1/train.csv'" in texts(at.success)
     assert at.selectbox(key="data_current_pick").value == ("heart-small", 1), "the dataset just stored"
+
+
+def test_a_second_file_shows_its_own_target_and_task(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("data")
+    upload(at, "heart.csv", heart_sample().to_csv(index=False).encode())
+    assert target(at) == "output"
+    assert task(at) == "classification"
+    frame = pd.DataFrame({"tau1": [i * 0.37 % 11 for i in range(400)], "stab": [i / 77 for i in range(400)]})
+    upload(at, "grid.csv", frame.to_csv(index=False).encode())
+    assert target(at) == "stab", "the new file's default target, not heart's"
+    assert task(at) == "regression", "the new file's task, not heart's"
+    assert "regression task" in texts(at.info)
+    at.run()  # a plain rerun (any later click) keeps the new file's values
+    assert target(at) == "stab"
+    assert task(at) == "regression"
+
+
+def test_another_target_column_gets_its_own_detected_task(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("data")
+    upload(at, "heart.csv", heart_sample().to_csv(index=False).encode())
+    assert task(at) == "classification"
+    next(s for s in at.selectbox if s.label == "Target column").select("chol").run()
+    assert not at.exception, at.exception
+    assert target(at) == "chol"
+    assert task(at) == "regression", "cholesterol is continuous: the task follows the new target"
+    assert "regression task" in texts(at.info)
