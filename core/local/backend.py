@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.backend import BackendInfo, Capabilities
+from core.backend import BackendInfo, Capabilities, DeployedModel, EndpointKeys
 from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
 from core.environments import EnvironmentSpec
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -32,12 +32,12 @@ from core.secrets import parse_connection_string
 from core.settings import LOCAL_SUBSCRIPTION_ID, warm_seconds
 
 if TYPE_CHECKING:
-    from core.endpoint.records import EndpointKeys
-    from core.endpoint.service import EndpointInfo, LocalEndpoints
+    from core.endpoint.service import LocalEndpointInfo, LocalEndpoints
     from core.engine.job import JobStore, SweepJob
     from core.engine.launcher import SweepStatus
     from core.registry import RegisteredVersion
     from core.sweep.spec import SweepSpec
+    from core.trials.oof import TrainingData
 
 _KIND_ORDER = list(Kind)
 
@@ -461,7 +461,17 @@ class LocalBackend:
         )
 
     def list_sweeps(self, workspace: str) -> list[SweepJob]:
-        return self._sweeps(workspace).all()
+        from core.engine.job import effective_state
+
+        return [job.with_(state=effective_state(job)) for job in self._sweeps(workspace).all()]
+
+    def sweep_training_data(self, workspace: str, sweep_id: str) -> TrainingData | None:
+        from core.trials.oof import training_data_from_job
+
+        job = self._sweeps(workspace).load(sweep_id)
+        if job is None or not Path(job.train_csv).exists():
+            return None
+        return training_data_from_job(job)
 
     def sweep_status(self, workspace: str, sweep_id: str) -> SweepStatus:
         from core.engine.launcher import sweep_status
@@ -566,11 +576,25 @@ class LocalBackend:
             endpoint, name, model_name, model_version, instance_count=instance_count
         )
 
-    def list_endpoints(self, workspace: str) -> list[EndpointInfo]:
+    def list_endpoints(self, workspace: str) -> list[LocalEndpointInfo]:
         return self._endpoints(workspace).endpoints()
 
-    def get_endpoint(self, workspace: str, name: str) -> EndpointInfo:
+    def get_endpoint(self, workspace: str, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).get(name)
+
+    def deployed_model(self, workspace: str, endpoint: str, deployment: str) -> DeployedModel:
+        import json
+
+        record = self.get_endpoint(workspace, endpoint).record.deployment(deployment)
+        if record is None:
+            raise NotFoundError(
+                f"Endpoint '{endpoint}' has no deployment '{deployment}'.", "Pick one from the list."
+            )
+        try:
+            example = json.loads((Path(record.model_dir) / "serving_input_example.json").read_text())
+        except (OSError, ValueError):
+            example = None
+        return DeployedModel(location=record.model_dir, input_example=example)
 
     def endpoint_keys(self, workspace: str, name: str) -> EndpointKeys:
         return self._endpoints(workspace).keys(name)
@@ -578,13 +602,13 @@ class LocalBackend:
     def regenerate_endpoint_key(self, workspace: str, name: str, key_type: str = "primary") -> EndpointKeys:
         return self._endpoints(workspace).regenerate_key(name, key_type)
 
-    def set_endpoint_traffic(self, workspace: str, name: str, traffic: dict[str, int]) -> EndpointInfo:
+    def set_endpoint_traffic(self, workspace: str, name: str, traffic: dict[str, int]) -> LocalEndpointInfo:
         return self._endpoints(workspace).set_traffic(name, traffic)
 
-    def start_endpoint(self, workspace: str, name: str) -> EndpointInfo:
+    def start_endpoint(self, workspace: str, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).start(name)
 
-    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> EndpointInfo:
+    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).delete_deployment(endpoint, name)
 
     def delete_endpoint(self, workspace: str, name: str) -> list[Resource]:

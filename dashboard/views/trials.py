@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.engine.job import SweepJob, effective_state
+from core.backend import SweepInfo
 from core.errors import UserFacingError
 from core.trials import (
     GOALS,
@@ -52,7 +52,7 @@ from core.trials import (
 from core.trials.frame import Group, guess_goal
 from core.trials.history import LAZY_LIMIT, HistoryMatrix
 from core.trials.load import RunTable, expected_runs, get_run_table
-from core.trials.oof import OutOfFold, TrainingData, out_of_fold, training_data_from_job
+from core.trials.oof import OutOfFold, TrainingData, out_of_fold
 from core.trials.status import STATUS_LABELS
 from dashboard import nav, session
 from dashboard import trial_figures as figs
@@ -118,7 +118,7 @@ class Target:
     experiment_id: str
     parent_run_id: str | None = None
     group_key: str | None = None
-    job: SweepJob | None = None
+    job: SweepInfo | None = None
 
     @property
     def key(self) -> str:
@@ -171,7 +171,7 @@ def _progress_bar(what: str) -> tuple[Any, Callable[[int, int | None], None]]:
 
 
 # -- opening a sweep ----------------------------------------------------------------------------------
-def _sweep_rows(workspace: str, jobs: list[SweepJob]) -> pd.DataFrame:
+def _sweep_rows(workspace: str, jobs: list[SweepInfo]) -> pd.DataFrame:
     rows = []
     backend = session.backend()
     for job in reversed(jobs):
@@ -184,7 +184,7 @@ def _sweep_rows(workspace: str, jobs: list[SweepJob]) -> pd.DataFrame:
                     best_trial = int(t["number"])
                     break
         except UserFacingError:
-            state = effective_state(job)
+            state = job.state
         spec = job.spec
         rows.append(
             {
@@ -904,14 +904,15 @@ def intermediate_tab(
 
 
 def _training_data(target: Target, frame: TrialsFrame) -> TrainingData | None:
-    job = target.job
-    if job is None and frame.meta.sweep_id:
-        workspace = session.current_workspace()
-        if workspace is not None:
-            job = next(
-                (j for j in session.backend().list_sweeps(workspace) if j.id == frame.meta.sweep_id), None
-            )
-    return training_data_from_job(job) if job is not None else None
+    """What the sweep trained on, from the backend (None for a store this app did not fill)."""
+    workspace = target.job.workspace if target.job is not None else session.current_workspace()
+    sweep_id = target.job.id if target.job is not None else frame.meta.sweep_id
+    if workspace is None or not sweep_id:
+        return None
+    try:
+        return session.backend().sweep_training_data(workspace, sweep_id)
+    except UserFacingError:
+        return None
 
 
 @st.cache_data(
@@ -1210,10 +1211,10 @@ def _is_live(target: Target, fresh: bool = False) -> bool:
     running parent run at the last load."""
     job = target.job
     if job is not None:
-        if fresh:
+        if fresh or job.state in ("starting", "running"):  # a kept record may be out of date
             jobs = session.backend().list_sweeps(job.workspace)
             job = next((j for j in jobs if j.id == job.id), job)
-        return effective_state(job) in ("starting", "running")
+        return job.state in ("starting", "running")
     return bool(st.session_state.get(W + "live:" + target.key))
 
 
