@@ -19,6 +19,8 @@ from core.backend.types import (
     EndpointHealth,
     EndpointInfo,
     EndpointKeys,
+    Operation,
+    OperationState,
     SweepInfo,
     SweepProgress,
     SweepState,
@@ -49,6 +51,8 @@ __all__ = [
     "EndpointKeys",
     "EndpointsAPI",
     "ModelsAPI",
+    "Operation",
+    "OperationState",
     "ResourcesAPI",
     "StorageAPI",
     "SweepInfo",
@@ -92,6 +96,23 @@ class ResourcesAPI(Protocol):
     def create_compute(self, workspace: str, spec: ComputeSpec) -> Outcome: ...
 
     def inventory(self) -> list[Resource]: ...
+
+    # -- long-running work: these return an Operation the page polls (see poll_operation) --
+    def begin_create_workspace(
+        self, resource_group: str, name: str, storage_account: str | None = None
+    ) -> Operation:
+        """Start creating (or getting) a workspace; bad input raises at once, as a create would."""
+        ...
+
+    def begin_create_compute(self, workspace: str, spec: ComputeSpec) -> Operation: ...
+
+    def begin_delete_workspace(self, name: str) -> Operation: ...
+
+    def begin_delete_resource_group(self, name: str) -> Operation: ...
+
+    def poll_operation(self, operation: Operation) -> Operation:
+        """The operation as it stands now (the same object once it is done)."""
+        ...
 
     def delete_workspace(self, name: str) -> list[Resource]: ...
 

@@ -160,3 +160,31 @@ class DeployedModel:
 
     location: str  # where the MLflow model's files are, for the Azure code snippet
     input_example: dict[str, Any] | None  # MLflow's serving input example, when one was logged
+
+
+# -- long-running work ------------------------------------------------------------------------
+OperationState = Literal["running", "succeeded", "failed"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A piece of long work a page polls instead of blocking a rerun: creating a workspace, a
+    cluster or a deployment, deleting a resource group. On Azure these take minutes; a backend
+    that finishes them at once returns an operation that is already done."""
+
+    id: str
+    kind: str  # what it does, in words: "create workspace", "delete resource group", ...
+    target: str  # the name of what it acts on
+    state: OperationState
+    started_at: float  # time.time() when it began
+    status: str = ""  # the state the backend reports, in its own words ("Creating", "Succeeded")
+    result: Any = None  # once succeeded: the Outcome of a create, the deleted resources of a delete
+    error: str = ""  # once failed: what went wrong and how to fix it
+    ended_at: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state != "running"
+
+    def elapsed_s(self, now: float) -> float:
+        return max(0.0, (self.ended_at or now) - self.started_at)

@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.backend import BackendInfo, Capabilities, DeployedModel, EndpointKeys
+from core.backend import BackendInfo, Capabilities, DeployedModel, EndpointKeys, Operation
 from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
 from core.environments import EnvironmentSpec
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -328,6 +331,28 @@ class LocalBackend:
             self._state.resources(), key=lambda r: (_KIND_ORDER.index(r.kind), r.created_at, r.name)
         )
 
+    # -- long-running work: on this machine it is done before the call returns ---------------
+    def begin_create_workspace(
+        self, resource_group: str, name: str, storage_account: str | None = None
+    ) -> Operation:
+        return _done_at_once(
+            "create workspace", name, lambda: self.create_workspace(resource_group, name, storage_account)
+        )
+
+    def begin_create_compute(self, workspace: str, spec: ComputeSpec) -> Operation:
+        return _done_at_once(
+            "create compute cluster", spec.name, lambda: self.create_compute(workspace, spec)
+        )
+
+    def begin_delete_workspace(self, name: str) -> Operation:
+        return _done_at_once("delete workspace", name, lambda: self.delete_workspace(name))
+
+    def begin_delete_resource_group(self, name: str) -> Operation:
+        return _done_at_once("delete resource group", name, lambda: self.delete_resource_group(name))
+
+    def poll_operation(self, operation: Operation) -> Operation:
+        return operation
+
     def delete_workspace(self, name: str) -> list[Resource]:
         with self._state.locked():
             ws = self._require(Kind.WORKSPACE, name)
@@ -613,6 +638,22 @@ class LocalBackend:
 
     def delete_endpoint(self, workspace: str, name: str) -> list[Resource]:
         return self._endpoints(workspace).delete(name)
+
+
+def _done_at_once(kind: str, target: str, work: Callable[[], Any]) -> Operation:
+    """Run ``work`` now and return it as a finished operation; bad input raises, as on Azure."""
+    started = time.time()
+    result = work()
+    return Operation(
+        id=f"local-{secrets.token_hex(4)}",
+        kind=kind,
+        target=target,
+        state="succeeded",
+        started_at=started,
+        status="Succeeded",
+        result=result,
+        ended_at=time.time(),
+    )
 
 
 def _secret_key(account: str) -> str:
