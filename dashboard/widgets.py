@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.backend import Operation
+from core.backend import Operation, Secret
 from core.errors import UserFacingError
 from core.resources import Outcome
 from core.secrets import mask, mask_connection_string
@@ -64,9 +64,12 @@ def set_result(action_key: str, level: str, message: str) -> None:
     st.session_state[RESULT_PREFIX + action_key] = (level, message, ())
 
 
-def masked_secret(label: str, secret: str, key: str, connection_string: bool = False) -> None:
+def masked_secret(label: str, secret: str | Secret, key: str, connection_string: bool = False) -> None:
     """Show a secret masked, with a toggle that reveals it in a copyable code block."""
-    masked = mask_connection_string(secret) if connection_string else mask(secret)
+    if isinstance(secret, Secret):
+        masked, secret = secret.masked, secret.reveal()
+    else:
+        masked = mask_connection_string(secret) if connection_string else mask(secret)
     st.markdown(f"**{label}**")
     if st.toggle("Reveal to copy", key=key, help="Shown only in this browser tab; never logged."):
         st.code(secret, language=None, wrap_lines=True)

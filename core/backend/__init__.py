@@ -21,6 +21,7 @@ from core.backend.types import (
     EndpointKeys,
     Operation,
     OperationState,
+    Secret,
     SweepInfo,
     SweepProgress,
     SweepState,
@@ -54,6 +55,7 @@ __all__ = [
     "Operation",
     "OperationState",
     "ResourcesAPI",
+    "Secret",
     "StorageAPI",
     "SweepInfo",
     "SweepProgress",
@@ -122,7 +124,9 @@ class ResourcesAPI(Protocol):
 class StorageAPI(Protocol):
     """Blob containers and blobs of a storage account."""
 
-    def storage_connection_string(self, account: str) -> str: ...
+    def storage_connection_string(self, account: str) -> Secret:
+        """The account's connection string, masked unless revealed on purpose."""
+        ...
 
     def create_blob_container(self, account: str, name: str) -> Outcome: ...
 

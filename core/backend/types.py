@@ -11,6 +11,49 @@ SweepState = Literal["starting", "running", "completed", "canceled", "failed", "
 ACTIVE_STATES: frozenset[str] = frozenset({"starting", "running"})
 
 
+class Secret:
+    """A key or a connection string, masked wherever it is printed, formatted or logged.
+
+    ``reveal()`` gives the value, to hand to an SDK or to show on purpose; nothing else does, so
+    a secret cannot slip into a log line or a page by accident."""
+
+    __slots__ = ("_connection_string", "_value")
+
+    def __init__(self, value: str, *, connection_string: bool = False) -> None:
+        self._value = value
+        self._connection_string = connection_string
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def masked(self) -> str:
+        from core.secrets import mask, mask_connection_string
+
+        return mask_connection_string(self._value) if self._connection_string else mask(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked!r})"
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __format__(self, spec: str) -> str:
+        return format(self.masked, spec)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("A Secret is not pickled: it would leave this process unmasked.")
+
+
 @dataclass(frozen=True)
 class BackendInfo:
     name: str

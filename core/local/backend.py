@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.backend import BackendInfo, Capabilities, DeployedModel, EndpointKeys, Operation
+from core.backend import BackendInfo, Capabilities, DeployedModel, EndpointKeys, Operation, Secret
 from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
 from core.environments import EnvironmentSpec
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -130,7 +130,7 @@ class LocalBackend:
             )
         return Outcome(existing, False, f"Storage account '{existing.name}' exists already.")
 
-    def storage_connection_string(self, account: str) -> str:
+    def storage_connection_string(self, account: str) -> Secret:
         self._require(Kind.STORAGE_ACCOUNT, account)
         secret = self._state.secret(_secret_key(account))
         if secret is None:
@@ -138,10 +138,10 @@ class LocalBackend:
                 f"The key of storage account '{account}' is missing from {self._state.secrets_path}.",
                 "Delete and re-create the storage account.",
             )
-        return secret
+        return Secret(secret, connection_string=True)
 
     def blob_store(self, account: str) -> blobstore.FolderBlobStore | blobstore.AzureBlobStore:
-        return blobstore.open_blob_store(self.storage_connection_string(account))
+        return blobstore.open_blob_store(self.storage_connection_string(account).reveal())
 
     # -- blob container -------------------------------------------------------------
     def create_blob_container(self, account: str, name: str) -> Outcome:

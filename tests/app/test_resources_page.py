@@ -63,7 +63,7 @@ def test_create_every_resource_then_again_idempotently(
 
     # The connection string is masked, the config.json is offered.
     codes = [c.value for c in at.code]
-    conn = LocalBackend(data_dir).storage_connection_string("datadevmleastus001")
+    conn = LocalBackend(data_dir).storage_connection_string("datadevmleastus001").reveal()
     key = conn.split("AccountKey=")[1].split(";")[0]
     assert all(key not in c for c in codes)
     assert any("AccountKey=" + key[:4] + "•" in c for c in codes)
