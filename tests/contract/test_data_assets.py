@@ -65,9 +65,9 @@ def test_data_asset_mistakes_are_explained(shared: Shared) -> None:
     assert caught.value.fix
     with pytest.raises(InvalidNameError, match="'-heart' is not a valid"):
         backend.register_data_asset(WS, dataclasses.replace(heart, name="-heart"), {})
-    with pytest.raises(NotFoundError, match="no file 'nope.csv'") as caught:
+    with pytest.raises(NotFoundError, match="no file 'nope.csv'") as missing:
         backend.data_asset_file(WS, DATASET, 1, "nope.csv")
-    assert caught.value.fix
+    assert missing.value.fix
     with pytest.raises(NotFoundError, match="version 9"):
         backend.data_asset_file(WS, DATASET, 9, "train.csv")
     with pytest.raises(NotFoundError, match="no workspace called 'no-such-ws'"):

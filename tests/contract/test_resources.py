@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_info_and_capabilities_are_plain_values(backend: Backend) -> None:
 
 def test_every_create_is_get_or_create(backend: Backend) -> None:
     env = build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)
-    steps = [
+    steps: list[tuple[Kind, str, str | None, Callable[[], Outcome]]] = [
         (Kind.RESOURCE_GROUP, RG, None, lambda: backend.create_resource_group(RG, "eastus")),
         (Kind.STORAGE_ACCOUNT, SA, RG, lambda: backend.create_storage_account(RG, SA)),
         (Kind.BLOB_CONTAINER, BC, SA, lambda: backend.create_blob_container(SA, BC)),
@@ -70,20 +71,27 @@ BAD_NAMES = [
 ]
 
 
+def create_named(backend: Backend, kind: Kind, name: str) -> Outcome:
+    """Create a ``kind`` called ``name`` inside the tutorial's tree."""
+    if kind is Kind.RESOURCE_GROUP:
+        return backend.create_resource_group(name, "eastus")
+    if kind is Kind.STORAGE_ACCOUNT:
+        return backend.create_storage_account(RG, name)
+    if kind is Kind.BLOB_CONTAINER:
+        return backend.create_blob_container(SA, name)
+    if kind is Kind.WORKSPACE:
+        return backend.create_workspace(RG, name, SA)
+    if kind is Kind.COMPUTE:
+        return backend.create_compute(WS, ComputeSpec(name))
+    return backend.create_endpoint(WS, name)
+
+
 def test_invalid_names_are_refused_with_the_rule(backend: Backend) -> None:
     build_tree(backend)
     before = keys(backend)
     for kind, bad, problem in BAD_NAMES:
-        create = {
-            Kind.RESOURCE_GROUP: lambda: backend.create_resource_group(bad, "eastus"),
-            Kind.STORAGE_ACCOUNT: lambda: backend.create_storage_account(RG, bad),
-            Kind.BLOB_CONTAINER: lambda: backend.create_blob_container(SA, bad),
-            Kind.WORKSPACE: lambda: backend.create_workspace(RG, bad, SA),
-            Kind.COMPUTE: lambda: backend.create_compute(WS, ComputeSpec(bad)),
-            Kind.ENDPOINT: lambda: backend.create_endpoint(WS, bad),
-        }[kind]
         with pytest.raises(InvalidNameError) as caught:
-            create()
+            create_named(backend, kind, bad)
         text = str(caught.value)
         assert f"'{bad}' is not a valid {kind.label} name" in text and problem in text, text
         assert "Rule:" in text, "the message says how to fix it"
