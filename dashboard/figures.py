@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -148,7 +149,7 @@ def missing_values(summary: pd.DataFrame) -> go.Figure | None:
     )
 
 
-def best_so_far(trials: list[dict[str, Any]], metric: str, goal: str) -> go.Figure:
+def best_so_far(trials: Sequence[Mapping[str, Any]], metric: str, goal: str) -> go.Figure:
     """Each finished trial's score in finishing order, and the best-so-far line."""
     done = sorted(
         (t for t in trials if t.get("value") is not None and t.get("ended")), key=lambda t: float(t["ended"])

@@ -598,7 +598,7 @@ def importance_bar(importance: Importance, metric: str) -> go.Figure:
         xaxis={
             "title": {"text": "share of importance"},
             "tickformat": ".0%",
-            "range": [0, min(1.0, shares.max() * 1.18 + 0.02)],
+            "range": [0, min(1.0, float(shares.max()) * 1.18 + 0.02)],
         },
         yaxis={"automargin": True},
         showlegend=False,
@@ -679,7 +679,8 @@ def contour(
     def centres(b: Bins) -> np.ndarray:
         assert b.edges is not None
         e = b.edges
-        return np.sqrt(e[:-1] * e[1:]) if b.log else (e[:-1] + e[1:]) / 2
+        mid: np.ndarray = np.sqrt(e[:-1] * e[1:]) if b.log else (e[:-1] + e[1:]) / 2
+        return mid
 
     if bx.edges is not None:
         gx: np.ndarray | list[str] = bx.edges if style != "contour" or not numeric else centres(bx)
@@ -849,7 +850,8 @@ def intermediate_values(
                 hovertemplate="median at step %{x}: %{y:.4f}<extra></extra>",
             )
         )
-    highlight = [(r, SELECTED_COLOUR, "selected") for r in np.flatnonzero(selected & shown & history.loaded)]
+    rows_shown = np.flatnonzero(selected & shown & history.loaded)
+    highlight = [(int(r), SELECTED_COLOUR, "selected") for r in rows_shown]
     if scores.best is not None and history.loaded[scores.best]:
         highlight.append((scores.best, BEST_COLOUR, f"best · trial {frame.numbers[scores.best]}"))
     for n, (row, colour, name) in enumerate(highlight[:50]):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
+from core.backend import Operation, Secret
 from core.errors import UserFacingError
 from core.resources import Outcome
 from core.secrets import mask, mask_connection_string
@@ -62,9 +64,12 @@ def set_result(action_key: str, level: str, message: str) -> None:
     st.session_state[RESULT_PREFIX + action_key] = (level, message, ())
 
 
-def masked_secret(label: str, secret: str, key: str, connection_string: bool = False) -> None:
+def masked_secret(label: str, secret: str | Secret, key: str, connection_string: bool = False) -> None:
     """Show a secret masked, with a toggle that reveals it in a copyable code block."""
-    masked = mask_connection_string(secret) if connection_string else mask(secret)
+    if isinstance(secret, Secret):
+        masked, secret = secret.masked, secret.reveal()
+    else:
+        masked = mask_connection_string(secret) if connection_string else mask(secret)
     st.markdown(f"**{label}**")
     if st.toggle("Reveal to copy", key=key, help="Shown only in this browser tab; never logged."):
         st.code(secret, language=None, wrap_lines=True)
@@ -112,3 +117,67 @@ def pin_selection(pin_key: str, value: Any) -> None:
 def clear_selection(pin_key: str) -> None:
     """Let the select box pinned under ``pin_key`` follow the newest option again."""
     st.session_state.pop(pin_key, None)
+
+
+OPERATION_PREFIX = "operation:"  # operation:<action> -> the Operation a page watches (no widget owns it)
+OPERATION_POLL_S = 3.0
+
+
+def start_operation(action_key: str, begin: Callable[[], Operation]) -> Operation | None:
+    """Start long work through the backend and keep its operation under a session key, so a change
+    of page or a rerun picks it up again. Bad input shows its message, as ``run_action`` does."""
+    operation = run_action(action_key, begin)
+    if isinstance(operation, Operation):
+        st.session_state[OPERATION_PREFIX + action_key] = operation
+        st.session_state.pop(RESULT_PREFIX + action_key, None)
+        return operation
+    return None
+
+
+def watch_operation(action_key: str, on_done: Callable[[Operation], None] | None = None) -> None:
+    """Show the operation started under ``action_key``: while it runs, a box that polls the
+    backend every few seconds (state, elapsed time) without blocking the page; once done, its
+    result (kept like any action's result) and ``on_done``, then a full rerun."""
+    operation = st.session_state.get(OPERATION_PREFIX + action_key)
+    if isinstance(operation, Operation) and operation.done:
+        _settle(action_key, operation, on_done)
+        return
+    if isinstance(operation, Operation):
+        st.fragment(_poll_operation, run_every=OPERATION_POLL_S)(action_key, on_done)
+
+
+def _poll_operation(action_key: str, on_done: Callable[[Operation], None] | None) -> None:
+    from dashboard import session
+
+    operation = st.session_state.get(OPERATION_PREFIX + action_key)
+    if not isinstance(operation, Operation):
+        return
+    try:
+        operation = session.backend().poll_operation(operation)
+    except UserFacingError as exc:
+        st.warning(f"Could not ask how '{operation.kind}' is going: {exc}", icon=":material/sync_problem:")
+        return
+    st.session_state[OPERATION_PREFIX + action_key] = operation
+    if operation.done:
+        st.rerun(scope="app")
+    with st.status(f"{operation.kind.capitalize()} '{operation.target}'…", state="running"):
+        st.write(
+            f"{operation.status or 'Running'} · {operation.elapsed_s(time.time()):.0f} s so far. "
+            "You can keep working or leave this page: the operation goes on and is picked up again."
+        )
+
+
+def _settle(action_key: str, operation: Operation, on_done: Callable[[Operation], None] | None) -> None:
+    """Turn a finished operation into the action's kept result, once."""
+    st.session_state.pop(OPERATION_PREFIX + action_key, None)
+    if operation.state == "failed":
+        set_result(action_key, "error", operation.error or f"'{operation.kind}' failed.")
+    elif isinstance(operation.result, Outcome):
+        outcome = operation.result
+        st.session_state[RESULT_PREFIX + action_key] = (
+            "success" if outcome.created else "info",
+            outcome.message,
+            outcome.notes,
+        )
+    if on_done is not None and operation.state == "succeeded":
+        on_done(operation)

@@ -18,10 +18,9 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from core.backend.types import EndpointHealth
 from core.endpoint.records import HOST, LOG, RUNTIME, EndpointRecord, EndpointStore
 from core.errors import UserFacingError
 from core.resources import now
@@ -35,18 +34,7 @@ STOP_TIMEOUT_S = 15.0
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # servers this process started, reaped on stop
 
 
-@dataclass(frozen=True)
-class Health:
-    """What a health check found: ``healthy``, ``stopped``, ``unresponsive`` or ``no deployment``."""
-
-    state: str
-    detail: str
-    info: dict[str, Any] = field(default_factory=dict)  # the server's /health answer when healthy
-    round_trip_ms: float | None = None
-
-    @property
-    def healthy(self) -> bool:
-        return self.state == "healthy"
+Health = EndpointHealth  # the neutral type: what a health check found
 
 
 def _reap() -> None:

@@ -26,11 +26,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core.backend.types import DeploymentInfo, EndpointKeys
 from core.endpoint.payload import MAX_BODY_BYTES, MAX_ROWS
 
 __all__ = [
     "DeploymentRecord",
-    "EndpointKeys",
+    "generate_keys",
     "EndpointRecord",
     "EndpointStore",
     "KeyChecker",
@@ -46,47 +47,16 @@ def new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-@dataclass(frozen=True)
-class EndpointKeys:
-    """An endpoint's two keys. Its repr is masked, so a key never lands in a log by accident."""
-
-    primary: str
-    secondary: str
-
-    def __repr__(self) -> str:
-        from core.secrets import mask
-
-        return f"EndpointKeys(primary={mask(self.primary)!r}, secondary={mask(self.secondary)!r})"
-
-    __str__ = __repr__
-
-    @classmethod
-    def generate(cls) -> EndpointKeys:
-        return cls(new_key(), new_key())
+def generate_keys() -> EndpointKeys:
+    """Two fresh keys for a new endpoint."""
+    return EndpointKeys(new_key(), new_key())
 
 
-@dataclass(frozen=True)
-class DeploymentRecord:
-    """One deployment: the registered model version it serves, and how (for the Azure code)."""
+@dataclass(frozen=True, kw_only=True)
+class DeploymentRecord(DeploymentInfo):
+    """One local deployment: the neutral fields, plus the copied model folder its server loads."""
 
-    name: str
-    model_name: str
-    model_version: int
-    model_source: str  # the registry's source URI, e.g. models:/m-...
-    model_dir: str  # the copied MLflow model folder the server loads
-    task: str  # classification / regression
-    created_at: str
-    instance_count: int = 1
-    instance_type: str = "Standard_DS3_v2"  # what the Azure code asks for
-    dataset: str | None = None  # the data asset whose test split this model was held out from
-    dataset_version: int | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-    updated_at: str | None = None  # when it last changed model or instances (None in older records)
-
-    @property
-    def last_change(self) -> str:
-        """When the deployment last changed: its update time, else its creation time."""
-        return self.updated_at or self.created_at
+    model_dir: str
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.backend.types import EndpointHealth, EndpointInfo, EndpointKeys
 from core.endpoint.model import load_model, signature_of
-from core.endpoint.process import Health, health, server_alive, start_server, stop_server
-from core.endpoint.records import DeploymentRecord, EndpointKeys, EndpointRecord, EndpointStore, new_key
+from core.endpoint.process import health, server_alive, start_server, stop_server
+from core.endpoint.records import (
+    DeploymentRecord,
+    EndpointRecord,
+    EndpointStore,
+    generate_keys,
+    new_key,
+)
 from core.errors import ConflictError, NotFoundError, UserFacingError
 from core.naming import validate_name
 from core.resources import Kind, Outcome, Resource, now
@@ -29,33 +36,30 @@ from core.resources import Kind, Outcome, Resource, now
 if TYPE_CHECKING:
     from core.registry import RegisteredVersion
 
-__all__ = ["EndpointInfo", "LocalEndpoints", "server_workers"]
+__all__ = ["LocalEndpointInfo", "LocalEndpoints", "endpoint_info", "server_workers"]
 
 KEY_TYPES = ("primary", "secondary")
 
 
-@dataclass(frozen=True)
-class EndpointInfo:
-    """An endpoint as a page shows it: its record and what a health check found just now."""
+@dataclass(frozen=True, kw_only=True)
+class LocalEndpointInfo(EndpointInfo):
+    """The neutral endpoint info, plus the local record it was read from."""
 
     record: EndpointRecord
-    health: Health
 
-    @property
-    def name(self) -> str:
-        return self.record.name
 
-    @property
-    def scoring_uri(self) -> str:
-        return self.record.scoring_uri
-
-    @property
-    def deployments(self) -> list[DeploymentRecord]:
-        return list(self.record.deployments)
-
-    @property
-    def traffic(self) -> dict[str, int]:
-        return dict(self.record.traffic)
+def endpoint_info(record: EndpointRecord, found: EndpointHealth) -> LocalEndpointInfo:
+    return LocalEndpointInfo(
+        name=record.name,
+        scoring_uri=record.scoring_uri,
+        auth_mode=record.auth_mode,
+        traffic=dict(record.traffic),
+        deployments=list(record.deployments),
+        health=found,
+        created_at=record.created_at,
+        description=record.description,
+        record=record,
+    )
 
 
 def server_workers(deployments: list[DeploymentRecord]) -> int:
@@ -83,19 +87,19 @@ class LocalEndpoints:
             record = self.store.save(
                 EndpointRecord(name=name, workspace=self.workspace, created_at=now(), description=description)
             )
-            self.store.set_keys(name, EndpointKeys.generate())
+            self.store.set_keys(name, generate_keys())
         return Outcome(
             _endpoint_resource(record),
             True,
             f"Created online endpoint '{name}' with key auth. Deploy a model to it to start its server.",
         )
 
-    def get(self, name: str) -> EndpointInfo:
+    def get(self, name: str) -> LocalEndpointInfo:
         record = self._require(name)
-        return EndpointInfo(record, health(record))
+        return endpoint_info(record, health(record))
 
-    def endpoints(self) -> list[EndpointInfo]:
-        return [EndpointInfo(r, health(r)) for r in self.store.all()]
+    def endpoints(self) -> list[LocalEndpointInfo]:
+        return [endpoint_info(r, health(r)) for r in self.store.all()]
 
     def keys(self, name: str) -> EndpointKeys:
         self._require(name)
@@ -112,14 +116,14 @@ class LocalEndpoints:
             )
         with self.store.locked():
             self._require(name)
-            old = self.store.keys(name) or EndpointKeys.generate()
+            old = self.store.keys(name) or generate_keys()
             fresh = EndpointKeys(
                 new_key() if key_type == "primary" else old.primary,
                 new_key() if key_type == "secondary" else old.secondary,
             )
             return self.store.set_keys(name, fresh)
 
-    def start(self, name: str) -> EndpointInfo:
+    def start(self, name: str) -> LocalEndpointInfo:
         """Start the endpoint's server again (after a reboot, say), on its old port if free."""
         record = self._require(name)
         if not record.deployments:
@@ -127,9 +131,9 @@ class LocalEndpoints:
                 f"Endpoint '{name}' has no deployment to serve.", "Deploy a model to it first."
             )
         record = start_server(self.store, name)
-        return EndpointInfo(record, health(record))
+        return endpoint_info(record, health(record))
 
-    def set_traffic(self, name: str, traffic: dict[str, int]) -> EndpointInfo:
+    def set_traffic(self, name: str, traffic: dict[str, int]) -> LocalEndpointInfo:
         """Split the traffic between deployments: whole percents that add up to 100."""
         with self.store.locked():
             record = self._require(name)
@@ -147,7 +151,7 @@ class LocalEndpoints:
                     "Give each deployment a whole percent from 0 to 100, adding up to 100.",
                 )
             record = self.store.save(record.with_(traffic=clean))
-        return EndpointInfo(record, health(record))
+        return endpoint_info(record, health(record))
 
     def delete(self, name: str) -> list[Resource]:
         """Stop the server and delete the endpoint with its deployments and keys."""
@@ -260,7 +264,7 @@ class LocalEndpoints:
             found += [prefix + c for c in _differences(current, version, columns)]
         return found
 
-    def delete_deployment(self, endpoint: str, name: str) -> EndpointInfo:
+    def delete_deployment(self, endpoint: str, name: str) -> LocalEndpointInfo:
         """Remove one deployment; the server restarts without it, or stops if it was the last."""
         with self.store.locked():
             record = self._require(endpoint)
@@ -283,7 +287,7 @@ class LocalEndpoints:
             )
         shutil.rmtree(Path(doomed.model_dir).parent, ignore_errors=True)
         record = start_server(self.store, endpoint) if kept else self._clear_process(endpoint)
-        return EndpointInfo(record, health(record))
+        return endpoint_info(record, health(record))
 
     # -- helpers -----------------------------------------------------------------------------
     def _require(self, name: str) -> EndpointRecord:

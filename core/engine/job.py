@@ -14,12 +14,14 @@ import os
 import signal
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-State = Literal["starting", "running", "completed", "canceled", "failed", "interrupted", "closed"]
-ACTIVE: frozenset[str] = frozenset({"starting", "running"})
+from core.backend.types import ACTIVE_STATES, SweepInfo, SweepState
+
+State = SweepState
+ACTIVE: frozenset[str] = ACTIVE_STATES
 RUNNER_MODULE = "core.engine.runner"
 START_GRACE_S = 120.0
 # Every process started for a workspace's sweeps (runners, warm ones included, and what they
@@ -27,34 +29,14 @@ START_GRACE_S = 120.0
 SWEEPS_ENV = "AZML_SWEEPS_FOLDER"
 
 
-@dataclass(frozen=True)
-class SweepJob:
-    id: str
-    workspace: str
-    experiment: str
-    dataset: str  # data asset name
-    dataset_version: int
-    spec: dict[str, Any]  # SweepSpec.to_dict()
-    workers: int
-    created_at: str
-    tracking_uri: str
+@dataclass(frozen=True, kw_only=True)
+class SweepJob(SweepInfo):
+    """The local sweep record: the neutral fields, plus what only the local engine needs."""
+
     train_csv: str  # the stored train split the workers read
-    schema: dict[str, Any]  # Schema.to_dict() of the dataset
-    state: State = "starting"
     pid: int | None = None
-    run_id: str | None = None  # the MLflow parent run
     cancel_requested: bool = False
     heartbeat_at: float | None = None
-    started_at: str | None = None
-    ended_at: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)  # completed / failed / early_terminated ...
-    best_run_id: str | None = None
-    best_value: float | None = None
-    best_params: dict[str, Any] | None = None
-    model_uri: str | None = None
-    message: str = ""
-    resumes: int = 0
-    cluster: str = ""  # the compute cluster it runs on
     warm_s: float = 0.0  # how long the cluster's runner stays warm after the sweep (idle seconds)
 
     def to_json(self) -> str:

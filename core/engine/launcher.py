@@ -12,13 +12,13 @@ import secrets
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.backend.types import SweepProgress, TrialRow
 from core.engine.agent import WarmCluster, hand_over
-from core.engine.job import RUNNER_MODULE, SWEEPS_ENV, JobStore, State, SweepJob, effective_state
+from core.engine.job import RUNNER_MODULE, SWEEPS_ENV, JobStore, SweepJob, effective_state
 from core.engine.runner import progress_path
 from core.errors import ConflictError, NotFoundError
 from core.resources import now
@@ -27,13 +27,7 @@ from core.sweep.spec import SweepSpec, check_spec
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass(frozen=True)
-class SweepStatus:
-    job: SweepJob
-    state: State
-    trials: list[dict[str, Any]]  # from the progress file: number, status, value, started, ended...
-    elapsed_s: float
-    eta_s: float | None
+SweepStatus = SweepProgress  # the neutral type; its ``job`` is this engine's SweepJob
 
 
 def new_sweep_id(family: str) -> str:
@@ -184,7 +178,7 @@ def sweep_status(store: JobStore, job_id: str) -> SweepStatus:
         progress = json.loads(progress_path(store, job_id).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         progress = {"trials": [], "started": None}
-    trials: list[dict[str, Any]] = progress["trials"]
+    trials: list[TrialRow] = progress["trials"]
     started = progress.get("started") or time.time()
     state = effective_state(job)
     end = datetime.fromisoformat(job.ended_at).timestamp() if job.ended_at else time.time()
@@ -194,7 +188,7 @@ def sweep_status(store: JobStore, job_id: str) -> SweepStatus:
     )
 
 
-def _eta(job: SweepJob, trials: list[dict[str, Any]], elapsed: float) -> float | None:
+def _eta(job: SweepJob, trials: list[TrialRow], elapsed: float) -> float | None:
     """Seconds left, from the pace so far: trials finished per second of wall time."""
     done = sum(1 for t in trials if t["status"] not in ("running", "queued"))
     if done == 0 or elapsed <= 0:

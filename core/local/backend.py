@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.backend import BackendInfo, Capabilities
+from core.backend import BackendInfo, Capabilities, DeployedModel, EndpointKeys, Operation, Secret
 from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
 from core.environments import EnvironmentSpec
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -32,12 +35,12 @@ from core.secrets import parse_connection_string
 from core.settings import LOCAL_SUBSCRIPTION_ID, warm_seconds
 
 if TYPE_CHECKING:
-    from core.endpoint.records import EndpointKeys
-    from core.endpoint.service import EndpointInfo, LocalEndpoints
+    from core.endpoint.service import LocalEndpointInfo, LocalEndpoints
     from core.engine.job import JobStore, SweepJob
     from core.engine.launcher import SweepStatus
     from core.registry import RegisteredVersion
     from core.sweep.spec import SweepSpec
+    from core.trials.oof import TrainingData
 
 _KIND_ORDER = list(Kind)
 
@@ -127,7 +130,7 @@ class LocalBackend:
             )
         return Outcome(existing, False, f"Storage account '{existing.name}' exists already.")
 
-    def storage_connection_string(self, account: str) -> str:
+    def storage_connection_string(self, account: str) -> Secret:
         self._require(Kind.STORAGE_ACCOUNT, account)
         secret = self._state.secret(_secret_key(account))
         if secret is None:
@@ -135,10 +138,10 @@ class LocalBackend:
                 f"The key of storage account '{account}' is missing from {self._state.secrets_path}.",
                 "Delete and re-create the storage account.",
             )
-        return secret
+        return Secret(secret, connection_string=True)
 
     def blob_store(self, account: str) -> blobstore.FolderBlobStore | blobstore.AzureBlobStore:
-        return blobstore.open_blob_store(self.storage_connection_string(account))
+        return blobstore.open_blob_store(self.storage_connection_string(account).reveal())
 
     # -- blob container -------------------------------------------------------------
     def create_blob_container(self, account: str, name: str) -> Outcome:
@@ -328,6 +331,28 @@ class LocalBackend:
             self._state.resources(), key=lambda r: (_KIND_ORDER.index(r.kind), r.created_at, r.name)
         )
 
+    # -- long-running work: on this machine it is done before the call returns ---------------
+    def begin_create_workspace(
+        self, resource_group: str, name: str, storage_account: str | None = None
+    ) -> Operation:
+        return _done_at_once(
+            "create workspace", name, lambda: self.create_workspace(resource_group, name, storage_account)
+        )
+
+    def begin_create_compute(self, workspace: str, spec: ComputeSpec) -> Operation:
+        return _done_at_once(
+            "create compute cluster", spec.name, lambda: self.create_compute(workspace, spec)
+        )
+
+    def begin_delete_workspace(self, name: str) -> Operation:
+        return _done_at_once("delete workspace", name, lambda: self.delete_workspace(name))
+
+    def begin_delete_resource_group(self, name: str) -> Operation:
+        return _done_at_once("delete resource group", name, lambda: self.delete_resource_group(name))
+
+    def poll_operation(self, operation: Operation) -> Operation:
+        return operation
+
     def delete_workspace(self, name: str) -> list[Resource]:
         with self._state.locked():
             ws = self._require(Kind.WORKSPACE, name)
@@ -461,7 +486,17 @@ class LocalBackend:
         )
 
     def list_sweeps(self, workspace: str) -> list[SweepJob]:
-        return self._sweeps(workspace).all()
+        from core.engine.job import effective_state
+
+        return [job.with_(state=effective_state(job)) for job in self._sweeps(workspace).all()]
+
+    def sweep_training_data(self, workspace: str, sweep_id: str) -> TrainingData | None:
+        from core.trials.oof import training_data_from_job
+
+        job = self._sweeps(workspace).load(sweep_id)
+        if job is None or not Path(job.train_csv).exists():
+            return None
+        return training_data_from_job(job)
 
     def sweep_status(self, workspace: str, sweep_id: str) -> SweepStatus:
         from core.engine.launcher import sweep_status
@@ -566,11 +601,25 @@ class LocalBackend:
             endpoint, name, model_name, model_version, instance_count=instance_count
         )
 
-    def list_endpoints(self, workspace: str) -> list[EndpointInfo]:
+    def list_endpoints(self, workspace: str) -> list[LocalEndpointInfo]:
         return self._endpoints(workspace).endpoints()
 
-    def get_endpoint(self, workspace: str, name: str) -> EndpointInfo:
+    def get_endpoint(self, workspace: str, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).get(name)
+
+    def deployed_model(self, workspace: str, endpoint: str, deployment: str) -> DeployedModel:
+        import json
+
+        record = self.get_endpoint(workspace, endpoint).record.deployment(deployment)
+        if record is None:
+            raise NotFoundError(
+                f"Endpoint '{endpoint}' has no deployment '{deployment}'.", "Pick one from the list."
+            )
+        try:
+            example = json.loads((Path(record.model_dir) / "serving_input_example.json").read_text())
+        except (OSError, ValueError):
+            example = None
+        return DeployedModel(location=record.model_dir, input_example=example)
 
     def endpoint_keys(self, workspace: str, name: str) -> EndpointKeys:
         return self._endpoints(workspace).keys(name)
@@ -578,17 +627,33 @@ class LocalBackend:
     def regenerate_endpoint_key(self, workspace: str, name: str, key_type: str = "primary") -> EndpointKeys:
         return self._endpoints(workspace).regenerate_key(name, key_type)
 
-    def set_endpoint_traffic(self, workspace: str, name: str, traffic: dict[str, int]) -> EndpointInfo:
+    def set_endpoint_traffic(self, workspace: str, name: str, traffic: dict[str, int]) -> LocalEndpointInfo:
         return self._endpoints(workspace).set_traffic(name, traffic)
 
-    def start_endpoint(self, workspace: str, name: str) -> EndpointInfo:
+    def start_endpoint(self, workspace: str, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).start(name)
 
-    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> EndpointInfo:
+    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).delete_deployment(endpoint, name)
 
     def delete_endpoint(self, workspace: str, name: str) -> list[Resource]:
         return self._endpoints(workspace).delete(name)
+
+
+def _done_at_once(kind: str, target: str, work: Callable[[], Any]) -> Operation:
+    """Run ``work`` now and return it as a finished operation; bad input raises, as on Azure."""
+    started = time.time()
+    result = work()
+    return Operation(
+        id=f"local-{secrets.token_hex(4)}",
+        kind=kind,
+        target=target,
+        state="succeeded",
+        started_at=started,
+        status="Succeeded",
+        result=result,
+        ended_at=time.time(),
+    )
 
 
 def _secret_key(account: str) -> str:

@@ -32,7 +32,7 @@ from core.trials.frame import TrialsFrame
 from core.trials.scoring import Scores
 
 Method: TypeAlias = Literal["ped_anova", "fanova"]
-METHODS: dict[str, str] = {
+METHODS: dict[Method, str] = {
     "ped_anova": "PED-ANOVA (Optuna's PedAnovaImportanceEvaluator)",
     "fanova": "fANOVA (Optuna's FanovaImportanceEvaluator, 32 trees of depth 8)",
 }

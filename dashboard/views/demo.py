@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 from core import demo
@@ -14,7 +16,7 @@ RUNNING = "demo:running"  # the DemoContext of a run in progress; still set afte
 
 
 def _show(title: str, result: demo.StepResult | None, error: str | None, expanded: bool = False) -> None:
-    state = "error" if error else "complete"
+    state: Literal["error", "complete"] = "error" if error else "complete"
     with st.status(title, state=state, expanded=expanded):
         if error:
             st.error(error, icon=":material/error:")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.data import eda
 from core.data.schema import FeatureType, Schema, Task, preprocessing_code, preprocessing_table
-from core.data.store import load_dataset
+from core.data.store import LoadedDataset, load_dataset
 from core.errors import UserFacingError
 from dashboard import figures, nav, session
 from dashboard.views.data import working
@@ -36,12 +36,13 @@ def current_frame() -> tuple[pd.DataFrame, Schema, str] | None:
     return None
 
 
-def _load(workspace: str, name: str, version: int):  # type: ignore[no-untyped-def]
+def _load(workspace: str, name: str, version: int) -> LoadedDataset:
     """Read a stored version once per session: versions never change."""
     key = f"eda:loaded:{workspace}:{name}:{version}"
     if key not in st.session_state:
         st.session_state[key] = load_dataset(session.backend(), workspace, name, version)
-    return st.session_state[key]
+    loaded: LoadedDataset = st.session_state[key]
+    return loaded
 
 
 def overview_section(frame: pd.DataFrame, schema: Schema, label: str) -> pd.DataFrame:

@@ -7,23 +7,19 @@ section needs them and never kept in the session.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from core.backend import DeploymentInfo, EndpointInfo, SweepInfo
 from core.data.schema import FeatureType, Schema, Task
 from core.data.store import LoadedDataset, load_dataset
 from core.endpoint.client import EndpointClient, LatencyReport, LiveTest, score_test_split, split_payload
 from core.endpoint.codegen import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
 from core.endpoint.defaults import default_names
 from core.endpoint.evaluation import ClassificationEvaluation, RegressionEvaluation
-from core.endpoint.records import DeploymentRecord
-from core.endpoint.service import EndpointInfo
-from core.engine.job import SweepJob, effective_state
 from core.errors import UserFacingError
 from core.naming import name_problem
 from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
@@ -78,8 +74,8 @@ def _results(key: str) -> dict[Any, Any]:
 
 
 # -- 1. register --------------------------------------------------------------------------------
-def _finished(job: SweepJob) -> bool:
-    return bool(job.model_uri) and effective_state(job) not in ("starting", "running")
+def _finished(job: SweepInfo) -> bool:
+    return bool(job.model_uri) and job.state not in ("starting", "running")
 
 
 def _carried(ids: list[str]) -> dict[str, Any] | None:
@@ -219,7 +215,7 @@ def _registered(workspace: str, version: RegisteredVersion) -> None:
     clear_selection(f"{DEPLOY_VERSION_PIN}:{version.name}")  # the version to deploy follows @champion
 
 
-def _sweep_label(job: SweepJob) -> str:
+def _sweep_label(job: SweepInfo) -> str:
     best = "–" if job.best_value is None else f"{job.best_value:.4f}"
     return f"{job.id} · {job.spec['model_family']} · best {job.spec['primary_metric']} {best}"
 
@@ -558,7 +554,7 @@ def _deployments_table(info: EndpointInfo) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-def _pick_deployment(info: EndpointInfo) -> DeploymentRecord:
+def _pick_deployment(info: EndpointInfo) -> DeploymentInfo:
     deployments = info.deployments
     if len(deployments) == 1:
         return deployments[0]
@@ -573,7 +569,7 @@ def _pick_deployment(info: EndpointInfo) -> DeploymentRecord:
     return next(d for d in deployments if d.name == name)
 
 
-def _dataset(workspace: str, deployment: DeploymentRecord) -> LoadedDataset | None:
+def _dataset(workspace: str, deployment: DeploymentInfo) -> LoadedDataset | None:
     if not deployment.dataset or deployment.dataset_version is None:
         return None
     try:
@@ -582,7 +578,7 @@ def _dataset(workspace: str, deployment: DeploymentRecord) -> LoadedDataset | No
         return None
 
 
-def provenance(info: EndpointInfo, deployment: DeploymentRecord) -> dict[str, Any]:
+def provenance(info: EndpointInfo, deployment: DeploymentInfo) -> dict[str, Any]:
     """What a result depends on: the endpoint, the deployment and when it last changed, the model
     version it serves and the dataset version that model was trained on."""
     return {
@@ -594,11 +590,11 @@ def provenance(info: EndpointInfo, deployment: DeploymentRecord) -> dict[str, An
     }
 
 
-def _keep(key: str, info: EndpointInfo, deployment: DeploymentRecord, value: Any) -> None:
+def _keep(key: str, info: EndpointInfo, deployment: DeploymentInfo, value: Any) -> None:
     _results(key)[(info.name, deployment.name)] = {"provenance": provenance(info, deployment), "value": value}
 
 
-def _kept(key: str, info: EndpointInfo, deployment: DeploymentRecord) -> Any:
+def _kept(key: str, info: EndpointInfo, deployment: DeploymentInfo) -> Any:
     """The result kept for this deployment, if it was produced by what the deployment serves now;
     one produced by an earlier model or dataset is dropped, and the page says so."""
     slot = (info.name, deployment.name)
@@ -618,14 +614,14 @@ def _kept(key: str, info: EndpointInfo, deployment: DeploymentRecord) -> Any:
     return stored["value"]
 
 
-def _client(workspace: str, info: EndpointInfo, deployment: DeploymentRecord) -> EndpointClient:
+def _client(workspace: str, info: EndpointInfo, deployment: DeploymentInfo) -> EndpointClient:
     key = session.backend().endpoint_keys(workspace, info.name).primary
     return EndpointClient(info.scoring_uri, key, deployment=deployment.name)
 
 
 # -- test live -----------------------------------------------------------------------------------
 def live_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### Test it live with the held-out split")
     if data is None:
@@ -706,11 +702,11 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
 
 
 def latency_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### Latency")
     if st.button("Measure latency", key="endpoint:latency", icon=":material/timer:"):
-        row = _one_row(data, deployment)
+        row = _one_row(workspace, info, deployment, data)
         if row is not None:
             report = run_action(
                 "endpoint_latency", lambda: _client(workspace, info, deployment).latency(row, burst=30)
@@ -733,15 +729,17 @@ def latency_section(
         st.caption("Sends single-row requests: a burst of 30 on a kept-alive connection, then 3 on new ones.")
 
 
-def _one_row(data: LoadedDataset | None, deployment: DeploymentRecord) -> pd.DataFrame | None:
+def _one_row(
+    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
+) -> pd.DataFrame | None:
     """A row to send: the first held-out row, else the input example logged with the model."""
     if data is not None:
         return data.test.loc[:, list(data.schema.features)].head(1)
     try:
-        example = json.loads((Path(deployment.model_dir) / "serving_input_example.json").read_text())
-        block = example["dataframe_split"]
+        example = session.backend().deployed_model(workspace, info.name, deployment.name).input_example
+        block = (example or {})["dataframe_split"]
         return pd.DataFrame(block["data"], columns=block["columns"]).head(1)
-    except (OSError, ValueError, KeyError):
+    except (UserFacingError, ValueError, KeyError):
         set_result(
             "endpoint_latency", "error", "This deployment has no held-out split or input example to send."
         )
@@ -750,7 +748,7 @@ def _one_row(data: LoadedDataset | None, deployment: DeploymentRecord) -> pd.Dat
 
 # -- single prediction ---------------------------------------------------------------------------
 def single_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### One prediction")
     if data is None:
@@ -825,7 +823,7 @@ def _input(name: str, kind: FeatureType, series: pd.Series, key: str) -> Any:
 
 # -- code ----------------------------------------------------------------------------------------
 def snippets_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentRecord, data: LoadedDataset | None
+    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### Call it from your code")
     if data is not None:
@@ -846,7 +844,7 @@ def snippets_section(
                 deployment=deployment.name,
                 model_name=deployment.model_name,
                 model_version=deployment.model_version,
-                model_path=deployment.model_dir,
+                model_path=backend.deployed_model(workspace, info.name, deployment.name).location,
                 subscription_id=load_settings().subscription_id,
                 resource_group=(ws.parent if ws and ws.parent else "<resource-group>"),
                 workspace=workspace,

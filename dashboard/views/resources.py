@@ -8,14 +8,22 @@ from collections.abc import Callable
 import streamlit as st
 
 from core import codegen, defaults
+from core.backend import Operation
 from core.compute import VM_SIZES, ComputeSpec, machine_cores
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.locations import LOCATIONS
 from core.naming import RULES
-from core.resources import Kind, Resource
+from core.resources import Kind, Outcome, Resource
 from core.settings import load_settings
 from dashboard import nav, session
-from dashboard.widgets import masked_secret, run_action, show_code, show_result
+from dashboard.widgets import (
+    masked_secret,
+    run_action,
+    show_code,
+    show_result,
+    start_operation,
+    watch_operation,
+)
 
 DEFAULTS = {
     "rg_name": defaults.RESOURCE_GROUP,
@@ -152,12 +160,10 @@ def workspace_section() -> None:
         )
         if st.form_submit_button("Create or get workspace", type="primary", disabled=rg is None):
             with st.spinner("Creating the MLflow tracking store…"):
-                outcome = run_action(
-                    "ws", lambda: session.backend().create_workspace(rg or "", name, account or None)
+                start_operation(
+                    "ws", lambda: session.backend().begin_create_workspace(rg or "", name, account or None)
                 )
-            if outcome is not None:
-                st.session_state[session.CURRENT_WORKSPACE] = outcome.resource.name
-                st.rerun()
+    watch_operation("ws", _workspace_ready)
     show_result("ws")
     ws = _find(Kind.WORKSPACE, session.current_workspace())
     if ws:
@@ -210,6 +216,13 @@ def environment_section() -> None:
     )
 
 
+def _workspace_ready(operation: Operation) -> None:
+    """A created (or found) workspace becomes the one the pages work in."""
+    if isinstance(operation.result, Outcome):
+        st.session_state[session.CURRENT_WORKSPACE] = operation.result.resource.name
+        st.rerun()
+
+
 def compute_section() -> None:
     _header("6 · Compute cluster", Kind.COMPUTE)
     cores = machine_cores()
@@ -239,7 +252,8 @@ def compute_section() -> None:
         )
         if st.form_submit_button("Create or update compute cluster", type="primary", disabled=ws is None):
             spec = ComputeSpec(name, str(size), int(low), int(high), int(idle))
-            _submit("cc", lambda: session.backend().create_compute(ws or "", spec))
+            start_operation("cc", lambda: session.backend().begin_create_compute(ws or "", spec))
+    watch_operation("cc", lambda _: st.rerun())
     show_result("cc")
     spec = ComputeSpec(
         _value("cc_name"),

@@ -20,13 +20,14 @@ from core.sweep.spec import (
     Limits,
     MedianStoppingPolicy,
     Policy,
+    Sampling,
     SweepSpec,
     TruncationSelectionPolicy,
     validate_spec,
     warnings_for,
 )
 from core.train.families import Family, families_for
-from core.train.metrics import METRICS, metric_goal, metrics_for
+from core.train.metrics import METRICS, Goal, metric_goal, metrics_for
 from dashboard import figures, nav, session
 from dashboard.widgets import follow_newest_select, pin_selection, run_action, show_code, show_result
 
@@ -198,9 +199,10 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
 
     left, right = st.columns(2)
     with left:
+        samplings: list[Sampling] = ["random", "grid", "bayesian"]
         sampling = st.radio(
             "Sampling",
-            ["random", "grid", "bayesian"],
+            samplings,
             horizontal=True,
             key="sweep_sampling",
             help="Bayesian is Optuna's TPE, a model of which settings did well.",
@@ -212,9 +214,10 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
             key=f"sweep_metric:{task.value}",
             format_func=lambda m: f"{m} · {METRICS[m].description}",
         )
+        goals: list[Goal] = ["maximize", "minimize"]
         goal = st.radio(
             "Goal",
-            ["maximize", "minimize"],
+            goals,
             horizontal=True,
             key=f"sweep_goal:{metric}",
             index=0 if metric_goal(metric) == "maximize" else 1,
@@ -246,7 +249,7 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
             )
         )
         policy_choice = st.selectbox(
-            "Early termination", list(POLICIES), format_func=POLICIES.get, key="sweep_policy"
+            "Early termination", list(POLICIES), format_func=POLICIES.__getitem__, key="sweep_policy"
         )
     policy = _policy(policy_choice)
 

@@ -5,16 +5,29 @@ from __future__ import annotations
 import streamlit as st
 
 from core import codegen, defaults
-from core.resources import Kind, subtree
+from core.backend import Operation
+from core.resources import Kind, Resource, subtree
 from core.settings import load_settings
 from dashboard import session
 from dashboard.views import demo as demo_view
-from dashboard.widgets import run_action, set_result, show_code, show_result
+from dashboard.widgets import set_result, show_code, show_result, start_operation, watch_operation
 
 SCOPES = {"workspace": "A workspace and what is in it", "resource_group": "A whole resource group"}
 
 
+def _deleted(operation: Operation) -> None:
+    """Say what went, and clear what the demo showed if its workspace went with it."""
+    result = operation.result if isinstance(operation.result, list) else []
+    gone = [r for r in result if isinstance(r, Resource)]
+    names = ", ".join(f"{r.kind.label} '{r.name}'" for r in gone)
+    set_result("teardown", "success", f"Deleted {names or operation.target}.")
+    if any(r.kind == Kind.WORKSPACE and r.name == defaults.WORKSPACE for r in gone):
+        demo_view.clear_results()
+    st.rerun()
+
+
 def teardown_section() -> None:
+    watch_operation("teardown", _deleted)
     items = session.backend().inventory()
     show_result("teardown")
     if not items:
@@ -43,13 +56,12 @@ def teardown_section() -> None:
                 set_result("teardown", "error", f"Nothing was deleted: type '{target}' exactly to confirm.")
             else:
                 backend = session.backend()
-                delete = backend.delete_workspace if kind == Kind.WORKSPACE else backend.delete_resource_group
-                gone = run_action("teardown", lambda: delete(target))
-                if gone is not None:
-                    names = ", ".join(f"{r.kind.label} '{r.name}'" for r in gone)
-                    set_result("teardown", "success", f"Deleted {names}.")
-                    if any(r.kind == Kind.WORKSPACE and r.name == defaults.WORKSPACE for r in gone):
-                        demo_view.clear_results()
+                delete = (
+                    backend.begin_delete_workspace
+                    if kind == Kind.WORKSPACE
+                    else backend.begin_delete_resource_group
+                )
+                start_operation("teardown", lambda: delete(target))
             st.rerun()
     rg = next((r for r in items if r.kind == Kind.WORKSPACE and r.name == target), None)
     resource_group = rg.parent if rg and rg.parent else target

@@ -14,15 +14,15 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.engine.job import SweepJob, effective_state
+from core.backend import SweepInfo
 from core.errors import UserFacingError
 from core.trials import (
     GOALS,
@@ -49,16 +49,18 @@ from core.trials import (
     top_k_range,
     write_note,
 )
-from core.trials.frame import Group, guess_goal
+from core.trials.frame import Goal, Group, guess_goal
 from core.trials.history import LAZY_LIMIT, HistoryMatrix
 from core.trials.load import RunTable, expected_runs, get_run_table
-from core.trials.oof import OutOfFold, TrainingData, out_of_fold, training_data_from_job
+from core.trials.oof import OutOfFold, TrainingData, out_of_fold
+from core.trials.scoring import RankKind
 from core.trials.status import STATUS_LABELS
 from dashboard import nav, session
 from dashboard import trial_figures as figs
 from dashboard.widgets import follow_newest_select
 
 log = logging.getLogger("dashboard")
+T = TypeVar("T")
 
 # Session-state keys. None of the first four is owned by a widget, so they survive a change of page.
 OPEN = "trials:open"  # {"kind": "app", "sweep": id} or {"kind": "uri", "uri", "experiment", "group"}
@@ -75,7 +77,7 @@ STATUS_BADGES = {  # Markdown, for pills and captions
     "canceled": ":gray[:material/cancel:] canceled",
     "running": ":violet[:material/progress_activity:] running",
 }
-RANKINGS = {"final": "final value", "best_step": "best step", "step": "a given step"}
+RANKINGS: dict[RankKind, str] = {"final": "final value", "best_step": "best step", "step": "a given step"}
 TABS = ["Overview", "Hyperparameters", "Intermediate values", "Timeline", "Best trial", "Compare sweeps"]
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -92,11 +94,12 @@ class _Cache:
         self._lock = threading.Lock()
         self._size = size
 
-    def get_or_make(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    def get_or_make(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                # every key starts with a tag naming its loader, so a hit holds what ``make`` returns
+                return cast(T, self._items[key])
         value = make()
         with self._lock:
             self._items[key] = value
@@ -118,7 +121,7 @@ class Target:
     experiment_id: str
     parent_run_id: str | None = None
     group_key: str | None = None
-    job: SweepJob | None = None
+    job: SweepInfo | None = None
 
     @property
     def key(self) -> str:
@@ -171,7 +174,7 @@ def _progress_bar(what: str) -> tuple[Any, Callable[[int, int | None], None]]:
 
 
 # -- opening a sweep ----------------------------------------------------------------------------------
-def _sweep_rows(workspace: str, jobs: list[SweepJob]) -> pd.DataFrame:
+def _sweep_rows(workspace: str, jobs: Sequence[SweepInfo]) -> pd.DataFrame:
     rows = []
     backend = session.backend()
     for job in reversed(jobs):
@@ -184,7 +187,7 @@ def _sweep_rows(workspace: str, jobs: list[SweepJob]) -> pd.DataFrame:
                     best_trial = int(t["number"])
                     break
         except UserFacingError:
-            state = effective_state(job)
+            state = job.state
         spec = job.spec
         rows.append(
             {
@@ -239,14 +242,15 @@ def app_source() -> Target | None:
     )
     st.session_state[OPEN] = {"kind": "app", "sweep": chosen}
     job = next(j for j in jobs if j.id == chosen)
-    if not job.run_id:
+    run_id = job.run_id
+    if not run_id:
         st.fragment(_wait_for_start, run_every=LIVE_POLL_S)(workspace, job.id)
         return None
     experiment = CACHE.get_or_make(
-        ("experiment-of", job.tracking_uri, job.run_id),
-        lambda: get_run_table(job.tracking_uri, job.run_id).experiment_id,
+        ("experiment-of", job.tracking_uri, run_id),
+        lambda: get_run_table(job.tracking_uri, run_id).experiment_id,
     )
-    return Target("app", job.tracking_uri, job.id, experiment, parent_run_id=job.run_id, job=job)
+    return Target("app", job.tracking_uri, job.id, experiment, parent_run_id=run_id, job=job)
 
 
 def _wait_for_start(workspace: str, sweep_id: str) -> None:
@@ -271,7 +275,7 @@ def experiment_runs(uri: str, experiment_id: str, name: str) -> tuple[RunTable, 
             bar.empty()
         return table, sweep_groups(table)
 
-    return CACHE.get_or_make(("experiment", uri, experiment_id, stamp), make)  # type: ignore[no-any-return]
+    return CACHE.get_or_make(("experiment", uri, experiment_id, stamp), make)
 
 
 def uri_source() -> Target | None:
@@ -322,7 +326,7 @@ def uri_source() -> Target | None:
     exp_id = st.selectbox(
         "Experiment",
         ids,
-        format_func=labels.get,
+        format_func=labels.__getitem__,
         index=ids.index(default) if default in ids else 0,
         key=W + "exp",
     )
@@ -375,12 +379,12 @@ def load_frame(target: Target) -> TrialsFrame:
             finally:
                 bar.empty()
 
-        return CACHE.get_or_make(("sweep", target.uri, target.parent_run_id, stamp), make)  # type: ignore[no-any-return]
+        return CACHE.get_or_make(("sweep", target.uri, target.parent_run_id, stamp), make)
     table, groups = experiment_runs(target.uri, target.experiment_id, target.label)
     group = next((g for g in groups if g.key == target.group_key), None)
     if group is None:
         raise UserFacingError(f"{target.label} is no longer in the experiment.", "Pick another group.")
-    return CACHE.get_or_make(  # type: ignore[no-any-return]
+    return CACHE.get_or_make(
         ("group", target.uri, target.experiment_id, stamp, target.group_key),
         lambda: frame_for_group(table, group),
     )
@@ -408,7 +412,7 @@ def _histories(
 
 
 # -- metric, goal and ranking ----------------------------------------------------------------------------
-def pick_scoring(target: Target, frame: TrialsFrame) -> tuple[str, str, Ranking] | None:
+def pick_scoring(target: Target, frame: TrialsFrame) -> tuple[str, Goal, Ranking] | None:
     names = frame.metric_names()
     if not names:
         st.warning(
@@ -444,7 +448,7 @@ def pick_scoring(target: Target, frame: TrialsFrame) -> tuple[str, str, Ranking]
     kind = c.radio(
         "Rank each trial by its",
         list(RANKINGS),
-        format_func=RANKINGS.get,
+        format_func=RANKINGS.__getitem__,
         horizontal=True,
         key=W + "rank:" + target.key,
         help="Which value scores a trial. **Final value**: the cross-fold mean when it was logged "
@@ -468,7 +472,7 @@ def pick_scoring(target: Target, frame: TrialsFrame) -> tuple[str, str, Ranking]
         else "This store does not record the primary metric or its goal; pick them above."
     )
     st.caption(recorded_note)
-    return metric, goal, Ranking(kind, step)  # type: ignore[arg-type]
+    return metric, goal, Ranking(kind, step)
 
 
 # -- best at a glance ------------------------------------------------------------------------------------
@@ -520,7 +524,7 @@ def filters(target: Target, frame: TrialsFrame, scores: Scores) -> tuple[TrialFi
         present,
         selection_mode="multi",
         default=present,
-        format_func=STATUS_BADGES.get,
+        format_func=STATUS_BADGES.__getitem__,
         key=W + "status:" + key,
     )
     b, c = st.columns([2, 3])
@@ -682,7 +686,7 @@ def pick_trial(frame: TrialsFrame, scores: Scores, default: int, key: str, help:
                 range(len(frame)),
                 index=default,
                 format_func=lambda r: (
-                    f"#{numbers[r]} · {STATUS_LABELS.get(frame.statuses[r], '')}"
+                    f"#{numbers[r]} · {STATUS_LABELS.get(frame.statuses[int(r)], '')}"
                     + (" · best" if r == scores.best else "")
                 ),
                 key=key,
@@ -804,7 +808,7 @@ def hyperparameters_tab(
     method = st.radio(
         "Importance method",
         list(METHODS),
-        format_func=METHODS.get,
+        format_func=METHODS.__getitem__,
         horizontal=True,
         key=W + "imp_method",
         help="Both are Optuna's evaluators, run on the trials passing the filters, with the goal's "
@@ -824,7 +828,7 @@ def hyperparameters_tab(
                 digest,
                 method,
             ),
-            lambda: param_importance(frame, scores, shown, method=method),  # type: ignore[arg-type]
+            lambda: param_importance(frame, scores, shown, method=method),
         )
     except UserFacingError as exc:
         st.info(str(exc), icon=":material/info:")
@@ -904,14 +908,15 @@ def intermediate_tab(
 
 
 def _training_data(target: Target, frame: TrialsFrame) -> TrainingData | None:
-    job = target.job
-    if job is None and frame.meta.sweep_id:
-        workspace = session.current_workspace()
-        if workspace is not None:
-            job = next(
-                (j for j in session.backend().list_sweeps(workspace) if j.id == frame.meta.sweep_id), None
-            )
-    return training_data_from_job(job) if job is not None else None
+    """What the sweep trained on, from the backend (None for a store this app did not fill)."""
+    workspace = target.job.workspace if target.job is not None else session.current_workspace()
+    sweep_id = target.job.id if target.job is not None else frame.meta.sweep_id
+    if workspace is None or not sweep_id:
+        return None
+    try:
+        return session.backend().sweep_training_data(workspace, sweep_id)
+    except UserFacingError:
+        return None
 
 
 @st.cache_data(
@@ -1099,7 +1104,7 @@ def compare_tab(target: Target, frame: TrialsFrame, scores: Scores) -> None:
         if scores.metric not in other_frame.metric_names():
             st.warning(f"{name} has no {scores.metric}; left out.", icon=":material/warning:")
             continue
-        other_scores = score_trials(other_frame, scores.metric, scores.goal)  # type: ignore[arg-type]
+        other_scores = score_trials(other_frame, scores.metric, scores.goal)
         series.append(
             figs.SweepSeries(
                 name.split(" · ")[0], other_frame.numbers, other_scores.values, other_frame.statuses
@@ -1121,7 +1126,7 @@ def compare_tab(target: Target, frame: TrialsFrame, scores: Scores) -> None:
 
 def _experiment_of(target: Target) -> str:
     assert target.parent_run_id is not None
-    return CACHE.get_or_make(  # type: ignore[no-any-return]
+    return CACHE.get_or_make(
         ("experiment-of", target.uri, target.parent_run_id),
         lambda: get_run_table(target.uri, target.parent_run_id or "").experiment_id,
     )
@@ -1179,7 +1184,7 @@ def _review(target: Target) -> None:
                 f"No trial logged step {ranking.step}; "
                 f"logged steps are {history.steps.min()}–{history.steps.max()}."
             )
-    scores = score_trials(frame, metric, goal, ranking, history)  # type: ignore[arg-type]
+    scores = score_trials(frame, metric, goal, ranking, history)
     best_strip(frame, scores)
     flt, without_top, shown = filters(target, frame, scores)
     selected = trials_table(target, frame, scores, shown)
@@ -1210,10 +1215,10 @@ def _is_live(target: Target, fresh: bool = False) -> bool:
     running parent run at the last load."""
     job = target.job
     if job is not None:
-        if fresh:
+        if fresh or job.state in ("starting", "running"):  # a kept record may be out of date
             jobs = session.backend().list_sweeps(job.workspace)
             job = next((j for j in jobs if j.id == job.id), job)
-        return effective_state(job) in ("starting", "running")
+        return job.state in ("starting", "running")
     return bool(st.session_state.get(W + "live:" + target.key))
 
 
@@ -1222,7 +1227,7 @@ def render() -> None:
     source = st.segmented_control(
         "Open",
         ["app", "uri"],
-        format_func={"app": "A sweep of this app", "uri": "Any MLflow store (tracking URI)"}.get,
+        format_func={"app": "A sweep of this app", "uri": "Any MLflow store (tracking URI)"}.__getitem__,
         default=(st.session_state.get(OPEN) or {}).get("kind", "app"),
         required=True,
         key=W + "source",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.backend import Operation
 from core.local.backend import LocalBackend
 from core.resources import Kind
+from dashboard import session
+from tests.app.conftest import APP
 
 SUBMIT = {
     "rg": "Create or get resource group",
@@ -58,7 +63,7 @@ def test_create_every_resource_then_again_idempotently(
 
     # The connection string is masked, the config.json is offered.
     codes = [c.value for c in at.code]
-    conn = LocalBackend(data_dir).storage_connection_string("datadevmleastus001")
+    conn = LocalBackend(data_dir).storage_connection_string("datadevmleastus001").reveal()
     key = conn.split("AccountKey=")[1].split(";")[0]
     assert all(key not in c for c in codes)
     assert any("AccountKey=" + key[:4] + "•" in c for c in codes)
@@ -144,3 +149,52 @@ def test_teardown_needs_the_typed_name(open_page: Callable[[str], AppTest], data
     assert not at.exception
     assert LocalBackend(data_dir).inventory() == []
     assert "nothing to tear down" in texts(at.info)
+
+
+class _SlowAzureLikeBackend(LocalBackend):
+    """The local backend, with workspace creation answered the way Azure answers it: a running
+    operation that a poll finds finished only on the third look (the work itself is real)."""
+
+    polls: dict[str, int] = {}
+
+    def begin_create_workspace(
+        self, resource_group: str, name: str, storage_account: str | None = None
+    ) -> Operation:
+        self.create_args = (resource_group, name, storage_account)
+        return Operation(
+            id="op-ws",
+            kind="create workspace",
+            target=name,
+            state="running",
+            started_at=time.time(),
+            status="Creating",
+        )
+
+    def poll_operation(self, operation: Operation) -> Operation:
+        seen = self.polls[operation.id] = self.polls.get(operation.id, 0) + 1
+        if seen < 3:
+            return replace(operation, status=f"Creating (poll {seen})")
+        rg, name, account = self.create_args
+        outcome = self.create_workspace(rg, name, account)
+        return replace(operation, state="succeeded", status="Succeeded", result=outcome, ended_at=time.time())
+
+
+def test_long_work_is_a_polled_operation_and_the_page_stays_usable(data_dir: Path) -> None:
+    slow = _SlowAzureLikeBackend(data_dir)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state[session.BACKEND_INJECTED] = slow
+    at.run()
+    at.switch_page("../pages/resources.py").run()
+    for step in ("rg", "sa", "ws"):
+        submit(at, step)
+    assert not [r for r in slow.inventory() if r.kind == Kind.WORKSPACE], (
+        "nothing is created until the operation finishes"
+    )
+    assert "Create workspace 'dev-heart-classifier'" in " ".join(s.label for s in at.status)
+    assert "Creating" in texts(at.markdown)
+    submit(at, "bc")  # the page stays usable while it runs
+    assert "Created blob container" in texts(at.success)
+    at.run()  # the next poll (the fragment polls every few seconds; a rerun polls too)
+    assert "Created workspace 'dev-heart-classifier'" in texts(at.success)
+    assert not at.status, "the progress box goes when the operation is done"
+    assert at.sidebar.selectbox(key="sidebar_ws").value == "dev-heart-classifier"

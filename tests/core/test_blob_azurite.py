@@ -26,7 +26,7 @@ def test_storage_account_by_connection_string_creates_real_containers(
     assert not again.created
     service = BlobServiceClient.from_connection_string(azurite)
     assert BC in [c.name for c in service.list_containers()]
-    assert isinstance(open_blob_store(backend.storage_connection_string(SA)), AzureBlobStore)
+    assert isinstance(open_blob_store(backend.storage_connection_string(SA).reveal()), AzureBlobStore)
 
     # Someone deleted the container behind our back: get-or-create puts it back.
     service.delete_container(BC)

@@ -137,7 +137,9 @@ def test_folder_storage_account_has_a_working_masked_connection_string(
     backend.create_resource_group(RG, "eastus")
     backend.create_storage_account(RG, SA)
     backend.create_blob_container(SA, BC)
-    conn = backend.storage_connection_string(SA)
+    secret = backend.storage_connection_string(SA)
+    assert "AccountKey=" in str(secret) and secret.reveal() not in repr(secret), "masked unless revealed"
+    conn = secret.reveal()
     assert f"AccountName={SA}" in conn and "AccountKey=" in conn
     store = open_blob_store(conn)
     assert isinstance(store, FolderBlobStore) and store.container_exists(BC)

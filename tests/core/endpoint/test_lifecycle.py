@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from core.backend import EndpointKeys
 from core.data.schema import Schema
 from core.endpoint.client import EndpointClient
 from core.endpoint.process import server_alive
-from core.endpoint.records import EndpointKeys, KeyChecker
+from core.endpoint.records import KeyChecker
 from core.errors import InvalidNameError, NotFoundError, UserFacingError
 from tests.core.endpoint.conftest import (
     Registered,

@@ -7,9 +7,26 @@ from its name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.backend.types import (
+    ACTIVE_STATES,
+    BackendInfo,
+    Capabilities,
+    DeployedModel,
+    DeploymentInfo,
+    EndpointHealth,
+    EndpointInfo,
+    EndpointKeys,
+    Operation,
+    OperationState,
+    Secret,
+    SweepInfo,
+    SweepProgress,
+    SweepState,
+    TrialRow,
+)
 from core.compute import ComputeSpec
 from core.environments import EnvironmentSpec
 from core.errors import UserFacingError
@@ -17,31 +34,38 @@ from core.resources import BlobInfo, DataAsset, Outcome, Resource
 from core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from core.endpoint.records import EndpointKeys
-    from core.endpoint.service import EndpointInfo
-    from core.engine.job import SweepJob
-    from core.engine.launcher import SweepStatus
     from core.registry import RegisteredVersion
     from core.sweep.spec import SweepSpec
+    from core.trials.oof import TrainingData
+
+__all__ = [
+    "ACTIVE_STATES",
+    "BACKENDS",
+    "Backend",
+    "BackendInfo",
+    "Capabilities",
+    "DataAssetsAPI",
+    "DeployedModel",
+    "DeploymentInfo",
+    "EndpointHealth",
+    "EndpointInfo",
+    "EndpointKeys",
+    "EndpointsAPI",
+    "ModelsAPI",
+    "Operation",
+    "OperationState",
+    "ResourcesAPI",
+    "Secret",
+    "StorageAPI",
+    "SweepInfo",
+    "SweepProgress",
+    "SweepState",
+    "SweepsAPI",
+    "TrialRow",
+    "open_backend",
+]
 
 BACKENDS = ("local", "azure")
-
-
-@dataclass(frozen=True)
-class BackendInfo:
-    name: str
-    description: str
-    location: str  # where the state lives, in words
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a backend can do, so that a page offers only that (it never asks for the name)."""
-
-    resume_sweeps: bool  # an interrupted sweep can carry on (Azure cannot resume a sweep job)
-    restart_endpoints: bool  # a stopped endpoint can be started again from the page
-    long_running_operations: bool  # creates and deletes take minutes and are polled
-    billable: bool  # creating resources costs money
 
 
 class ResourcesAPI(Protocol):
@@ -75,6 +99,23 @@ class ResourcesAPI(Protocol):
 
     def inventory(self) -> list[Resource]: ...
 
+    # -- long-running work: these return an Operation the page polls (see poll_operation) --
+    def begin_create_workspace(
+        self, resource_group: str, name: str, storage_account: str | None = None
+    ) -> Operation:
+        """Start creating (or getting) a workspace; bad input raises at once, as a create would."""
+        ...
+
+    def begin_create_compute(self, workspace: str, spec: ComputeSpec) -> Operation: ...
+
+    def begin_delete_workspace(self, name: str) -> Operation: ...
+
+    def begin_delete_resource_group(self, name: str) -> Operation: ...
+
+    def poll_operation(self, operation: Operation) -> Operation:
+        """The operation as it stands now (the same object once it is done)."""
+        ...
+
     def delete_workspace(self, name: str) -> list[Resource]: ...
 
     def delete_resource_group(self, name: str) -> list[Resource]: ...
@@ -83,7 +124,9 @@ class ResourcesAPI(Protocol):
 class StorageAPI(Protocol):
     """Blob containers and blobs of a storage account."""
 
-    def storage_connection_string(self, account: str) -> str: ...
+    def storage_connection_string(self, account: str) -> Secret:
+        """The account's connection string, masked unless revealed on purpose."""
+        ...
 
     def create_blob_container(self, account: str, name: str) -> Outcome: ...
 
@@ -115,17 +158,25 @@ class SweepsAPI(Protocol):
 
     def launch_sweep(
         self, workspace: str, cluster: str, dataset: str, version: int, spec: SweepSpec, experiment: str
-    ) -> SweepJob: ...
+    ) -> SweepInfo: ...
 
-    def list_sweeps(self, workspace: str) -> list[SweepJob]: ...
+    def list_sweeps(self, workspace: str) -> Sequence[SweepInfo]:
+        """Every sweep, oldest first, each with the state a user should see (a sweep whose
+        runner is gone reads "interrupted")."""
+        ...
 
-    def sweep_status(self, workspace: str, sweep_id: str) -> SweepStatus: ...
+    def sweep_status(self, workspace: str, sweep_id: str) -> SweepProgress: ...
 
-    def cancel_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
+    def cancel_sweep(self, workspace: str, sweep_id: str) -> SweepInfo: ...
 
-    def resume_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
+    def resume_sweep(self, workspace: str, sweep_id: str) -> SweepInfo: ...
 
-    def close_sweep(self, workspace: str, sweep_id: str) -> SweepJob: ...
+    def close_sweep(self, workspace: str, sweep_id: str) -> SweepInfo: ...
+
+    def sweep_training_data(self, workspace: str, sweep_id: str) -> TrainingData | None:
+        """What the sweep trained on (train split, schema, family, metric, folds, seed), for the
+        best-trial panel's out-of-fold predictions; None when the data is no longer there."""
+        ...
 
 
 class ModelsAPI(Protocol):
@@ -174,7 +225,7 @@ class EndpointsAPI(Protocol):
         instance_count: int = 1,
     ) -> Outcome: ...
 
-    def list_endpoints(self, workspace: str) -> list[EndpointInfo]: ...
+    def list_endpoints(self, workspace: str) -> Sequence[EndpointInfo]: ...
 
     def get_endpoint(self, workspace: str, name: str) -> EndpointInfo: ...
 
@@ -191,6 +242,8 @@ class EndpointsAPI(Protocol):
     def delete_deployment(self, workspace: str, endpoint: str, name: str) -> EndpointInfo: ...
 
     def delete_endpoint(self, workspace: str, name: str) -> list[Resource]: ...
+
+    def deployed_model(self, workspace: str, endpoint: str, deployment: str) -> DeployedModel: ...
 
 
 class Backend(ResourcesAPI, StorageAPI, DataAssetsAPI, SweepsAPI, ModelsAPI, EndpointsAPI, Protocol):

@@ -1,0 +1,182 @@
+"""The backend contract: the same tests run against every backend in ``BACKENDS``.
+
+Tests here talk to a backend only through the ``core.backend.Backend`` Protocol and assert only
+the neutral types (``core.backend.types``, ``core.resources``). To add a backend, write a factory
+that returns a fresh one for a given folder and add it to ``BACKENDS``.
+
+Workspaces, sweeps and endpoints are slow, so one workspace per backend (``shared``) holds the
+heart dataset, and (``trained``) one finished sweep, one registered model and one deployed
+endpoint, shared by the data asset, sweep, model and endpoint tests; it is torn down, with its
+resource group, after the session, and the teardown is checked then.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from core.backend import ACTIVE_STATES, Backend, SweepInfo, SweepProgress
+from core.compute import ComputeSpec
+from core.data.samples import heart_sample
+from core.data.schema import Task, build_schema
+from core.data.split import split_frame
+from core.data.store import StoredDataset, store_dataset
+from core.registry import RegisteredVersion
+from core.resources import Kind
+from core.sweep.spec import Limits
+from tests.core.engine.conftest import small_spec
+from tests.workspaces import BC, CC, RG, SA, WS
+
+BackendFactory = Callable[[Path], Backend]
+
+
+def make_local(folder: Path) -> Backend:
+    from core.local.backend import LocalBackend
+
+    return LocalBackend(folder)
+
+
+# Every backend the contract runs against. The azure backend (against a fake Azure) goes here,
+# e.g. "azure": make_fake_azure, with the slices it implements so far listed in PARTIAL.
+BACKENDS: dict[str, BackendFactory] = {"local": make_local}
+
+SLICES = ("resources", "storage", "data_assets", "sweeps", "models", "endpoints")
+# The slices a backend implements so far, while it is being built; one missing here has all six.
+PARTIAL: dict[str, tuple[str, ...]] = {}
+
+DATASET = "heart"
+EXPERIMENT = "contract-sweeps"
+MODEL = "contract-model"
+ENDPOINT, DEPLOYMENT = "contract-endpoint", "blue"
+
+
+@pytest.fixture(scope="session", params=sorted(BACKENDS))
+def backend_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "contract_slice(name): the Protocol slice a contract test covers")
+
+
+def skip_unless_slice(backend_name: str, *names: str) -> None:
+    for name in names:
+        assert name in SLICES, name
+        if name not in PARTIAL.get(backend_name, SLICES):
+            pytest.skip(f"the {backend_name} backend does not implement the {name} slice yet")
+
+
+@pytest.fixture(autouse=True)
+def _slice_implemented(request: pytest.FixtureRequest, backend_name: str) -> None:
+    marker = request.node.get_closest_marker("contract_slice")
+    if marker is not None:
+        skip_unless_slice(backend_name, *marker.args)
+
+
+@pytest.fixture
+def backend(backend_name: str, tmp_path: Path) -> Backend:
+    """A fresh, empty backend of each kind."""
+    return BACKENDS[backend_name](tmp_path / "state")
+
+
+def build_storage(backend: Backend) -> None:
+    """The tutorial's resource group, storage account and blob container."""
+    backend.create_resource_group(RG, "eastus")
+    backend.create_storage_account(RG, SA)
+    backend.create_blob_container(SA, BC)
+
+
+def build_tree(backend: Backend) -> None:
+    """The tutorial's resource tree, with its workspace and compute cluster."""
+    build_storage(backend)
+    backend.create_workspace(RG, WS, SA)
+    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
+
+
+def store_heart(backend: Backend) -> StoredDataset:
+    frame = heart_sample()
+    schema = build_schema(frame, "output", Task.CLASSIFICATION)
+    split = split_frame(frame, "output", test_fraction=0.2, seed=42, stratify=True)
+    return store_dataset(backend, WS, SA, BC, DATASET, split, schema, "heart sample")
+
+
+def wait_finished(backend: Backend, sweep_id: str, timeout: float = 240) -> SweepProgress:
+    deadline = time.monotonic() + timeout
+    while True:
+        progress = backend.sweep_status(WS, sweep_id)
+        if progress.state not in ACTIVE_STATES:
+            return progress
+        if time.monotonic() > deadline:
+            pytest.fail(f"sweep {sweep_id} stuck in {progress.state}: {progress.job.message}")
+        time.sleep(0.3)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A backend's shared workspace (the tutorial's tree) with the heart dataset stored."""
+
+    backend: Backend
+    stored: StoredDataset
+
+
+@dataclass(frozen=True)
+class Trained:
+    """The shared workspace with a finished sweep, its registered model and a served endpoint."""
+
+    backend: Backend
+    stored: StoredDataset
+    launched: SweepInfo
+    progress: SweepProgress
+    model: RegisteredVersion
+
+
+@pytest.fixture(scope="session")
+def shared(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    """Torn down after the session with its resource group: nothing may be left of it."""
+    skip_unless_slice(backend_name, "resources", "storage", "data_assets")
+    backend = BACKENDS[backend_name](tmp_path_factory.mktemp(f"contract-{backend_name}") / "state")
+    build_tree(backend)
+    yield Shared(backend, store_heart(backend))
+    _teardown(backend)
+
+
+@pytest.fixture(scope="session")
+def trained(backend_name: str, shared: Shared) -> Trained:
+    skip_unless_slice(backend_name, "sweeps", "models", "endpoints")
+    backend = shared.backend
+    spec = small_spec(limits=Limits(max_total_trials=3, max_concurrent_trials=2), cv_folds=2)
+    launched = backend.launch_sweep(WS, CC, DATASET, shared.stored.asset.version, spec, EXPERIMENT)
+    progress = wait_finished(backend, launched.id)
+    assert progress.state == "completed", progress.job.message
+    model = backend.register_model(WS, launched.id, name=MODEL)
+    backend.create_endpoint(WS, ENDPOINT, "contract test endpoint")
+    backend.create_deployment(WS, ENDPOINT, DEPLOYMENT, model.name, model.version)
+    return Trained(backend, shared.stored, launched, progress, model)
+
+
+def _teardown(backend: Backend) -> None:
+    """Delete the resource group: nothing of it may be left, and its endpoints stop answering."""
+    uris = [e.scoring_uri for e in backend.list_endpoints(WS)]
+    assert all(_answers(uri) for uri in uris), "the probe sees a live endpoint"
+    deleted = backend.delete_resource_group(RG)
+    assert {(r.kind, r.name) for r in deleted} >= {(Kind.WORKSPACE, WS), (Kind.RESOURCE_GROUP, RG)}
+    assert backend.inventory() == []
+    for uri in uris:
+        assert not _answers(uri), f"{uri} still answers after its resource group was deleted"
+
+
+def _answers(uri: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(uri, timeout=3)  # noqa: S310 - the backend's own scoring URI
+    except urllib.error.HTTPError:
+        return True  # it answered, with an error status (no key)
+    except (urllib.error.URLError, OSError):
+        return False
+    return True
