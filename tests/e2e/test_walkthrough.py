@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core import defaults
 from core.data.samples import heart_sample
@@ -181,8 +182,23 @@ def radio_choice(page: Any, group: str) -> str:
 
 def options(page: Any, label: str) -> list[str]:
     """Every option of a select box, read from its opened list."""
-    _selectbox(page, label).first.get_by_role("button", name="Open").click()
-    page.get_by_role("option").first.wait_for()
+    box = _selectbox(page, label).first
+    box.wait_for(timeout=60_000)  # the page may still be drawing after a change of page
+    for attempt in range(4):
+        # a click on "Open" sometimes leaves the list shut while a rerun redraws the box;
+        # the keyboard opens it too
+        if attempt % 2 == 0:
+            box.get_by_role("button", name="Open").click()
+        else:
+            box.get_by_role("combobox").press("ArrowDown")
+        try:
+            page.get_by_role("option").first.wait_for(timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            wait_idle(page)
+    else:
+        raise AssertionError(f"the select box {label!r} would not open its list")
     found = [str(t).strip() for t in page.get_by_role("option").all_inner_texts()]
     page.keyboard.press("Escape")
     wait_idle(page)
