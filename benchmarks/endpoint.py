@@ -295,7 +295,7 @@ def main() -> None:
             del os.environ[ENV_MAX_BATCH_ROWS]
             ours = endpoints.get("heart-bench").record
             nobatch = endpoints.get("heart-nobatch").record
-            key = endpoints.keys("heart-bench").primary
+            key = endpoints.keys("heart-bench").primary.reveal()
             key_nb = endpoints.keys("heart-nobatch").primary
             mlflow_ports = {}
             for workers in sorted({1, args.workers}):  # its default (1) and as many workers as ours

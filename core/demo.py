@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import defaults
-from core.backend import Backend
+from core.backend import Backend, WorkspaceRef
 from core.compute import ComputeSpec
 from core.resources import Outcome
 
@@ -35,7 +35,9 @@ Progress = Callable[[float, str], None]  # share done (0-1), what is happening
 @dataclass
 class DemoContext:
     backend: Backend
-    workspace: str = defaults.WORKSPACE
+    workspace: WorkspaceRef = field(
+        default_factory=lambda: WorkspaceRef(defaults.RESOURCE_GROUP, defaults.WORKSPACE)
+    )
     dataset_version: int | None = None
     sweep_id: str | None = None
     results: dict[str, Any] = field(default_factory=dict)  # what later steps need from earlier ones
@@ -69,9 +71,9 @@ def resources(ctx: DemoContext, progress: Progress) -> StepResult:
         lambda: b.create_blob_container(defaults.STORAGE_ACCOUNT, defaults.BLOB_CONTAINER),
         lambda: b.create_workspace(defaults.RESOURCE_GROUP, defaults.WORKSPACE, defaults.STORAGE_ACCOUNT),
         lambda: b.create_environment(
-            defaults.WORKSPACE, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)
+            ctx.workspace, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)
         ),
-        lambda: b.create_compute(defaults.WORKSPACE, ComputeSpec(defaults.COMPUTE_CLUSTER, max_instances=2)),
+        lambda: b.create_compute(ctx.workspace, ComputeSpec(defaults.COMPUTE_CLUSTER, max_instances=2)),
     ]
     lines = []
     for i, step in enumerate(steps):
@@ -258,7 +260,7 @@ def score(ctx: DemoContext, progress: Progress) -> StepResult:
     progress(0.3, "Sending the held-out rows to the endpoint in one request…")
     loaded = load_dataset(b, ctx.workspace, DEMO_DATASET, ctx.dataset_version)
     info = b.get_endpoint(ctx.workspace, DEMO_ENDPOINT)
-    client = EndpointClient(info.scoring_uri, b.endpoint_keys(ctx.workspace, DEMO_ENDPOINT).primary)
+    client = EndpointClient(info.scoring_uri, b.endpoint_keys(ctx.workspace, DEMO_ENDPOINT).primary.reveal())
     started = time.perf_counter()
     live = score_test_split(client, loaded.test, loaded.schema)
     elapsed_ms = 1000 * (time.perf_counter() - started)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.backend import Backend, open_backend
+from core.backend import Backend, WorkspaceRef, open_backend
 from core.errors import UserFacingError
 from core.resources import Kind
 from core.settings import load_settings
@@ -47,17 +47,24 @@ def backend() -> Backend:
         return open_backend("local")
 
 
-def workspaces() -> list[str]:
-    return [r.name for r in backend().inventory() if r.kind == Kind.WORKSPACE]
+def workspaces() -> list[WorkspaceRef]:
+    """Every workspace, oldest first, each named by its resource group and name."""
+    return [WorkspaceRef.of(r) for r in backend().inventory() if r.kind == Kind.WORKSPACE]
 
 
-def current_workspace() -> str | None:
+def current_workspace() -> WorkspaceRef | None:
     """The workspace the user picked, else the newest one, else None."""
-    names = workspaces()
+    refs = workspaces()
     chosen = st.session_state.get(CURRENT_WORKSPACE)
-    if chosen in names:
-        return str(chosen)
-    return names[-1] if names else None
+    if isinstance(chosen, WorkspaceRef) and chosen in refs:
+        return chosen
+    return refs[-1] if refs else None
+
+
+def workspace_label(workspace: WorkspaceRef) -> str:
+    """A workspace's name, with its resource group when another workspace has the same name."""
+    namesakes = [ref for ref in workspaces() if ref.name == workspace.name]
+    return workspace.name if len(namesakes) < 2 else f"{workspace.name} ({workspace.resource_group})"
 
 
 # The Data step's working state: none of these keys is owned by a widget.

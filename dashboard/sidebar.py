@@ -31,10 +31,15 @@ def render_sidebar() -> None:
         info = session.backend().info
         st.caption(f"Active: **{info.name}**. {info.description}")
 
-        names = session.workspaces()
-        if names:
+        refs = session.workspaces()
+        if refs:
             follow_newest_select(
-                "Workspace", names, key="sidebar_ws", pin_key=session.CURRENT_WORKSPACE, newest=names[-1]
+                "Workspace",
+                refs,
+                key="sidebar_ws",
+                pin_key=session.CURRENT_WORKSPACE,
+                newest=refs[-1],
+                format_func=session.workspace_label,
             )
         else:
             st.caption("Workspace: none yet. Create one on **1 · Resources**.")

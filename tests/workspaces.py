@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.backend import WorkspaceRef
 from core.compute import ComputeSpec
 from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
@@ -19,6 +20,7 @@ RG, SA, BC, WS, CC = (
     "dev-heart-classifier",
     "heartcluster",
 )
+WS_REF = WorkspaceRef(RG, WS)  # how the Backend Protocol names the tutorial's workspace
 
 
 def ready_workspace(data_dir: Path, test_fraction: float = 0.1) -> LocalBackend:

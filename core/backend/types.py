@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
+from core.resources import Kind, Resource
+
 SweepState = Literal["starting", "running", "completed", "canceled", "failed", "interrupted", "closed"]
 ACTIVE_STATES: frozenset[str] = frozenset({"starting", "running"})
 
@@ -52,6 +54,31 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("A Secret is not pickled: it would leave this process unmasked.")
+
+
+@dataclass(frozen=True, order=True)
+class WorkspaceRef:
+    """Which workspace: Azure ML workspace names are unique only inside a resource group, so a
+    workspace is named by both. Prints as its name, for labels; ``key`` is unique, for caches."""
+
+    resource_group: str
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.resource_group}/{self.name}"
+
+    @classmethod
+    def of(cls, workspace: Resource) -> WorkspaceRef:
+        """The reference of a workspace found in an inventory."""
+        if workspace.kind != Kind.WORKSPACE or not workspace.parent:
+            raise ValueError(
+                f"{workspace.kind.value} '{workspace.name}' is not a workspace in a resource group"
+            )
+        return cls(workspace.parent, workspace.name)
 
 
 @dataclass(frozen=True)
@@ -182,18 +209,15 @@ class EndpointInfo:
 
 @dataclass(frozen=True)
 class EndpointKeys:
-    """An endpoint's two keys. Masked wherever it is printed, so a key never lands in a log or a
-    page by accident; read ``primary``/``secondary`` only to send a request."""
+    """An endpoint's two keys, each a :class:`Secret`: masked wherever it is printed, so a key
+    never lands in a log or a page by accident; ``reveal()`` one only to send a request."""
 
-    primary: str = field(repr=False)
-    secondary: str = field(repr=False)
+    primary: Secret
+    secondary: Secret
 
-    def __repr__(self) -> str:
-        from core.secrets import mask
-
-        return f"EndpointKeys(primary={mask(self.primary)!r}, secondary={mask(self.secondary)!r})"
-
-    __str__ = __repr__
+    @classmethod
+    def of(cls, primary: str, secondary: str) -> EndpointKeys:
+        return cls(Secret(primary), Secret(secondary))
 
 
 @dataclass(frozen=True)

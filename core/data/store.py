@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.backend import Backend
+from core.backend import Backend, WorkspaceRef
 from core.data.schema import Schema
 from core.data.split import Split
 from core.errors import UserFacingError
@@ -45,7 +45,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def store_dataset(
     backend: Backend,
-    workspace: str,
+    workspace: WorkspaceRef,
     account: str,
     container: str,
     name: str,
@@ -111,7 +111,9 @@ def store_dataset(
     )
 
 
-def load_dataset(backend: Backend, workspace: str, name: str, version: int | None = None) -> LoadedDataset:
+def load_dataset(
+    backend: Backend, workspace: WorkspaceRef, name: str, version: int | None = None
+) -> LoadedDataset:
     """Read a stored version back: both splits and the schema, as they were registered."""
     versions = backend.data_asset_versions(workspace, name)
     if not versions:

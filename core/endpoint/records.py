@@ -28,6 +28,7 @@ from typing import Any
 
 from core.backend.types import DeploymentInfo, EndpointKeys
 from core.endpoint.payload import MAX_BODY_BYTES, MAX_ROWS
+from core.resources import Kind, Resource
 
 __all__ = [
     "DeploymentRecord",
@@ -49,7 +50,7 @@ def new_key() -> str:
 
 def generate_keys() -> EndpointKeys:
     """Two fresh keys for a new endpoint."""
-    return EndpointKeys(new_key(), new_key())
+    return EndpointKeys.of(new_key(), new_key())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,12 +145,12 @@ class EndpointStore:
             data = json.loads((self.path(name) / KEYS).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        return EndpointKeys(str(data["primary"]), str(data["secondary"]))
+        return EndpointKeys.of(str(data["primary"]), str(data["secondary"]))
 
     def set_keys(self, name: str, keys: EndpointKeys) -> EndpointKeys:
         write_atomic(
             self.path(name) / KEYS,
-            json.dumps({"primary": keys.primary, "secondary": keys.secondary}),
+            json.dumps({"primary": keys.primary.reveal(), "secondary": keys.secondary.reveal()}),
             mode=0o600,
         )
         return keys
@@ -199,3 +200,38 @@ class KeyChecker:
         given = token.strip().encode()
         matches = [hmac.compare_digest(given, key) for key in self._keys]
         return any(matches)
+
+
+def endpoint_resource(record: EndpointRecord) -> Resource:
+    return Resource(
+        Kind.ENDPOINT,
+        record.name,
+        record.workspace,
+        record.created_at,
+        {"auth_mode": record.auth_mode, "scoring_uri": record.scoring_uri, "traffic": dict(record.traffic)},
+    )
+
+
+def deployment_resource(record: EndpointRecord, deployment: DeploymentRecord) -> Resource:
+    return Resource(
+        Kind.DEPLOYMENT,
+        deployment.name,
+        record.name,
+        deployment.created_at,
+        {
+            "model": f"{deployment.model_name}:{deployment.model_version}",
+            "instance_count": deployment.instance_count,
+            "traffic": record.traffic.get(deployment.name, 0),
+            "scoring_uri": record.scoring_uri,
+        },
+    )
+
+
+def inventory_of(folder: Path) -> list[Resource]:
+    """The endpoints (and their deployments) stored under a workspace's endpoints folder, as
+    inventory entries; read from the records alone, without asking any server."""
+    found: list[Resource] = []
+    for record in EndpointStore(folder).all():
+        found.append(endpoint_resource(record))
+        found.extend(deployment_resource(record, d) for d in record.deployments)
+    return found

@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.backend.types import EndpointHealth, EndpointInfo, EndpointKeys
+from core.backend.types import EndpointHealth, EndpointInfo, EndpointKeys, Secret
 from core.endpoint.model import load_model, signature_of
 from core.endpoint.process import health, server_alive, start_server, stop_server
 from core.endpoint.records import (
     DeploymentRecord,
     EndpointRecord,
     EndpointStore,
+    deployment_resource,
+    endpoint_resource,
     generate_keys,
     new_key,
 )
@@ -83,13 +85,13 @@ class LocalEndpoints:
         with self.store.locked():
             existing = self.store.load(name)
             if existing is not None:
-                return Outcome(_endpoint_resource(existing), False, f"Endpoint '{name}' exists already.")
+                return Outcome(endpoint_resource(existing), False, f"Endpoint '{name}' exists already.")
             record = self.store.save(
                 EndpointRecord(name=name, workspace=self.workspace, created_at=now(), description=description)
             )
             self.store.set_keys(name, generate_keys())
         return Outcome(
-            _endpoint_resource(record),
+            endpoint_resource(record),
             True,
             f"Created online endpoint '{name}' with key auth. Deploy a model to it to start its server.",
         )
@@ -118,8 +120,8 @@ class LocalEndpoints:
             self._require(name)
             old = self.store.keys(name) or generate_keys()
             fresh = EndpointKeys(
-                new_key() if key_type == "primary" else old.primary,
-                new_key() if key_type == "secondary" else old.secondary,
+                Secret(new_key()) if key_type == "primary" else old.primary,
+                Secret(new_key()) if key_type == "secondary" else old.secondary,
             )
             return self.store.set_keys(name, fresh)
 
@@ -159,8 +161,8 @@ class LocalEndpoints:
             record = self._require(name)
             stop_server(record)
             self.store.remove(name)
-        deleted = [_deployment_resource(record, d) for d in record.deployments]
-        return [*deleted, _endpoint_resource(record)]
+        deleted = [deployment_resource(record, d) for d in record.deployments]
+        return [*deleted, endpoint_resource(record)]
 
     # -- deployments -------------------------------------------------------------------------
     def create_deployment(
@@ -199,7 +201,7 @@ class LocalEndpoints:
             if not server_alive(record):
                 record = start_server(self.store, endpoint)
             return Outcome(
-                _deployment_resource(record, existing),
+                deployment_resource(record, existing),
                 False,
                 f"Deployment '{name}' serves {version.name} v{version.version} already.",
             )
@@ -240,7 +242,7 @@ class LocalEndpoints:
         was = f" (it served {existing.model_name} v{existing.model_version})" if existing else ""
         changed = f" Changed: {'; '.join(changes)}." if changes else ""
         return Outcome(
-            _deployment_resource(record, deployment),
+            deployment_resource(record, deployment),
             existing is None,
             f"{verb} deployment '{name}' of {version.name} v{version.version} on endpoint '{endpoint}'"
             f"{was}; its server answers at {record.scoring_uri}.{changed}",
@@ -364,29 +366,4 @@ def _task_of(model_dir: Path) -> str:
     model = load_model(model_dir)
     return (
         "classification" if hasattr(model, "predict_proba") and hasattr(model, "classes_") else "regression"
-    )
-
-
-def _endpoint_resource(record: EndpointRecord) -> Resource:
-    return Resource(
-        Kind.ENDPOINT,
-        record.name,
-        record.workspace,
-        record.created_at,
-        {"auth_mode": record.auth_mode, "scoring_uri": record.scoring_uri, "traffic": dict(record.traffic)},
-    )
-
-
-def _deployment_resource(record: EndpointRecord, deployment: DeploymentRecord) -> Resource:
-    return Resource(
-        Kind.DEPLOYMENT,
-        deployment.name,
-        record.name,
-        deployment.created_at,
-        {
-            "model": f"{deployment.model_name}:{deployment.model_version}",
-            "instance_count": deployment.instance_count,
-            "traffic": record.traffic.get(deployment.name, 0),
-            "scoring_uri": record.scoring_uri,
-        },
     )

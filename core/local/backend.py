@@ -21,7 +21,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.backend import BackendInfo, Capabilities, DeployedModel, EndpointKeys, Operation, Secret
+from core.backend import (
+    BackendInfo,
+    Capabilities,
+    DeployedModel,
+    EndpointKeys,
+    Operation,
+    Secret,
+    WorkspaceRef,
+)
 from core.compute import ComputeSpec, local_worker_count, machine_cores, validate_compute_spec
 from core.environments import EnvironmentSpec
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -43,6 +51,7 @@ if TYPE_CHECKING:
     from core.trials.oof import TrainingData
 
 _KIND_ORDER = list(Kind)
+WorkspaceArg = WorkspaceRef | str  # see LocalBackend._workspace
 
 
 class LocalBackend:
@@ -213,33 +222,35 @@ class LocalBackend:
             res = self._add(Kind.WORKSPACE, name, rg.name, props)
         return Outcome(res, True, f"Created workspace '{name}' with an MLflow store on SQLite.")
 
-    def workspace_config(self, workspace: str) -> dict[str, str]:
-        ws = self._require(Kind.WORKSPACE, workspace)
+    def workspace_config(self, workspace: WorkspaceArg) -> dict[str, str]:
+        ws = self._workspace(workspace)
         return {
             "subscription_id": self.subscription_id,
             "resource_group": ws.parent or "",
             "workspace_name": ws.name,
         }
 
-    def tracking_uri(self, workspace: str) -> str:
-        return str(self._require(Kind.WORKSPACE, workspace).properties["tracking_uri"])
+    def tracking_uri(self, workspace: WorkspaceArg) -> str:
+        return str(self._workspace(workspace).properties["tracking_uri"])
 
     # -- data assets ----------------------------------------------------------------
-    def _assets(self, workspace: str) -> AssetFolder:
-        ws = self._require(Kind.WORKSPACE, workspace)
+    def _assets(self, workspace: WorkspaceArg) -> AssetFolder:
+        ws = self._workspace(workspace)
         return AssetFolder(self._workspace_folder(ws.name) / "data_assets")
 
-    def data_asset_versions(self, workspace: str, name: str) -> list[DataAsset]:
+    def data_asset_versions(self, workspace: WorkspaceArg, name: str) -> list[DataAsset]:
         return self._assets(workspace).versions(name)
 
-    def list_data_assets(self, workspace: str) -> list[DataAsset]:
+    def list_data_assets(self, workspace: WorkspaceArg) -> list[DataAsset]:
         """The latest version of every data asset, oldest first."""
         return self._assets(workspace).all_latest()
 
-    def next_data_asset_version(self, workspace: str, name: str) -> int:
+    def next_data_asset_version(self, workspace: WorkspaceArg, name: str) -> int:
         return self._assets(workspace).next_version(name)
 
-    def register_data_asset(self, workspace: str, asset: DataAsset, files: dict[str, bytes]) -> DataAsset:
+    def register_data_asset(
+        self, workspace: WorkspaceArg, asset: DataAsset, files: dict[str, bytes]
+    ) -> DataAsset:
         """Write a new, immutable version with its files (the held-out split, the schema…)."""
         validate_name(Kind.ENVIRONMENT, asset.name)  # data assets follow the same asset-name rule
         with self._state.locked():
@@ -251,13 +262,13 @@ class LocalBackend:
                 )
             return folder.write(asset, files)
 
-    def data_asset_file(self, workspace: str, name: str, version: int, filename: str) -> bytes:
+    def data_asset_file(self, workspace: WorkspaceArg, name: str, version: int, filename: str) -> bytes:
         return self._assets(workspace).file(name, version, filename).read_bytes()
 
     # -- environment ----------------------------------------------------------------
-    def create_environment(self, workspace: str, spec: EnvironmentSpec) -> Outcome:
+    def create_environment(self, workspace: WorkspaceArg, spec: EnvironmentSpec) -> Outcome:
         with self._state.locked():
-            ws = self._require(Kind.WORKSPACE, workspace)
+            ws = self._workspace(workspace)
             existing = self._state.find(Kind.ENVIRONMENT, spec.name, parent=ws.name)
             versions: list[dict[str, Any]] = list(existing.properties["versions"]) if existing else []
             for version in versions:
@@ -290,7 +301,7 @@ class LocalBackend:
         return Outcome(res, True, f"Registered environment '{spec.name}' version {number}.")
 
     # -- compute --------------------------------------------------------------------
-    def create_compute(self, workspace: str, spec: ComputeSpec) -> Outcome:
+    def create_compute(self, workspace: WorkspaceArg, spec: ComputeSpec) -> Outcome:
         name = validate_name(Kind.COMPUTE, spec.name)
         spec = validate_compute_spec(replace(spec, name=name))
         workers = local_worker_count(spec.max_instances)
@@ -308,7 +319,7 @@ class LocalBackend:
             "local_workers": workers,
         }
         with self._state.locked():
-            ws = self._require(Kind.WORKSPACE, workspace)
+            ws = self._workspace(workspace)
             existing = self._state.find(Kind.COMPUTE, name, parent=ws.name)
             if existing:
                 if existing.properties["vm_size"] != spec.vm_size:
@@ -327,9 +338,17 @@ class LocalBackend:
 
     # -- inventory and teardown -----------------------------------------------------
     def inventory(self) -> list[Resource]:
-        return sorted(
-            self._state.resources(), key=lambda r: (_KIND_ORDER.index(r.kind), r.created_at, r.name)
-        )
+        """Every resource, endpoints and deployments included (they are billable on Azure)."""
+        stored = self._state.resources()
+        endpoints = [
+            r for ws in stored if ws.kind == Kind.WORKSPACE for r in self._endpoint_inventory(ws.name)
+        ]
+        return sorted([*stored, *endpoints], key=lambda r: (_KIND_ORDER.index(r.kind), r.created_at, r.name))
+
+    def _endpoint_inventory(self, workspace: str) -> list[Resource]:
+        from core.endpoint.records import inventory_of
+
+        return inventory_of(self._workspace_folder(workspace) / "endpoints")
 
     # -- long-running work: on this machine it is done before the call returns ---------------
     def begin_create_workspace(
@@ -339,13 +358,13 @@ class LocalBackend:
             "create workspace", name, lambda: self.create_workspace(resource_group, name, storage_account)
         )
 
-    def begin_create_compute(self, workspace: str, spec: ComputeSpec) -> Operation:
+    def begin_create_compute(self, workspace: WorkspaceArg, spec: ComputeSpec) -> Operation:
         return _done_at_once(
             "create compute cluster", spec.name, lambda: self.create_compute(workspace, spec)
         )
 
-    def begin_delete_workspace(self, name: str) -> Operation:
-        return _done_at_once("delete workspace", name, lambda: self.delete_workspace(name))
+    def begin_delete_workspace(self, workspace: WorkspaceArg) -> Operation:
+        return _done_at_once("delete workspace", str(workspace), lambda: self.delete_workspace(workspace))
 
     def begin_delete_resource_group(self, name: str) -> Operation:
         return _done_at_once("delete resource group", name, lambda: self.delete_resource_group(name))
@@ -353,10 +372,10 @@ class LocalBackend:
     def poll_operation(self, operation: Operation) -> Operation:
         return operation
 
-    def delete_workspace(self, name: str) -> list[Resource]:
+    def delete_workspace(self, workspace: WorkspaceArg) -> list[Resource]:
         with self._state.locked():
-            ws = self._require(Kind.WORKSPACE, name)
-            doomed = self._subtree(ws)
+            ws = self._workspace(workspace)
+            doomed = subtree(self.inventory(), ws)
             self._forget(doomed)
             self._stop_workspace_processes(ws.name)
             shutil.rmtree(self._workspace_folder(ws.name), ignore_errors=True)
@@ -365,7 +384,7 @@ class LocalBackend:
     def delete_resource_group(self, name: str) -> list[Resource]:
         with self._state.locked():
             rg = self._require(Kind.RESOURCE_GROUP, name)
-            doomed = self._subtree(rg)
+            doomed = subtree(self.inventory(), rg)
             for res in doomed:
                 self._destroy_backing(res)
             self._forget(doomed)
@@ -415,6 +434,22 @@ class LocalBackend:
             raise NotFoundError(f"There is no {kind.label} called '{name}'.", where.strip())
         return res
 
+    def _workspace(self, workspace: WorkspaceArg) -> Resource:
+        """The workspace a reference names. Workspace names are unique on this backend, so a bare
+        name (as older callers and scripts pass) is unambiguous here; a reference's resource group
+        must match, as it would on Azure."""
+        if isinstance(workspace, str):
+            return self._require(Kind.WORKSPACE, workspace)
+        ws = self._require(Kind.WORKSPACE, workspace.name)
+        if ws.parent != workspace.resource_group:
+            raise NotFoundError(
+                f"There is no workspace '{workspace.name}' in resource group '{workspace.resource_group}' "
+                f"(a workspace of that name is in '{ws.parent}').",
+                f"Pick the workspace of resource group '{ws.parent}', or create one in "
+                f"'{workspace.resource_group}' on the Resources page.",
+            )
+        return ws
+
     def _add(self, kind: Kind, name: str, parent: str | None, props: dict[str, Any]) -> Resource:
         res = Resource(kind=kind, name=name, parent=parent, created_at=now(), properties=props)
         self._state.save_resources([*self._state.resources(), res])
@@ -427,9 +462,6 @@ class LocalBackend:
             if (r.kind, r.name, r.parent) != (res.kind, res.name, res.parent)
         ]
         self._state.save_resources([*kept, res])
-
-    def _subtree(self, root: Resource) -> list[Resource]:
-        return subtree(self._state.resources(), root)
 
     def _forget(self, doomed: list[Resource]) -> None:
         keys = {(r.kind, r.name, r.parent) for r in doomed}
@@ -447,22 +479,32 @@ class LocalBackend:
         return self.data_dir / "workspaces" / name
 
     # -- sweeps ------------------------------------------------------------------------
-    def _sweeps(self, workspace: str) -> JobStore:
+    def _sweeps(self, workspace: WorkspaceArg) -> JobStore:
         from core.engine.job import JobStore
 
-        ws = self._require(Kind.WORKSPACE, workspace)
+        ws = self._workspace(workspace)
         return JobStore(self._workspace_folder(ws.name) / "sweeps")
 
     def launch_sweep(
-        self, workspace: str, cluster: str, dataset: str, version: int, spec: SweepSpec, experiment: str
+        self,
+        workspace: WorkspaceArg,
+        cluster: str,
+        dataset: str,
+        version: int,
+        spec: SweepSpec,
+        experiment: str,
     ) -> SweepJob:
         """Run ``spec`` on the cluster's worker processes over a stored dataset's train split."""
         from core.engine.launcher import launch_sweep
 
-        compute = self._require(Kind.COMPUTE, cluster)
-        if compute.parent != workspace:
+        ws = self._workspace(workspace)
+        compute = self._state.find(Kind.COMPUTE, cluster, parent=ws.name)
+        if compute is None:
+            elsewhere = self._state.find(Kind.COMPUTE, cluster)
             raise NotFoundError(
-                f"Compute cluster '{cluster}' belongs to workspace '{compute.parent}', not '{workspace}'.",
+                f"Compute cluster '{cluster}' belongs to workspace '{elsewhere.parent}', not '{ws.name}'."
+                if elsewhere
+                else f"There is no compute cluster called '{cluster}' in workspace '{ws.name}'.",
                 "Pick a cluster of this workspace, or create one on the Resources page.",
             )
         assets = self._assets(workspace)
@@ -472,7 +514,7 @@ class LocalBackend:
         schema = json.loads(assets.file(dataset, version, "schema.json").read_text())
         return launch_sweep(
             self._sweeps(workspace),
-            workspace=workspace,
+            workspace=ws.name,
             experiment=experiment,
             dataset=dataset,
             dataset_version=version,
@@ -485,12 +527,12 @@ class LocalBackend:
             warm_s=warm_seconds(float(compute.properties.get("idle_seconds", 0))),
         )
 
-    def list_sweeps(self, workspace: str) -> list[SweepJob]:
+    def list_sweeps(self, workspace: WorkspaceArg) -> list[SweepJob]:
         from core.engine.job import effective_state
 
         return [job.with_(state=effective_state(job)) for job in self._sweeps(workspace).all()]
 
-    def sweep_training_data(self, workspace: str, sweep_id: str) -> TrainingData | None:
+    def sweep_training_data(self, workspace: WorkspaceArg, sweep_id: str) -> TrainingData | None:
         from core.trials.oof import training_data_from_job
 
         job = self._sweeps(workspace).load(sweep_id)
@@ -498,22 +540,22 @@ class LocalBackend:
             return None
         return training_data_from_job(job)
 
-    def sweep_status(self, workspace: str, sweep_id: str) -> SweepStatus:
+    def sweep_status(self, workspace: WorkspaceArg, sweep_id: str) -> SweepStatus:
         from core.engine.launcher import sweep_status
 
         return sweep_status(self._sweeps(workspace), sweep_id)
 
-    def cancel_sweep(self, workspace: str, sweep_id: str) -> SweepJob:
+    def cancel_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepJob:
         from core.engine.launcher import cancel_sweep
 
         return cancel_sweep(self._sweeps(workspace), sweep_id)
 
-    def resume_sweep(self, workspace: str, sweep_id: str) -> SweepJob:
+    def resume_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepJob:
         from core.engine.launcher import resume_sweep
 
         return resume_sweep(self._sweeps(workspace), sweep_id)
 
-    def close_sweep(self, workspace: str, sweep_id: str) -> SweepJob:
+    def close_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepJob:
         from core.engine.launcher import close_sweep
 
         return close_sweep(self._sweeps(workspace), sweep_id)
@@ -521,7 +563,7 @@ class LocalBackend:
     # -- model registry and online endpoints --------------------------------------------
     def register_model(
         self,
-        workspace: str,
+        workspace: WorkspaceArg,
         sweep_id: str,
         trial_number: int | None = None,
         name: str | None = None,
@@ -543,54 +585,54 @@ class LocalBackend:
             self.tracking_uri(workspace), job, trial_number=trial_number, name=name, description=description
         )
 
-    def registered_models(self, workspace: str) -> list[str]:
+    def registered_models(self, workspace: WorkspaceArg) -> list[str]:
         from core.registry import list_models
 
         return list_models(self.tracking_uri(workspace))
 
-    def model_versions(self, workspace: str, name: str) -> list[RegisteredVersion]:
+    def model_versions(self, workspace: WorkspaceArg, name: str) -> list[RegisteredVersion]:
         from core.registry import model_versions
 
         return model_versions(self.tracking_uri(workspace), name)
 
-    def newest_model(self, workspace: str) -> str | None:
+    def newest_model(self, workspace: WorkspaceArg) -> str | None:
         from core.registry import newest_model
 
         return newest_model(self.tracking_uri(workspace))
 
     def set_model_alias(
-        self, workspace: str, name: str, version: int, alias: str = "champion"
+        self, workspace: WorkspaceArg, name: str, version: int, alias: str = "champion"
     ) -> RegisteredVersion:
         from core.registry import set_alias
 
         return set_alias(self.tracking_uri(workspace), name, version, alias)
 
     def set_model_version_tag(
-        self, workspace: str, name: str, version: int, key: str, value: str
+        self, workspace: WorkspaceArg, name: str, version: int, key: str, value: str
     ) -> RegisteredVersion:
         from core.registry import set_version_tag
 
         return set_version_tag(self.tracking_uri(workspace), name, version, key, value)
 
     def deployment_changes(
-        self, workspace: str, endpoint: str, deployment: str, model_name: str, model_version: int
+        self, workspace: WorkspaceArg, endpoint: str, deployment: str, model_name: str, model_version: int
     ) -> list[str]:
         """What deploying this version would change in what the endpoint serves, in words."""
         return self._endpoints(workspace).changes(endpoint, deployment, model_name, model_version)
 
-    def _endpoints(self, workspace: str) -> LocalEndpoints:
+    def _endpoints(self, workspace: WorkspaceArg) -> LocalEndpoints:
         from core.endpoint.service import LocalEndpoints
 
-        ws = self._require(Kind.WORKSPACE, workspace)
+        ws = self._workspace(workspace)
         folder = self._workspace_folder(ws.name) / "endpoints"
         return LocalEndpoints(folder, ws.name, self.tracking_uri(ws.name))
 
-    def create_endpoint(self, workspace: str, name: str, description: str = "") -> Outcome:
+    def create_endpoint(self, workspace: WorkspaceArg, name: str, description: str = "") -> Outcome:
         return self._endpoints(workspace).create_endpoint(name, description)
 
     def create_deployment(
         self,
-        workspace: str,
+        workspace: WorkspaceArg,
         endpoint: str,
         name: str,
         model_name: str,
@@ -601,13 +643,13 @@ class LocalBackend:
             endpoint, name, model_name, model_version, instance_count=instance_count
         )
 
-    def list_endpoints(self, workspace: str) -> list[LocalEndpointInfo]:
+    def list_endpoints(self, workspace: WorkspaceArg) -> list[LocalEndpointInfo]:
         return self._endpoints(workspace).endpoints()
 
-    def get_endpoint(self, workspace: str, name: str) -> LocalEndpointInfo:
+    def get_endpoint(self, workspace: WorkspaceArg, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).get(name)
 
-    def deployed_model(self, workspace: str, endpoint: str, deployment: str) -> DeployedModel:
+    def deployed_model(self, workspace: WorkspaceArg, endpoint: str, deployment: str) -> DeployedModel:
         import json
 
         record = self.get_endpoint(workspace, endpoint).record.deployment(deployment)
@@ -621,23 +663,52 @@ class LocalBackend:
             example = None
         return DeployedModel(location=record.model_dir, input_example=example)
 
-    def endpoint_keys(self, workspace: str, name: str) -> EndpointKeys:
+    def endpoint_keys(self, workspace: WorkspaceArg, name: str) -> EndpointKeys:
         return self._endpoints(workspace).keys(name)
 
-    def regenerate_endpoint_key(self, workspace: str, name: str, key_type: str = "primary") -> EndpointKeys:
+    def regenerate_endpoint_key(
+        self, workspace: WorkspaceArg, name: str, key_type: str = "primary"
+    ) -> EndpointKeys:
         return self._endpoints(workspace).regenerate_key(name, key_type)
 
-    def set_endpoint_traffic(self, workspace: str, name: str, traffic: dict[str, int]) -> LocalEndpointInfo:
+    def set_endpoint_traffic(
+        self, workspace: WorkspaceArg, name: str, traffic: dict[str, int]
+    ) -> LocalEndpointInfo:
         return self._endpoints(workspace).set_traffic(name, traffic)
 
-    def start_endpoint(self, workspace: str, name: str) -> LocalEndpointInfo:
+    def start_endpoint(self, workspace: WorkspaceArg, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).start(name)
 
-    def delete_deployment(self, workspace: str, endpoint: str, name: str) -> LocalEndpointInfo:
+    def delete_deployment(self, workspace: WorkspaceArg, endpoint: str, name: str) -> LocalEndpointInfo:
         return self._endpoints(workspace).delete_deployment(endpoint, name)
 
-    def delete_endpoint(self, workspace: str, name: str) -> list[Resource]:
+    def delete_endpoint(self, workspace: WorkspaceArg, name: str) -> list[Resource]:
         return self._endpoints(workspace).delete(name)
+
+    def begin_deploy(
+        self,
+        workspace: WorkspaceArg,
+        endpoint: str,
+        deployment: str,
+        model_name: str,
+        model_version: int,
+        instance_count: int = 1,
+    ) -> Operation:
+        def deploy() -> Outcome:
+            self.create_endpoint(workspace, endpoint)
+            return self.create_deployment(
+                workspace, endpoint, deployment, model_name, model_version, instance_count
+            )
+
+        return _done_at_once("deploy", endpoint, deploy)
+
+    def begin_delete_deployment(self, workspace: WorkspaceArg, endpoint: str, name: str) -> Operation:
+        return _done_at_once(
+            "delete deployment", name, lambda: self.delete_deployment(workspace, endpoint, name)
+        )
+
+    def begin_delete_endpoint(self, workspace: WorkspaceArg, name: str) -> Operation:
+        return _done_at_once("delete endpoint", name, lambda: self.delete_endpoint(workspace, name))
 
 
 def _done_at_once(kind: str, target: str, work: Callable[[], Any]) -> Operation:

@@ -11,8 +11,9 @@ predicted and actual values and the residuals.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """What re-running a trial needs: the train split, its schema and the sweep's CV setup."""
+    """What re-running a trial needs: the train split, its schema and the sweep's CV setup. The
+    split is the CSV's bytes, as a backend hands them over (read from a local file, or downloaded
+    from a data asset), never a path the page would open itself."""
 
-    train_csv: str
+    train_csv: bytes = field(repr=False)
     schema: dict[str, Any]
     family: str
     primary_metric: str
@@ -60,9 +63,10 @@ class OutOfFold:
 
 
 def training_data_from_job(job: SweepJob) -> TrainingData:
+    """The local engine's record of a sweep, with its train split read from disk."""
     spec = job.spec
     return TrainingData(
-        train_csv=job.train_csv,
+        train_csv=Path(job.train_csv).read_bytes(),
         schema=dict(job.schema),
         family=str(spec["model_family"]),
         primary_metric=str(spec["primary_metric"]),
@@ -106,13 +110,12 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
     from core.data.schema import Schema
     from core.train.trainer import cross_validate_trial
 
-    path = Path(data.train_csv)
-    if not path.is_file():
+    if not data.train_csv.strip():
         raise UserFacingError(
-            f"The sweep's train split is gone ({path}).",
+            "The sweep's train split is empty.",
             "The predictions need the training data; store the dataset again on the Data page.",
         )
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(io.BytesIO(data.train_csv))
     schema = Schema.from_dict(data.schema)
     result = cross_validate_trial(
         frame,

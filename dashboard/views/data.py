@@ -291,11 +291,10 @@ def store_section(data: WorkingData, schema: Schema) -> None:
     ).split("/", 1)
     current = st.session_state.get(session.DATA_CURRENT)
     blob_name = f"{current[0]}/v{current[1]}/train.csv" if current else f"{data.suggested_name}/v1/train.csv"
-    ws = next(r for r in session.backend().inventory() if r.kind == Kind.WORKSPACE and r.name == workspace)
     show_code(
         codegen.data_upload_code(
-            ws.parent or "",
-            workspace,
+            workspace.resource_group,
+            workspace.name,
             load_settings().subscription_id,
             container,
             blob_name,

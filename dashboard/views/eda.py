@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.backend import WorkspaceRef
 from core.data import eda
 from core.data.schema import FeatureType, Schema, Task, preprocessing_code, preprocessing_table
 from core.data.store import LoadedDataset, load_dataset
@@ -36,7 +37,7 @@ def current_frame() -> tuple[pd.DataFrame, Schema, str] | None:
     return None
 
 
-def _load(workspace: str, name: str, version: int) -> LoadedDataset:
+def _load(workspace: WorkspaceRef, name: str, version: int) -> LoadedDataset:
     """Read a stored version once per session: versions never change."""
     key = f"eda:loaded:{workspace}:{name}:{version}"
     if key not in st.session_state:

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.backend import DeploymentInfo, EndpointInfo, SweepInfo
+from core.backend import DeploymentInfo, EndpointInfo, Operation, SweepInfo, WorkspaceRef
 from core.data.schema import FeatureType, Schema, Task
 from core.data.store import LoadedDataset, load_dataset
 from core.endpoint.client import EndpointClient, LatencyReport, LiveTest, score_test_split, split_payload
@@ -23,7 +23,7 @@ from core.endpoint.evaluation import ClassificationEvaluation, RegressionEvaluat
 from core.errors import UserFacingError
 from core.naming import name_problem
 from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
-from core.resources import Kind
+from core.resources import Kind, Outcome
 from core.settings import load_settings
 from dashboard import endpoint_figures, nav, session
 from dashboard.widgets import (
@@ -35,6 +35,8 @@ from dashboard.widgets import (
     set_result,
     show_code,
     show_result,
+    start_operation,
+    watch_operation,
 )
 
 # Session keys no widget owns (they survive a change of page).
@@ -110,7 +112,7 @@ def _carried(ids: list[str]) -> dict[str, Any] | None:
     return carried
 
 
-def register_section(workspace: str) -> bool:
+def register_section(workspace: WorkspaceRef) -> bool:
     """Register a finished sweep's trial; False when there is no finished sweep yet."""
     st.subheader("1. Register a model", anchor=False)
     backend = session.backend()
@@ -193,7 +195,7 @@ def register_section(workspace: str) -> bool:
     return True
 
 
-def _registered(workspace: str, version: RegisteredVersion) -> None:
+def _registered(workspace: WorkspaceRef, version: RegisteredVersion) -> None:
     """Say where @champion is, and show the new version everywhere on the page."""
     if CHAMPION in version.aliases:
         where = f"@{CHAMPION} points to it now."
@@ -221,7 +223,7 @@ def _sweep_label(job: SweepInfo) -> str:
 
 
 # -- 2. versions ---------------------------------------------------------------------------------
-def versions_section(workspace: str, models: list[str]) -> None:
+def versions_section(workspace: WorkspaceRef, models: list[str]) -> None:
     st.subheader("2. Registered versions", anchor=False)
     if not models:
         st.info("Nothing is registered yet: register a model above.", icon=":material/bookmarks:")
@@ -253,13 +255,13 @@ def versions_section(workspace: str, models: list[str]) -> None:
         _version_actions(workspace, name, versions)
 
 
-def _newest(workspace: str, models: list[str]) -> str:
+def _newest(workspace: WorkspaceRef, models: list[str]) -> str:
     """The registered model with the newest version."""
     newest = session.backend().newest_model(workspace)
     return newest if newest in models else models[0]
 
 
-def _version_actions(workspace: str, name: str, versions: list[RegisteredVersion]) -> None:
+def _version_actions(workspace: WorkspaceRef, name: str, versions: list[RegisteredVersion]) -> None:
     """Describe one version; make it @champion, or tag it."""
     backend = session.backend()
     by_number = {v.version: v for v in versions}
@@ -308,7 +310,7 @@ def _version_actions(workspace: str, name: str, versions: list[RegisteredVersion
 
 
 # -- 3. create an endpoint -----------------------------------------------------------------------
-def create_section(workspace: str, models: list[str]) -> None:
+def create_section(workspace: WorkspaceRef, models: list[str]) -> None:
     st.subheader("3. Deploy to an online endpoint", anchor=False)
     if not models:
         st.info("Register a model first; then deploy one of its versions here.", icon=":material/api:")
@@ -371,6 +373,7 @@ def create_section(workspace: str, models: list[str]) -> None:
     if submitted:
         _submit(workspace, request)
     _confirm(workspace, model, int(number))
+    watch_operation("endpoint_deploy", _deployed)
     show_result("endpoint_deploy")
 
 
@@ -382,7 +385,7 @@ def _default_names(version: RegisteredVersion) -> None:
         st.session_state[NAMES_DEFAULT] = defaults
 
 
-def _submit(workspace: str, request: dict[str, Any]) -> None:
+def _submit(workspace: WorkspaceRef, request: dict[str, Any]) -> None:
     """Deploy at once, unless the deployment would change what the endpoint serves: then ask."""
     st.session_state.pop(PENDING, None)
     problems = [
@@ -409,7 +412,7 @@ def _submit(workspace: str, request: dict[str, Any]) -> None:
         _deploy(workspace, request)
 
 
-def _confirm(workspace: str, model: str, version: int) -> None:
+def _confirm(workspace: WorkspaceRef, model: str, version: int) -> None:
     """The question asked before a deployment that changes what is served, while it applies."""
     pending = st.session_state.get(PENDING)
     if not isinstance(pending, dict):
@@ -437,33 +440,33 @@ def _confirm(workspace: str, model: str, version: int) -> None:
         st.rerun()
 
 
-def _deploy(workspace: str, request: dict[str, Any]) -> None:
+def _deploy(workspace: WorkspaceRef, request: dict[str, Any]) -> None:
+    """Start the deployment (minutes on Azure): the page watches it and stays usable meanwhile."""
     backend = session.backend()
-    endpoint, deployment = request["endpoint"], request["deployment"]
-    with st.spinner("Starting the endpoint's server and loading the model…"):
-        created = run_action("endpoint_deploy", lambda: backend.create_endpoint(workspace, endpoint))
-        outcome = (
-            run_action(
-                "endpoint_deploy",
-                lambda: backend.create_deployment(
-                    workspace,
-                    endpoint,
-                    deployment,
-                    request["model"],
-                    request["version"],
-                    request["instances"],
-                ),
-            )
-            if created is not None
-            else None
+    with st.spinner("Starting the deployment…"):
+        start_operation(
+            "endpoint_deploy",
+            lambda: backend.begin_deploy(
+                workspace,
+                request["endpoint"],
+                request["deployment"],
+                request["model"],
+                request["version"],
+                request["instances"],
+            ),
         )
-    if outcome is not None:  # show what was just deployed
-        pin_selection(ENDPOINT_PIN, endpoint)
-        pin_selection(f"{TEST_DEPLOYMENT_PIN}:{endpoint}", deployment)
+
+
+def _deployed(operation: Operation) -> None:
+    """Show what was just deployed."""
+    if isinstance(operation.result, Outcome):
+        pin_selection(ENDPOINT_PIN, operation.target)
+        pin_selection(f"{TEST_DEPLOYMENT_PIN}:{operation.target}", operation.result.resource.name)
 
 
 # -- 4. the endpoint ---------------------------------------------------------------------------
-def endpoints_section(workspace: str) -> None:
+def endpoints_section(workspace: WorkspaceRef) -> None:
+    watch_operation("endpoint_delete", _endpoint_deleted)
     backend = session.backend()
     endpoints = backend.list_endpoints(workspace)
     st.subheader("4. Endpoints", anchor=False)
@@ -490,7 +493,7 @@ def endpoints_section(workspace: str) -> None:
     delete_section(workspace, info)
 
 
-def _status(workspace: str, info: EndpointInfo) -> None:
+def _status(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     health = info.health
     st.markdown(f"**{info.name}** {BADGES.get(health.state, health.state)} · auth mode: key")
     if info.scoring_uri:
@@ -515,7 +518,7 @@ def _status(workspace: str, info: EndpointInfo) -> None:
     show_result("endpoint_start")
 
 
-def _keys(workspace: str, info: EndpointInfo) -> None:
+def _keys(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     backend = session.backend()
     try:
         keys = backend.endpoint_keys(workspace, info.name)
@@ -569,7 +572,7 @@ def _pick_deployment(info: EndpointInfo) -> DeploymentInfo:
     return next(d for d in deployments if d.name == name)
 
 
-def _dataset(workspace: str, deployment: DeploymentInfo) -> LoadedDataset | None:
+def _dataset(workspace: WorkspaceRef, deployment: DeploymentInfo) -> LoadedDataset | None:
     if not deployment.dataset or deployment.dataset_version is None:
         return None
     try:
@@ -614,14 +617,14 @@ def _kept(key: str, info: EndpointInfo, deployment: DeploymentInfo) -> Any:
     return stored["value"]
 
 
-def _client(workspace: str, info: EndpointInfo, deployment: DeploymentInfo) -> EndpointClient:
-    key = session.backend().endpoint_keys(workspace, info.name).primary
+def _client(workspace: WorkspaceRef, info: EndpointInfo, deployment: DeploymentInfo) -> EndpointClient:
+    key = session.backend().endpoint_keys(workspace, info.name).primary.reveal()
     return EndpointClient(info.scoring_uri, key, deployment=deployment.name)
 
 
 # -- test live -----------------------------------------------------------------------------------
 def live_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
+    workspace: WorkspaceRef, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### Test it live with the held-out split")
     if data is None:
@@ -702,7 +705,7 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
 
 
 def latency_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
+    workspace: WorkspaceRef, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### Latency")
     if st.button("Measure latency", key="endpoint:latency", icon=":material/timer:"):
@@ -730,7 +733,7 @@ def latency_section(
 
 
 def _one_row(
-    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
+    workspace: WorkspaceRef, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> pd.DataFrame | None:
     """A row to send: the first held-out row, else the input example logged with the model."""
     if data is not None:
@@ -748,7 +751,7 @@ def _one_row(
 
 # -- single prediction ---------------------------------------------------------------------------
 def single_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
+    workspace: WorkspaceRef, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### One prediction")
     if data is None:
@@ -823,7 +826,7 @@ def _input(name: str, kind: FeatureType, series: pd.Series, key: str) -> Any:
 
 # -- code ----------------------------------------------------------------------------------------
 def snippets_section(
-    workspace: str, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
+    workspace: WorkspaceRef, info: EndpointInfo, deployment: DeploymentInfo, data: LoadedDataset | None
 ) -> None:
     st.markdown("#### Call it from your code")
     if data is not None:
@@ -836,7 +839,6 @@ def snippets_section(
     python.code(python_snippet(info.scoring_uri, example, header), language="python")
     st.caption("The key is read from the ENDPOINT_KEY environment variable: copy it from the key box above.")
     backend = session.backend()
-    ws = next((r for r in backend.inventory() if r.kind == Kind.WORKSPACE and r.name == workspace), None)
     show_code(
         azure_endpoint_code(
             AzureEndpointCode(
@@ -846,8 +848,8 @@ def snippets_section(
                 model_version=deployment.model_version,
                 model_path=backend.deployed_model(workspace, info.name, deployment.name).location,
                 subscription_id=load_settings().subscription_id,
-                resource_group=(ws.parent if ws and ws.parent else "<resource-group>"),
-                workspace=workspace,
+                resource_group=workspace.resource_group,
+                workspace=workspace.name,
                 instance_count=deployment.instance_count,
                 tags={"model": f"{deployment.model_name}:{deployment.model_version}"},
             )
@@ -857,7 +859,7 @@ def snippets_section(
 
 
 # -- delete --------------------------------------------------------------------------------------
-def delete_section(workspace: str, info: EndpointInfo) -> None:
+def delete_section(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     backend = session.backend()
     with st.expander("Delete", icon=":material/delete:"):
         if len(info.deployments) > 1:
@@ -870,10 +872,9 @@ def delete_section(workspace: str, info: EndpointInfo) -> None:
                 newest=names[-1],
             )
             if st.button("Delete this deployment", key="endpoint:delete_deployment"):
-                if run_action(
-                    "endpoint_delete", lambda: backend.delete_deployment(workspace, info.name, doomed)
-                ):
-                    set_result("endpoint_delete", "success", f"Deleted deployment '{doomed}'.")
+                start_operation(
+                    "endpoint_delete", lambda: backend.begin_delete_deployment(workspace, info.name, doomed)
+                )
                 st.rerun()
         st.warning(
             f"Deleting **{info.name}** stops its server and deletes its "
@@ -890,19 +891,22 @@ def delete_section(workspace: str, info: EndpointInfo) -> None:
                         "error",
                         f"Nothing was deleted: type '{info.name}' exactly to confirm.",
                     )
-                elif (
-                    run_action("endpoint_delete", lambda: backend.delete_endpoint(workspace, info.name))
-                    is not None
-                ):
-                    set_result(
-                        "endpoint_delete",
-                        "success",
-                        f"Deleted endpoint '{info.name}' and stopped its server.",
+                else:
+                    start_operation(
+                        "endpoint_delete", lambda: backend.begin_delete_endpoint(workspace, info.name)
                     )
-                    for key in (LIVE, LATENCY, SINGLE):
-                        _results(key).clear()
                 st.rerun()
     show_result("endpoint_delete")
+
+
+def _endpoint_deleted(operation: Operation) -> None:
+    """Say what went; the live results of a deleted endpoint go with it."""
+    if operation.kind == "delete deployment":
+        set_result("endpoint_delete", "success", f"Deleted deployment '{operation.target}'.")
+        return
+    set_result("endpoint_delete", "success", f"Deleted endpoint '{operation.target}' and stopped its server.")
+    for key in (LIVE, LATENCY, SINGLE):
+        _results(key).clear()
 
 
 def render() -> None:

@@ -45,7 +45,11 @@ def _eda_status(data: tuple[str, str]) -> tuple[str, str]:
 
 def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
     workspace = session.current_workspace()
-    clusters = [r for r in session.backend().inventory() if r.kind == Kind.COMPUTE and r.parent == workspace]
+    clusters = [
+        r
+        for r in session.backend().inventory()
+        if r.kind == Kind.COMPUTE and workspace and r.parent == workspace.name
+    ]
     if workspace is None or not data[0].startswith(":green") or not clusters:
         return ":gray[blocked]", "needs a stored dataset (step 2) and a compute cluster (step 1)"
     jobs = session.backend().list_sweeps(workspace)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core import codegen, defaults
-from core.backend import Operation
+from core.backend import Operation, WorkspaceRef
 from core.compute import VM_SIZES, ComputeSpec, machine_cores
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.locations import LOCATIONS
@@ -43,6 +43,11 @@ def _find(kind: Kind, name: str | None) -> Resource | None:
     return next((r for r in session.backend().inventory() if r.kind == kind and r.name == name), None)
 
 
+def _current_workspace_name() -> str:
+    current = session.current_workspace()
+    return current.name if current else DEFAULTS["ws_name"]
+
+
 def _value(key: str) -> str:
     """A form field's last submitted value, else its default (forms update state on submit)."""
     return str(st.session_state.get(key) or DEFAULTS.get(key, ""))
@@ -55,6 +60,17 @@ def _parent_select(label: str, kind: Kind, key: str, preferred: str | None = Non
         return None
     index = options.index(preferred) if preferred in options else len(options) - 1
     return st.selectbox(label, options, index=index, key=key)
+
+
+def _workspace_select(key: str) -> WorkspaceRef | None:
+    """A form's workspace picker, on the workspace the pages work in."""
+    options = session.workspaces()
+    if not options:
+        st.info(f"Create a {Kind.WORKSPACE.label} first (the step above).", icon=":material/arrow_upward:")
+        return None
+    current = session.current_workspace()
+    index = options.index(current) if current in options else len(options) - 1
+    return st.selectbox("Workspace", options, index=index, key=key, format_func=session.workspace_label)
 
 
 def _submit(action_key: str, action: Callable[[], object]) -> None:
@@ -165,9 +181,10 @@ def workspace_section() -> None:
                 )
     watch_operation("ws", _workspace_ready)
     show_result("ws")
-    ws = _find(Kind.WORKSPACE, session.current_workspace())
-    if ws:
-        config = session.backend().workspace_config(ws.name)
+    current = session.current_workspace()
+    ws = _find(Kind.WORKSPACE, current.name if current else None)
+    if ws and current:
+        config = session.backend().workspace_config(current)
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         left.code(json.dumps(config, indent=2), language="json")
         right.download_button(
@@ -190,20 +207,24 @@ def environment_section() -> None:
     _header("5 · Custom environment", Kind.ENVIRONMENT)
     st.caption("A conda spec on a base image: the software every training trial runs with.")
     with st.form("env_form"):
-        ws = _parent_select("Workspace", Kind.WORKSPACE, "env_ws", session.current_workspace())
+        ws = _workspace_select("env_ws")
         image = st.text_input("Base image", value=DEFAULT_BASE_IMAGE, key="env_image")
         conda = st.text_area("Conda YAML", value=DEFAULT_CONDA_YAML, height=260, key="env_yaml")
-        if st.form_submit_button("Validate and register environment", type="primary", disabled=ws is None):
+        pressed = st.form_submit_button(
+            "Validate and register environment", type="primary", disabled=ws is None
+        )
+        if pressed and ws is not None:
+            chosen = ws
             run_action(
                 "env",
-                lambda: session.backend().create_environment(ws or "", build_environment_spec(conda, image)),
+                lambda: session.backend().create_environment(chosen, build_environment_spec(conda, image)),
             )
     show_result("env")
     envs = [r for r in session.backend().inventory() if r.kind == Kind.ENVIRONMENT]
     for env in envs:
         versions = ", ".join(f"v{v['version']}" for v in env.properties["versions"])
         st.caption(f"`{env.name}` in `{env.parent}`: {versions} · image `{env.properties['image']}`")
-    ws_name = session.current_workspace() or DEFAULTS["ws_name"]
+    ws_name = _current_workspace_name()
     show_code(
         codegen.environment_code(
             _value("rg_name"),
@@ -219,7 +240,7 @@ def environment_section() -> None:
 def _workspace_ready(operation: Operation) -> None:
     """A created (or found) workspace becomes the one the pages work in."""
     if isinstance(operation.result, Outcome):
-        st.session_state[session.CURRENT_WORKSPACE] = operation.result.resource.name
+        st.session_state[session.CURRENT_WORKSPACE] = WorkspaceRef.of(operation.result.resource)
         st.rerun()
 
 
@@ -231,7 +252,7 @@ def compute_section() -> None:
         f"processes a sweep may use, capped at this machine's {cores} cores."
     )
     with st.form("cc_form"):
-        ws = _parent_select("Workspace", Kind.WORKSPACE, "cc_ws", session.current_workspace())
+        ws = _workspace_select("cc_ws")
         left, right = st.columns(2)
         name = left.text_input("Name", value=DEFAULTS["cc_name"], key="cc_name", help=_rule(Kind.COMPUTE))
         size = right.selectbox("VM size", VM_SIZES, key="cc_size")
@@ -252,7 +273,9 @@ def compute_section() -> None:
         )
         if st.form_submit_button("Create or update compute cluster", type="primary", disabled=ws is None):
             spec = ComputeSpec(name, str(size), int(low), int(high), int(idle))
-            start_operation("cc", lambda: session.backend().begin_create_compute(ws or "", spec))
+            if ws is not None:
+                chosen = ws
+                start_operation("cc", lambda: session.backend().begin_create_compute(chosen, spec))
     watch_operation("cc", lambda _: st.rerun())
     show_result("cc")
     spec = ComputeSpec(
@@ -262,7 +285,7 @@ def compute_section() -> None:
         int(st.session_state.get("cc_max") or 2),
         int(st.session_state.get("cc_idle") or 120),
     )
-    ws_name = session.current_workspace() or DEFAULTS["ws_name"]
+    ws_name = _current_workspace_name()
     show_code(codegen.compute_code(_value("rg_name"), ws_name, load_settings().subscription_id, spec))
 
 

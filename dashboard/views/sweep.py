@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.backend import WorkspaceRef
 from core.data.schema import Task
 from core.errors import UserFacingError
 from core.resources import Kind, Resource
@@ -50,7 +51,7 @@ STATE_BADGES = {
 
 
 # -- prerequisites ---------------------------------------------------------------------------
-def prerequisites() -> tuple[str, list[Any], list[Resource]] | None:
+def prerequisites() -> tuple[WorkspaceRef, list[Any], list[Resource]] | None:
     """The workspace, its datasets and its clusters; says what is missing and links to it."""
     workspace = session.current_workspace()
     if workspace is None:
@@ -60,7 +61,7 @@ def prerequisites() -> tuple[str, list[Any], list[Resource]] | None:
         nav.link("resources", label="Create them on 1 · Resources")
         return None
     backend = session.backend()
-    clusters = [r for r in backend.inventory() if r.kind == Kind.COMPUTE and r.parent == workspace]
+    clusters = [r for r in backend.inventory() if r.kind == Kind.COMPUTE and r.parent == workspace.name]
     assets = backend.list_data_assets(workspace)
     missing = []
     if not clusters:
@@ -165,7 +166,7 @@ def pick_dataset(column: Any, assets: list[Any]) -> Any:
     return assets[versions.index(chosen)]
 
 
-def configure_section(workspace: str, assets: list[Any], clusters: list[Resource]) -> None:
+def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list[Resource]) -> None:
     st.subheader("Configure the sweep", anchor=False)
     a, b, c = st.columns(3)
     asset = pick_dataset(a, assets)
@@ -301,15 +302,12 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
     show_result("sweep_launch")
     if not problems:
         settings = load_settings()
-        ws = next(
-            r for r in session.backend().inventory() if r.kind == Kind.WORKSPACE and r.name == workspace
-        )
         show_code(
             sweep_code_snippet(
                 spec,
                 subscription_id=settings.subscription_id,
-                resource_group=ws.parent or "",
-                workspace=workspace,
+                resource_group=workspace.resource_group,
+                workspace=workspace.name,
                 environment="azureml:<your-environment>@latest",
                 compute=cluster.name,
                 data=f"azureml:{asset.name}:{asset.version}",
@@ -328,7 +326,7 @@ def configure_section(workspace: str, assets: list[Any], clusters: list[Resource
 
 
 # -- watch ------------------------------------------------------------------------------------------
-def sweeps_section(workspace: str) -> None:
+def sweeps_section(workspace: WorkspaceRef) -> None:
     jobs = session.backend().list_sweeps(workspace)
     st.subheader("Sweeps in this workspace", anchor=False)
     if not jobs:
@@ -376,7 +374,7 @@ def _fmt_seconds(seconds: float | None) -> str:
     )
 
 
-def _live_view(workspace: str, sweep_id: str, was_live: bool) -> None:
+def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
     try:
         status = session.backend().sweep_status(workspace, sweep_id)
     except UserFacingError as exc:
@@ -430,7 +428,7 @@ def _live_view(workspace: str, sweep_id: str, was_live: bool) -> None:
         nav.link("trials", label="Compare the trials on 5 · Trials")
 
 
-def _controls(workspace: str, sweep_id: str, state: str) -> None:
+def _controls(workspace: WorkspaceRef, sweep_id: str, state: str) -> None:
     backend = session.backend()
     if state in ("starting", "running"):
         if st.button("Cancel sweep", key=f"cancel:{sweep_id}", icon=":material/stop_circle:"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from core import codegen, defaults
-from core.backend import Operation
+from core.backend import Operation, WorkspaceRef
 from core.resources import Kind, Resource, subtree
 from core.settings import load_settings
 from dashboard import session
@@ -37,12 +39,12 @@ def teardown_section() -> None:
         "What to delete", list(SCOPES), format_func=SCOPES.__getitem__, horizontal=True, key="td_scope"
     )
     kind = Kind.WORKSPACE if scope == "workspace" else Kind.RESOURCE_GROUP
-    targets = [r.name for r in items if r.kind == kind]
-    if not targets:
+    roots = [r for r in items if r.kind == kind]
+    if not roots:
         st.info(f"There is no {kind.label} to delete.", icon=":material/inventory_2:")
         return
-    target = st.selectbox(kind.label.capitalize(), targets, key="td_target")
-    root = next(r for r in items if r.kind == kind and r.name == target)
+    root = st.selectbox(kind.label.capitalize(), roots, key="td_target", format_func=_label(roots))
+    target = root.name
     doomed = list(reversed(subtree(items, root)))
     st.warning(
         f"This deletes {len(doomed)} resource(s) and their data for good:\n\n"
@@ -56,17 +58,25 @@ def teardown_section() -> None:
                 set_result("teardown", "error", f"Nothing was deleted: type '{target}' exactly to confirm.")
             else:
                 backend = session.backend()
-                delete = (
-                    backend.begin_delete_workspace
-                    if kind == Kind.WORKSPACE
-                    else backend.begin_delete_resource_group
-                )
-                start_operation("teardown", lambda: delete(target))
+                if kind == Kind.WORKSPACE:
+                    workspace = WorkspaceRef.of(root)
+                    start_operation("teardown", lambda: backend.begin_delete_workspace(workspace))
+                else:
+                    start_operation("teardown", lambda: backend.begin_delete_resource_group(target))
             st.rerun()
-    rg = next((r for r in items if r.kind == Kind.WORKSPACE and r.name == target), None)
-    resource_group = rg.parent if rg and rg.parent else target
+    resource_group = root.parent if kind == Kind.WORKSPACE and root.parent else target
     show_code(
         codegen.teardown_code(
             resource_group, target if kind == Kind.WORKSPACE else None, load_settings().subscription_id
         )
     )
+
+
+def _label(roots: list[Resource]) -> Callable[[Resource], str]:
+    """A resource's name, with its resource group when another one has the same name."""
+
+    def label(res: Resource) -> str:
+        namesakes = sum(1 for r in roots if r.name == res.name)
+        return res.name if namesakes < 2 else f"{res.name} ({res.parent})"
+
+    return label

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.backend import SweepInfo
+from core.backend import SweepInfo, WorkspaceRef
 from core.errors import UserFacingError
 from core.trials import (
     GOALS,
@@ -122,6 +122,7 @@ class Target:
     parent_run_id: str | None = None
     group_key: str | None = None
     job: SweepInfo | None = None
+    workspace: WorkspaceRef | None = None  # where ``job`` runs (an app sweep)
 
     @property
     def key(self) -> str:
@@ -174,7 +175,7 @@ def _progress_bar(what: str) -> tuple[Any, Callable[[int, int | None], None]]:
 
 
 # -- opening a sweep ----------------------------------------------------------------------------------
-def _sweep_rows(workspace: str, jobs: Sequence[SweepInfo]) -> pd.DataFrame:
+def _sweep_rows(workspace: WorkspaceRef, jobs: Sequence[SweepInfo]) -> pd.DataFrame:
     rows = []
     backend = session.backend()
     for job in reversed(jobs):
@@ -250,10 +251,12 @@ def app_source() -> Target | None:
         ("experiment-of", job.tracking_uri, run_id),
         lambda: get_run_table(job.tracking_uri, run_id).experiment_id,
     )
-    return Target("app", job.tracking_uri, job.id, experiment, parent_run_id=run_id, job=job)
+    return Target(
+        "app", job.tracking_uri, job.id, experiment, parent_run_id=run_id, job=job, workspace=workspace
+    )
 
 
-def _wait_for_start(workspace: str, sweep_id: str) -> None:
+def _wait_for_start(workspace: WorkspaceRef, sweep_id: str) -> None:
     """A sweep whose runner has not created its MLflow run yet: poll, then redraw the page."""
     job = next((j for j in session.backend().list_sweeps(workspace) if j.id == sweep_id), None)
     if job is not None and job.run_id:
@@ -909,7 +912,7 @@ def intermediate_tab(
 
 def _training_data(target: Target, frame: TrialsFrame) -> TrainingData | None:
     """What the sweep trained on, from the backend (None for a store this app did not fill)."""
-    workspace = target.job.workspace if target.job is not None else session.current_workspace()
+    workspace = target.workspace or session.current_workspace()
     sweep_id = target.job.id if target.job is not None else frame.meta.sweep_id
     if workspace is None or not sweep_id:
         return None
@@ -922,9 +925,10 @@ def _training_data(target: Target, frame: TrialsFrame) -> TrainingData | None:
 @st.cache_data(
     show_spinner="Re-running the trial's cross-validation for its out-of-fold predictions…", max_entries=16
 )
-def _oof(run_id: str, data: TrainingData, params_items: tuple[tuple[str, Any], ...]) -> OutOfFold:
-    """Cached by run id (and the data it needs, which never changes for a run)."""
-    return out_of_fold(data, dict(params_items))
+def _oof(run_id: str, _data: TrainingData, params_items: tuple[tuple[str, Any], ...]) -> OutOfFold:
+    """Cached by run id and parameters: a run's training data never changes, so it is not hashed
+    (it holds the whole train split)."""
+    return out_of_fold(_data, dict(params_items))
 
 
 def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) -> dict[str, Any]:
@@ -951,7 +955,7 @@ def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) ->
 def carried_when(target: Target) -> dict[str, Any]:
     """When a trial is carried, and which sweeps had a model then: the endpoint step follows a
     sweep that finishes after the carry, even if it was not open at the time."""
-    workspace = target.job.workspace if target.job else session.current_workspace()
+    workspace = target.workspace or session.current_workspace()
     if workspace is None:
         return {"carried_at": time.time()}
     jobs = session.backend().list_sweeps(workspace)
@@ -1070,7 +1074,13 @@ def compare_tab(target: Target, frame: TrialsFrame, scores: Scores) -> None:
         for job in session.backend().list_sweeps(workspace) if workspace else []:
             if job.id != target.label and job.run_id:
                 others[job.id] = Target(
-                    "app", job.tracking_uri, job.id, target.experiment_id, parent_run_id=job.run_id, job=job
+                    "app",
+                    job.tracking_uri,
+                    job.id,
+                    target.experiment_id,
+                    parent_run_id=job.run_id,
+                    job=job,
+                    workspace=workspace,
                 )
     else:
         _, groups = experiment_runs(target.uri, target.experiment_id, target.label)
@@ -1215,8 +1225,8 @@ def _is_live(target: Target, fresh: bool = False) -> bool:
     running parent run at the last load."""
     job = target.job
     if job is not None:
-        if fresh or job.state in ("starting", "running"):  # a kept record may be out of date
-            jobs = session.backend().list_sweeps(job.workspace)
+        if target.workspace and (fresh or job.state in ("starting", "running")):  # a kept record may be stale
+            jobs = session.backend().list_sweeps(target.workspace)
             job = next((j for j in jobs if j.id == job.id), job)
         return job.state in ("starting", "running")
     return bool(st.session_state.get(W + "live:" + target.key))

@@ -44,7 +44,7 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     assert "still to create" not in text and "every resource exists" in text
     assert f"endpoint '{demo.DEMO_ENDPOINT}' is live" in text
     assert "blocked" not in text
-    assert at.sidebar.selectbox(key="sidebar_ws").value == defaults.WORKSPACE
+    assert at.sidebar.selectbox(key="sidebar_ws").value.name == defaults.WORKSPACE
     assert "Workspace: none yet" not in " ".join(c.value for c in at.sidebar.caption)
 
     at.button(key="demo_start").click()

@@ -104,7 +104,9 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     info = backend.get_endpoint(WS, EP)
     assert info.scoring_uri in texts(at.code)
     key = backend.endpoint_keys(WS, EP)
-    assert key.primary not in everything(at) and key.primary[:4] + "•" in texts(at.code), "the key is masked"
+    assert key.primary.reveal() not in everything(at) and key.primary.reveal()[:4] + "•" in texts(at.code), (
+        "the key is masked"
+    )
 
     # the held-out split, live
     at.button(key="endpoint:test_live").click().run()
@@ -131,7 +133,7 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     # regenerate the primary key: the old one stops working
     at.button(key="endpoint:regenerate").click().run()
     assert "New primary key" in texts(at.success)
-    assert backend.endpoint_keys(WS, EP).primary != key.primary
+    assert backend.endpoint_keys(WS, EP).primary.reveal() != key.primary.reveal()
 
     # a wrong confirmation deletes nothing; the right one stops the server
     at.text_input(key="endpoint:delete_confirm").set_value("nope")

@@ -197,4 +197,4 @@ def test_long_work_is_a_polled_operation_and_the_page_stays_usable(data_dir: Pat
     at.run()  # the next poll (the fragment polls every few seconds; a rerun polls too)
     assert "Created workspace 'dev-heart-classifier'" in texts(at.success)
     assert not at.status, "the progress box goes when the operation is done"
-    assert at.sidebar.selectbox(key="sidebar_ws").value == "dev-heart-classifier"
+    assert at.sidebar.selectbox(key="sidebar_ws").value.name == "dev-heart-classifier"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from core.backend import ACTIVE_STATES, Backend, SweepInfo, SweepProgress
+from core.backend import ACTIVE_STATES, Backend, Operation, SweepInfo, SweepProgress
 from core.compute import ComputeSpec
 from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
@@ -29,7 +29,7 @@ from core.registry import RegisteredVersion
 from core.resources import Kind
 from core.sweep.spec import Limits
 from tests.core.engine.conftest import small_spec
-from tests.workspaces import BC, CC, RG, SA, WS
+from tests.workspaces import BC, CC, RG, SA, WS, WS_REF
 
 BackendFactory = Callable[[Path], Backend]
 
@@ -94,25 +94,35 @@ def build_tree(backend: Backend) -> None:
     """The tutorial's resource tree, with its workspace and compute cluster."""
     build_storage(backend)
     backend.create_workspace(RG, WS, SA)
-    backend.create_compute(WS, ComputeSpec(CC, max_instances=2))
+    backend.create_compute(WS_REF, ComputeSpec(CC, max_instances=2))
 
 
 def store_heart(backend: Backend) -> StoredDataset:
     frame = heart_sample()
     schema = build_schema(frame, "output", Task.CLASSIFICATION)
     split = split_frame(frame, "output", test_fraction=0.2, seed=42, stratify=True)
-    return store_dataset(backend, WS, SA, BC, DATASET, split, schema, "heart sample")
+    return store_dataset(backend, WS_REF, SA, BC, DATASET, split, schema, "heart sample")
 
 
 def wait_finished(backend: Backend, sweep_id: str, timeout: float = 240) -> SweepProgress:
     deadline = time.monotonic() + timeout
     while True:
-        progress = backend.sweep_status(WS, sweep_id)
+        progress = backend.sweep_status(WS_REF, sweep_id)
         if progress.state not in ACTIVE_STATES:
             return progress
         if time.monotonic() > deadline:
             pytest.fail(f"sweep {sweep_id} stuck in {progress.state}: {progress.job.message}")
         time.sleep(0.3)
+
+
+def finish(backend: Backend, operation: Operation, timeout: float = 600) -> Operation:
+    """Poll ``operation`` as a page would, until it is done."""
+    deadline = time.monotonic() + timeout
+    while not operation.done:
+        assert time.monotonic() < deadline, f"{operation.kind} {operation.target} still {operation.status}"
+        time.sleep(0.2 if backend.capabilities.long_running_operations else 0.01)
+        operation = backend.poll_operation(operation)
+    return operation
 
 
 @dataclass(frozen=True)
@@ -149,18 +159,18 @@ def trained(backend_name: str, shared: Shared) -> Trained:
     skip_unless_slice(backend_name, "sweeps", "models", "endpoints")
     backend = shared.backend
     spec = small_spec(limits=Limits(max_total_trials=3, max_concurrent_trials=2), cv_folds=2)
-    launched = backend.launch_sweep(WS, CC, DATASET, shared.stored.asset.version, spec, EXPERIMENT)
+    launched = backend.launch_sweep(WS_REF, CC, DATASET, shared.stored.asset.version, spec, EXPERIMENT)
     progress = wait_finished(backend, launched.id)
     assert progress.state == "completed", progress.job.message
-    model = backend.register_model(WS, launched.id, name=MODEL)
-    backend.create_endpoint(WS, ENDPOINT, "contract test endpoint")
-    backend.create_deployment(WS, ENDPOINT, DEPLOYMENT, model.name, model.version)
+    model = backend.register_model(WS_REF, launched.id, name=MODEL)
+    backend.create_endpoint(WS_REF, ENDPOINT, "contract test endpoint")
+    backend.create_deployment(WS_REF, ENDPOINT, DEPLOYMENT, model.name, model.version)
     return Trained(backend, shared.stored, launched, progress, model)
 
 
 def _teardown(backend: Backend) -> None:
     """Delete the resource group: nothing of it may be left, and its endpoints stop answering."""
-    uris = [e.scoring_uri for e in backend.list_endpoints(WS)]
+    uris = [e.scoring_uri for e in backend.list_endpoints(WS_REF)]
     assert all(_answers(uri) for uri in uris), "the probe sees a live endpoint"
     deleted = backend.delete_resource_group(RG)
     assert {(r.kind, r.name) for r in deleted} >= {(Kind.WORKSPACE, WS), (Kind.RESOURCE_GROUP, RG)}

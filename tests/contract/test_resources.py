@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from core.backend import Backend, BackendInfo, Capabilities, Operation
+from core.backend import Backend, BackendInfo, Capabilities, Operation, WorkspaceRef
 from core.compute import ComputeSpec
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.errors import ConflictError, InvalidNameError, NotFoundError, UserFacingError
 from core.resources import Kind, Outcome, Resource
-from tests.contract.conftest import build_storage, build_tree
-from tests.workspaces import BC, CC, RG, SA, WS
+from tests.contract.conftest import build_storage, build_tree, finish
+from tests.workspaces import BC, CC, RG, SA, WS, WS_REF
 
 pytestmark = pytest.mark.contract_slice("resources")
 
@@ -41,8 +41,8 @@ def test_every_create_is_get_or_create(backend: Backend) -> None:
         (Kind.STORAGE_ACCOUNT, SA, RG, lambda: backend.create_storage_account(RG, SA)),
         (Kind.BLOB_CONTAINER, BC, SA, lambda: backend.create_blob_container(SA, BC)),
         (Kind.WORKSPACE, WS, RG, lambda: backend.create_workspace(RG, WS, SA)),
-        (Kind.ENVIRONMENT, env.name, WS, lambda: backend.create_environment(WS, env)),
-        (Kind.COMPUTE, CC, WS, lambda: backend.create_compute(WS, ComputeSpec(CC, max_instances=2))),
+        (Kind.ENVIRONMENT, env.name, WS, lambda: backend.create_environment(WS_REF, env)),
+        (Kind.COMPUTE, CC, WS, lambda: backend.create_compute(WS_REF, ComputeSpec(CC, max_instances=2))),
     ]
     for kind, name, parent, create in steps:
         first = create()
@@ -56,9 +56,9 @@ def test_every_create_is_get_or_create(backend: Backend) -> None:
     found = keys(backend)
     assert len(found) == len(set(found)) == len(steps), found
     assert {(k, n) for k, n, _ in found} == {(k, n) for k, n, *_ in steps}
-    config = backend.workspace_config(WS)
+    config = backend.workspace_config(WS_REF)
     assert config["resource_group"] == RG and config["workspace_name"] == WS and config["subscription_id"]
-    assert backend.tracking_uri(WS)
+    assert backend.tracking_uri(WS_REF)
 
 
 BAD_NAMES = [
@@ -82,8 +82,8 @@ def create_named(backend: Backend, kind: Kind, name: str) -> Outcome:
     if kind is Kind.WORKSPACE:
         return backend.create_workspace(RG, name, SA)
     if kind is Kind.COMPUTE:
-        return backend.create_compute(WS, ComputeSpec(name))
-    return backend.create_endpoint(WS, name)
+        return backend.create_compute(WS_REF, ComputeSpec(name))
+    return backend.create_endpoint(WS_REF, name)
 
 
 def test_invalid_names_are_refused_with_the_rule(backend: Backend) -> None:
@@ -98,9 +98,9 @@ def test_invalid_names_are_refused_with_the_rule(backend: Backend) -> None:
     with pytest.raises(InvalidNameError, match="not a valid workspace name"):
         backend.begin_create_workspace(RG, "-heart", SA)
     with pytest.raises(InvalidNameError, match="not a valid compute cluster name"):
-        backend.begin_create_compute(WS, ComputeSpec("1cluster"))
+        backend.begin_create_compute(WS_REF, ComputeSpec("1cluster"))
     assert keys(backend) == before, "a refused create changes nothing"
-    assert backend.list_endpoints(WS) == []
+    assert backend.list_endpoints(WS_REF) == []
 
 
 def test_a_missing_parent_is_named(backend: Backend) -> None:
@@ -112,11 +112,11 @@ def test_a_missing_parent_is_named(backend: Backend) -> None:
     with pytest.raises(NotFoundError, match=f"no storage account called '{SA}'"):
         backend.create_blob_container(SA, BC)
     for action in (
-        lambda: backend.create_compute(WS, ComputeSpec(CC)),
-        lambda: backend.create_environment(WS, env),
-        lambda: backend.workspace_config(WS),
-        lambda: backend.tracking_uri(WS),
-        lambda: backend.delete_workspace(WS),
+        lambda: backend.create_compute(WS_REF, ComputeSpec(CC)),
+        lambda: backend.create_environment(WS_REF, env),
+        lambda: backend.workspace_config(WS_REF),
+        lambda: backend.tracking_uri(WS_REF),
+        lambda: backend.delete_workspace(WS_REF),
     ):
         with pytest.raises(NotFoundError, match=f"no workspace called '{WS}'") as caught:
             action()
@@ -124,6 +124,31 @@ def test_a_missing_parent_is_named(backend: Backend) -> None:
     with pytest.raises(NotFoundError, match=f"no resource group called '{RG}'"):
         backend.delete_resource_group(RG)
     assert backend.inventory() == []
+
+
+def test_a_workspace_is_named_by_its_resource_group_and_name(backend: Backend) -> None:
+    """Workspace names are unique only inside a resource group (on Azure), so the Protocol names a
+    workspace by both; the wrong group finds nothing and changes nothing."""
+    build_tree(backend)
+    backend.create_resource_group("rg-other", "eastus")
+    found = [WorkspaceRef.of(r) for r in backend.inventory() if r.kind == Kind.WORKSPACE]
+    assert found == [WS_REF] and str(WS_REF) == WS and WS_REF.key == f"{RG}/{WS}"
+    assert backend.workspace_config(WS_REF)["resource_group"] == RG
+    elsewhere = WorkspaceRef("rg-other", WS)
+    before = keys(backend)
+    for action in (
+        lambda: backend.workspace_config(elsewhere),
+        lambda: backend.list_data_assets(elsewhere),
+        lambda: backend.list_sweeps(elsewhere),
+        lambda: backend.create_compute(elsewhere, ComputeSpec("othercluster")),
+        lambda: backend.delete_workspace(elsewhere),
+    ):
+        with pytest.raises(
+            NotFoundError, match=f"no workspace '{WS}' in resource group 'rg-other'"
+        ) as caught:
+            action()
+        assert caught.value.fix, "says how to fix it"
+    assert keys(backend) == before, "nothing was created or deleted"
 
 
 def test_bad_settings_are_explained_and_change_nothing(backend: Backend) -> None:
@@ -135,19 +160,20 @@ def test_bad_settings_are_explained_and_change_nothing(backend: Backend) -> None
     with pytest.raises(ConflictError, match="location cannot change"):
         backend.create_resource_group(RG, "westeurope")
     with pytest.raises(UserFacingError, match="Maximum instances"):
-        backend.create_compute(WS, ComputeSpec("othercluster", max_instances=0))
+        backend.create_compute(WS_REF, ComputeSpec("othercluster", max_instances=0))
     with pytest.raises(UserFacingError, match="not a VM size"):
-        backend.create_compute(WS, ComputeSpec("othercluster", vm_size="Standard_Nope"))
+        backend.create_compute(WS_REF, ComputeSpec("othercluster", vm_size="Standard_Nope"))
     assert backend.inventory() == before
 
 
 def test_delete_workspace_removes_everything_beneath_it_and_nothing_else(backend: Backend) -> None:
     build_tree(backend)
-    backend.create_environment(WS, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
-    backend.create_endpoint(WS, "bare-endpoint")
-    deleted = backend.delete_workspace(WS)
+    backend.create_environment(WS_REF, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
+    backend.create_endpoint(WS_REF, "bare-endpoint")
+    assert (Kind.ENDPOINT, "bare-endpoint", WS) in keys(backend), "an endpoint is in the inventory (billable)"
+    deleted = backend.delete_workspace(WS_REF)
     assert all(isinstance(r, Resource) for r in deleted)
-    assert {r.kind for r in deleted} >= {Kind.WORKSPACE, Kind.COMPUTE, Kind.ENVIRONMENT}
+    assert {r.kind for r in deleted} >= {Kind.WORKSPACE, Kind.COMPUTE, Kind.ENVIRONMENT, Kind.ENDPOINT}
     assert deleted[-1].kind is Kind.WORKSPACE, "children are deleted before their parent"
     assert {(k, n) for k, n, _ in keys(backend)} == {
         (Kind.RESOURCE_GROUP, RG),
@@ -155,9 +181,9 @@ def test_delete_workspace_removes_everything_beneath_it_and_nothing_else(backend
         (Kind.BLOB_CONTAINER, BC),
     }
     with pytest.raises(NotFoundError, match=f"no workspace called '{WS}'"):
-        backend.list_endpoints(WS)
+        backend.list_endpoints(WS_REF)
     assert backend.create_workspace(RG, WS, SA).created, "the name is free again"
-    assert backend.list_endpoints(WS) == [], "no endpoint of the deleted workspace comes back"
+    assert backend.list_endpoints(WS_REF) == [], "no endpoint of the deleted workspace comes back"
 
 
 def test_delete_resource_group_removes_everything(backend: Backend) -> None:
@@ -176,19 +202,9 @@ def test_delete_resource_group_removes_everything(backend: Backend) -> None:
     with pytest.raises(NotFoundError):
         backend.storage_connection_string(SA)
     with pytest.raises(NotFoundError):
-        backend.list_data_assets(WS)
+        backend.list_data_assets(WS_REF)
     backend.delete_resource_group("rg-other")
     assert backend.inventory() == []
-
-
-def finish(backend: Backend, operation: Operation, timeout: float = 600) -> Operation:
-    """Poll ``operation`` as a page would, until it is done."""
-    deadline = time.monotonic() + timeout
-    while not operation.done:
-        assert time.monotonic() < deadline, f"{operation.kind} {operation.target} still {operation.status}"
-        time.sleep(0.2 if backend.capabilities.long_running_operations else 0.01)
-        operation = backend.poll_operation(operation)
-    return operation
 
 
 def test_long_work_is_an_operation_that_is_polled_to_its_end(backend: Backend) -> None:
@@ -205,15 +221,15 @@ def test_long_work_is_an_operation_that_is_polled_to_its_end(backend: Backend) -
     assert made.result.resource.kind is Kind.WORKSPACE
     again = finish(backend, backend.begin_create_workspace(RG, WS, SA))
     assert isinstance(again.result, Outcome) and not again.result.created
-    cluster = finish(backend, backend.begin_create_compute(WS, ComputeSpec(CC, max_instances=2)))
+    cluster = finish(backend, backend.begin_create_compute(WS_REF, ComputeSpec(CC, max_instances=2)))
     assert isinstance(cluster.result, Outcome) and cluster.result.created
-    gone = finish(backend, backend.begin_delete_workspace(WS))
+    gone = finish(backend, backend.begin_delete_workspace(WS_REF))
     assert gone.state == "succeeded" and {(r.kind, r.name) for r in gone.result} == {
         (Kind.WORKSPACE, WS),
         (Kind.COMPUTE, CC),
     }
     with pytest.raises(NotFoundError, match=f"no workspace called '{WS}'"):
-        backend.begin_delete_workspace(WS)
+        backend.begin_delete_workspace(WS_REF)
     group = finish(backend, backend.begin_delete_resource_group(RG))
     assert group.state == "succeeded" and all(isinstance(r, Resource) for r in group.result)
     assert backend.inventory() == []

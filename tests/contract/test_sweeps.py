@@ -3,6 +3,9 @@ and refuses what its state does not allow."""
 
 from __future__ import annotations
 
+import io
+
+import pandas as pd
 import pytest
 
 from core.backend import ACTIVE_STATES, SweepInfo, SweepProgress
@@ -10,7 +13,7 @@ from core.errors import ConflictError, NotFoundError, UserFacingError
 from core.sweep.spec import Limits
 from tests.contract.conftest import DATASET, EXPERIMENT, Trained, wait_finished
 from tests.core.engine.conftest import small_spec
-from tests.workspaces import CC, WS
+from tests.workspaces import CC, WS_REF
 
 pytestmark = pytest.mark.contract_slice("sweeps")
 
@@ -22,10 +25,10 @@ def test_a_launched_sweep_says_what_it_runs(trained: Trained) -> None:
     launched = trained.launched
     assert isinstance(launched, SweepInfo)
     assert launched.id and launched.state in ACTIVE_STATES
-    assert (launched.workspace, launched.experiment, launched.cluster) == (WS, EXPERIMENT, CC)
+    assert (launched.workspace, launched.experiment, launched.cluster) == (WS_REF, EXPERIMENT, CC)
     assert (launched.dataset, launched.dataset_version) == (DATASET, trained.stored.asset.version)
     assert launched.spec["model_family"] == "random_forest" and launched.workers >= 1
-    assert launched.tracking_uri == trained.backend.tracking_uri(WS)
+    assert launched.tracking_uri == trained.backend.tracking_uri(WS_REF)
     assert launched.schema["target"] == "output" and launched.created_at
 
 
@@ -49,66 +52,69 @@ def test_a_finished_sweep_has_its_trials_and_best_model(trained: Trained) -> Non
 
 def test_the_list_and_the_live_view_agree(trained: Trained) -> None:
     backend, sweep_id = trained.backend, trained.launched.id
-    listed = [s for s in backend.list_sweeps(WS) if s.id == sweep_id]
+    listed = [s for s in backend.list_sweeps(WS_REF) if s.id == sweep_id]
     assert len(listed) == 1 and isinstance(listed[0], SweepInfo)
     assert listed[0].state == "completed"
-    assert backend.sweep_status(WS, sweep_id).job.best_run_id == listed[0].best_run_id
-    created = [s.created_at for s in backend.list_sweeps(WS)]
+    assert backend.sweep_status(WS_REF, sweep_id).job.best_run_id == listed[0].best_run_id
+    created = [s.created_at for s in backend.list_sweeps(WS_REF)]
     assert created == sorted(created), "oldest first"
 
 
 def test_the_training_data_of_a_sweep(trained: Trained) -> None:
-    data = trained.backend.sweep_training_data(WS, trained.launched.id)
+    data = trained.backend.sweep_training_data(WS_REF, trained.launched.id)
     assert data is not None
     assert data.family == "random_forest" and data.folds == 2
     assert data.primary_metric == trained.launched.spec["primary_metric"]
     assert data.schema["target"] == "output"
+    train = pd.read_csv(io.BytesIO(data.train_csv))  # the split itself, not a path to it
+    stored = pd.read_csv(io.BytesIO(trained.backend.data_asset_file(WS_REF, DATASET, 1, "train.csv")))
+    assert train.shape == stored.shape and list(train.columns) == list(stored.columns)
 
 
 def test_what_a_finished_sweep_refuses(trained: Trained) -> None:
     backend, sweep_id = trained.backend, trained.launched.id
     with pytest.raises(ConflictError, match="not running") as caught:
-        backend.cancel_sweep(WS, sweep_id)
+        backend.cancel_sweep(WS_REF, sweep_id)
     assert caught.value.fix
     with pytest.raises(ConflictError, match="not interrupted"):
-        backend.close_sweep(WS, sweep_id)
+        backend.close_sweep(WS_REF, sweep_id)
     if backend.capabilities.resume_sweeps:
         with pytest.raises(ConflictError, match="not interrupted") as caught:
-            backend.resume_sweep(WS, sweep_id)
+            backend.resume_sweep(WS_REF, sweep_id)
         assert caught.value.fix
     else:
         with pytest.raises(UserFacingError):
-            backend.resume_sweep(WS, sweep_id)
-    assert backend.sweep_status(WS, sweep_id).state == "completed", "nothing changed"
+            backend.resume_sweep(WS_REF, sweep_id)
+    assert backend.sweep_status(WS_REF, sweep_id).state == "completed", "nothing changed"
 
 
 def test_unknown_things_are_named(trained: Trained) -> None:
     backend, spec = trained.backend, small_spec()
     for action in (
-        lambda: backend.sweep_status(WS, "sweep-nope"),
-        lambda: backend.cancel_sweep(WS, "sweep-nope"),
-        lambda: backend.close_sweep(WS, "sweep-nope"),
-        lambda: backend.resume_sweep(WS, "sweep-nope"),
+        lambda: backend.sweep_status(WS_REF, "sweep-nope"),
+        lambda: backend.cancel_sweep(WS_REF, "sweep-nope"),
+        lambda: backend.close_sweep(WS_REF, "sweep-nope"),
+        lambda: backend.resume_sweep(WS_REF, "sweep-nope"),
     ):
         with pytest.raises(NotFoundError, match="no sweep 'sweep-nope'"):
             action()
     with pytest.raises(NotFoundError, match="no compute cluster called 'nocluster'"):
-        backend.launch_sweep(WS, "nocluster", DATASET, 1, spec, EXPERIMENT)
+        backend.launch_sweep(WS_REF, "nocluster", DATASET, 1, spec, EXPERIMENT)
     with pytest.raises(NotFoundError, match="version 9"):
-        backend.launch_sweep(WS, CC, DATASET, 9, spec, EXPERIMENT)
+        backend.launch_sweep(WS_REF, CC, DATASET, 9, spec, EXPERIMENT)
     with pytest.raises(NotFoundError, match="no workspace called 'no-such-ws'"):
         backend.list_sweeps("no-such-ws")
-    assert trained.launched.id in {s.id for s in backend.list_sweeps(WS)}
+    assert trained.launched.id in {s.id for s in backend.list_sweeps(WS_REF)}
 
 
 def test_a_canceled_sweep_ends_canceled(trained: Trained) -> None:
     backend = trained.backend
     spec = small_spec(limits=Limits(max_total_trials=200, max_concurrent_trials=2))
-    launched = backend.launch_sweep(WS, CC, DATASET, 1, spec, EXPERIMENT)
-    canceled = backend.cancel_sweep(WS, launched.id)
+    launched = backend.launch_sweep(WS_REF, CC, DATASET, 1, spec, EXPERIMENT)
+    canceled = backend.cancel_sweep(WS_REF, launched.id)
     assert isinstance(canceled, SweepInfo) and canceled.id == launched.id
     progress = wait_finished(backend, launched.id)
     assert progress.state == "canceled", progress.job.message
     assert progress.job.counts.get("completed", 0) < 200
     with pytest.raises(ConflictError, match="not running"):
-        backend.cancel_sweep(WS, launched.id)
+        backend.cancel_sweep(WS_REF, launched.id)

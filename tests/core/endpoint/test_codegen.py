@@ -84,7 +84,7 @@ def test_the_whole_azure_script_is_valid_python_with_every_step() -> None:
 
 def test_the_python_snippet_scores_against_the_live_server(served: dict[str, Any], tmp_path: Path) -> None:
     rows = served["features"].head(3)
-    record, key = served["record"], served["keys"].primary
+    record, key = served["record"], served["keys"].primary.reveal()
     code = python_snippet(record.scoring_uri, split_payload(rows), "heart-classify-deployment")
     assert key not in code and f"os.environ['{KEY_VARIABLE}']" in code
     script = tmp_path / "call.py"
@@ -102,7 +102,7 @@ def test_the_python_snippet_scores_against_the_live_server(served: dict[str, Any
 
 def test_the_curl_snippet_scores_against_the_live_server(served: dict[str, Any], tmp_path: Path) -> None:
     rows = served["features"].head(2)
-    record, key = served["record"], served["keys"].primary
+    record, key = served["record"], served["keys"].primary.reveal()
     code = curl_snippet(record.scoring_uri, split_payload(rows), "heart-classify-deployment")
     assert key not in code and f"${KEY_VARIABLE}" in code
     runnable = code.replace(f"export {KEY_VARIABLE}='<primary or secondary key>'", "")  # the env holds it

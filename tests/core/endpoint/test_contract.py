@@ -166,7 +166,7 @@ def test_413_over_the_body_limit_with_and_without_a_length(served: dict[str, Any
     assert status == 413 and answer["error"]["code"] == "PayloadTooLarge"
     assert "256" in error_of(answer) or "262,144" in error_of(answer)
     # chunked, with no Content-Length: the server counts as it reads
-    record, key = served["record"], served["keys"].primary
+    record, key = served["record"], served["keys"].primary.reveal()
     conn = http.client.HTTPConnection("127.0.0.1", record.port, timeout=30)
     conn.request(
         "POST",
@@ -198,7 +198,7 @@ def test_other_routes(served: dict[str, Any]) -> None:
     status, _, info = call(served, b"", method="GET", path="/health", key=None)
     assert status == 200 and info["status"] == "Healthy" and info["endpoint"] == "heart-classify-endpoint"
     assert len(info["model_processes"]) == 2
-    assert served["keys"].primary not in json.dumps(info)
+    assert served["keys"].primary.reveal() not in json.dumps(info)
     assert call(served, b"", method="GET", path=PATH)[0] == 405
 
 
@@ -215,10 +215,10 @@ def test_regenerated_key_takes_effect_without_a_restart(served: dict[str, Any]) 
     before = ws.endpoints.get("heart-classify-endpoint").health.info["instance_id"]
     old = served["keys"]
     new = ws.endpoints.regenerate_key("heart-classify-endpoint", "secondary")
-    assert new.primary == old.primary and new.secondary != old.secondary
+    assert new.primary.reveal() == old.primary.reveal() and new.secondary.reveal() != old.secondary.reveal()
     rows = body_of(served["features"].head(1))
-    assert call(served, rows, key=f"Bearer {old.secondary}")[0] == 401
-    assert call(served, rows, key=f"Bearer {new.secondary}")[0] == 200
+    assert call(served, rows, key=f"Bearer {old.secondary.reveal()}")[0] == 401
+    assert call(served, rows, key=f"Bearer {new.secondary.reveal()}")[0] == 200
     assert ws.endpoints.get("heart-classify-endpoint").health.info["instance_id"] == before
     served["keys"] = new
 

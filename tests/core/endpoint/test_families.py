@@ -61,7 +61,7 @@ def test_each_familys_refit_model_loads_and_serves(
     assert len(models) == 4
     info = ws.endpoints.get(endpoint)
     assert info.health.healthy and set(info.health.info["deployments"]) == set(models)
-    key = ws.endpoints.keys(endpoint).primary
+    key = ws.endpoints.keys(endpoint).primary.reveal()
     rows = feature_frame(frame, schema).tail(40)
     for deployment, model in models.items():
         record = info.record.deployment(deployment)

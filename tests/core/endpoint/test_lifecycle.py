@@ -94,14 +94,17 @@ def test_keys_are_owner_only_regenerated_and_never_in_a_repr(ws: Workspace) -> N
     path = ws.endpoints.store.path(EP) / "keys.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     keys = ws.endpoints.keys(EP)
-    assert len(keys.primary) >= 40 and keys.primary != keys.secondary
-    assert keys.primary not in repr(keys) and keys.primary not in str(keys)
+    assert len(keys.primary.reveal()) >= 40 and keys.primary.reveal() != keys.secondary.reveal()
+    assert keys.primary.reveal() not in repr(keys) and keys.primary.reveal() not in str(keys)
     fresh = ws.endpoints.regenerate_key(EP, "primary")
-    assert fresh.primary != keys.primary and fresh.secondary == keys.secondary
+    assert (
+        fresh.primary.reveal() != keys.primary.reveal()
+        and fresh.secondary.reveal() == keys.secondary.reveal()
+    )
     assert ws.endpoints.keys(EP) == fresh
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     record_text = (ws.endpoints.store.path(EP) / "endpoint.json").read_text()
-    assert fresh.primary not in record_text
+    assert fresh.primary.reveal() not in record_text
     with pytest.raises(UserFacingError, match="no 'tertiary' key"):
         ws.endpoints.regenerate_key(EP, "tertiary")
 
@@ -116,7 +119,7 @@ def test_key_checker_reads_a_new_key_file_on_the_next_call(tmp_path: Path) -> No
     path.write_text(json.dumps({"primary": "c" * 43, "secondary": "b" * 43}))
     os.utime(path, ns=(time.time_ns(), time.time_ns()))
     assert checker.check("Bearer " + "c" * 43) and not checker.check("Bearer " + "a" * 43)
-    assert "a" * 43 not in repr(EndpointKeys("a" * 43, "b" * 43))
+    assert "a" * 43 not in repr(EndpointKeys.of("a" * 43, "b" * 43))
 
 
 def test_start_health_restart_survival_stop(ws: Workspace, model: Registered) -> None:
@@ -171,7 +174,7 @@ def test_a_killed_server_reads_as_stopped_and_restarts_on_its_port(
     restarted = ws.endpoints.start(EP)
     assert restarted.health.healthy
     assert restarted.record.port == record.port and restarted.record.pid != record.pid  # same scoring URI
-    client = EndpointClient(restarted.scoring_uri, ws.endpoints.keys(EP).primary)
+    client = EndpointClient(restarted.scoring_uri, ws.endpoints.keys(EP).primary.reveal())
     rows = heart.drop(columns="output").head(3)
     assert client.score(rows).predictions == model.pipeline.predict(rows).tolist()
 
@@ -219,9 +222,9 @@ def test_two_deployments_traffic_and_the_header(
     assert info.traffic == {"blue": 100}, "a new deployment takes no traffic until the split changes"
     keys = ws.endpoints.keys(EP)
     rows = heart.drop(columns="output").head(20)
-    by_traffic = EndpointClient(info.scoring_uri, keys.primary)
+    by_traffic = EndpointClient(info.scoring_uri, keys.primary.reveal())
     assert {by_traffic.score(rows.head(1)).deployment for _ in range(10)} == {"blue"}
-    picked = EndpointClient(info.scoring_uri, keys.primary, deployment="green").score(rows)
+    picked = EndpointClient(info.scoring_uri, keys.primary.reveal(), deployment="green").score(rows)
     assert picked.deployment == "green" and picked.predictions == other.pipeline.predict(rows).tolist()
 
     pid = info.record.pid
@@ -267,7 +270,7 @@ def test_kept_alive_requests_answer_without_a_delayed_ack_stall(
     ws.endpoints.create_endpoint(EP)
     ws.endpoints.create_deployment(EP, DEP, model.name, model.version)
     info = ws.endpoints.get(EP)
-    client = EndpointClient(info.scoring_uri, ws.endpoints.keys(EP).primary)
+    client = EndpointClient(info.scoring_uri, ws.endpoints.keys(EP).primary.reveal())
     probe = client.latency(heart.drop(columns="output").head(1), burst=15)
     health = info.health.round_trip_ms or 0.0
     # a small model answers in a few ms; 40 ms per request is the Nagle / delayed-ACK signature

@@ -137,7 +137,7 @@ def test_deploy_the_champion_and_test_it_live(swept: tuple[LocalBackend, Any]) -
     assert info.health.healthy and info.deployments[0].dataset == "heart"
 
     data = load_dataset(backend, WS, "heart", 1)
-    key = backend.endpoint_keys(WS, "heart-classify-endpoint").primary
+    key = backend.endpoint_keys(WS, "heart-classify-endpoint").primary.reveal()
     client = EndpointClient(info.scoring_uri, key)
     live = score_test_split(client, data.test, data.schema)
     truth = target_values(data.test, data.schema)

@@ -32,10 +32,10 @@ def test_notes_round_trip_through_mlflow(app_sweep: tuple[str, str, str]) -> Non
         write_note(uri, run_id, "x" * 8001)
 
 
-def _store_csv(tmp_path: Path, frame: pd.DataFrame) -> str:
+def _store_csv(tmp_path: Path, frame: pd.DataFrame) -> bytes:
     path = tmp_path / "train.csv"
     frame.to_csv(path, index=False)
-    return str(path)
+    return path.read_bytes()
 
 
 def test_out_of_fold_predictions_match_the_trainer(tmp_path: Path) -> None:
@@ -74,6 +74,6 @@ def test_regression_gives_predictions_and_no_curves(tmp_path: Path) -> None:
 
 
 def test_a_missing_train_split_is_explained(tmp_path: Path) -> None:
-    data = TrainingData(str(tmp_path / "gone.csv"), {}, "random_forest", "accuracy", 3, 0)
-    with pytest.raises(UserFacingError, match="train split is gone"):
+    data = TrainingData(b"", {}, "random_forest", "accuracy", 3, 0)
+    with pytest.raises(UserFacingError, match="train split is empty"):
         out_of_fold(data, {})
