@@ -102,6 +102,11 @@ def _asset(name: str) -> str | None:
     )
 
 
+def _model(name: str) -> str | None:
+    # azure-ai-ml's model data plane checks ^(?![\-_.])[a-zA-Z0-9\-_.]{1,255}(?<!\.)$
+    return _asset(name) or ("it ends with '.'" if name.endswith(".") else None)
+
+
 RULES: dict[Kind, NameRule] = {
     rule.kind: rule
     for rule in (
@@ -152,6 +157,30 @@ RULES: dict[Kind, NameRule] = {
 }
 
 
+@dataclass(frozen=True)
+class AssetRule:
+    """The rule of a versioned asset that is not a resource of the tree (no ``Kind``)."""
+
+    label: str
+    rule: str
+    check: Callable[[str], str | None]
+
+
+# AZURE_FACTS.md states no data asset rule; Azure's asset names (data, environment, model) share
+# this one. Models add "must not end with '.'" (the pattern in azure-ai-ml's model data plane).
+DATA_ASSET = AssetRule(
+    "data asset",
+    "1–255 characters: letters, digits, '-', '_' and '.'; starts with a letter or digit.",
+    _asset,
+)
+MODEL = AssetRule(
+    "model",
+    "1–255 characters: letters, digits, '-', '_' and '.'; starts with a letter or digit; "
+    "must not end with '.'.",
+    _model,
+)
+
+
 def name_problem(kind: Kind, name: str) -> str | None:
     """Return why ``name`` is not a valid ``kind`` name, or None when it is."""
     return RULES[kind].problem(name)
@@ -159,11 +188,17 @@ def name_problem(kind: Kind, name: str) -> str | None:
 
 def validate_name(kind: Kind, name: str) -> str:
     """Return ``name`` stripped of surrounding spaces, or raise with the rule stated."""
+    return _validated(name, kind.label, RULES[kind].rule, RULES[kind].problem)
+
+
+def validate_asset_name(asset: AssetRule, name: str) -> str:
+    """``validate_name`` for a data asset or a model: the same error, with the asset's own rule."""
+    return _validated(name, asset.label, asset.rule, lambda n: asset.check(n) if n else "the name is empty")
+
+
+def _validated(name: str, label: str, rule: str, problem_of: Callable[[str], str | None]) -> str:
     cleaned = name.strip()
-    problem = name_problem(kind, cleaned)
+    problem = problem_of(cleaned)
     if problem:
-        raise InvalidNameError(
-            f"'{cleaned}' is not a valid {kind.label} name: {problem}.",
-            f"Rule: {RULES[kind].rule}",
-        )
+        raise InvalidNameError(f"'{cleaned}' is not a valid {label} name: {problem}.", f"Rule: {rule}")
     return cleaned

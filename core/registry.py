@@ -21,13 +21,13 @@ MLflow is imported inside the functions: importing it takes seconds.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.errors import NotFoundError, UserFacingError
+from core.naming import MODEL, validate_asset_name
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -70,7 +70,6 @@ RECORDED = frozenset(  # the tags a user may not change
     (TAG_SWEEP, TAG_TRIAL, TAG_TRIAL_RUN, TAG_DATASET, TAG_DATASET_VERSION, TAG_FAMILY, TAG_TASK)
     + (TAG_PRIMARY, TAG_GOAL, TAG_PARAMS)
 )
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 _FLUENT = threading.Lock()  # MLflow's fluent API uses one process-wide tracking URI
 
 
@@ -167,14 +166,8 @@ def beats(candidate: RegisteredVersion, incumbent: RegisteredVersion | None) -> 
 
 
 def validate_model_name(name: str) -> str:
-    """An Azure ML model name: 1-255 letters, digits, '-', '_' and '.', starting with a letter or digit."""
-    cleaned = name.strip()
-    if not _NAME.fullmatch(cleaned):
-        raise UserFacingError(
-            f"'{cleaned}' is not a valid model name.",
-            "Use 1-255 letters, digits, '-', '_' and '.', starting with a letter or digit.",
-        )
-    return cleaned
+    """An Azure ML model name (``core.naming.MODEL``); a bad one raises ``InvalidNameError``."""
+    return validate_asset_name(MODEL, name)
 
 
 def _client(tracking_uri: str) -> MlflowClient:

@@ -17,7 +17,7 @@ from core.backend import Backend, WorkspaceRef
 from core.data.schema import Schema
 from core.data.split import Split
 from core.errors import UserFacingError
-from core.resources import BlobInfo, DataAsset, Kind
+from core.resources import BlobInfo, DataAsset
 from core.resources import now as utc_now
 
 TRAIN, TEST, SCHEMA = "train.csv", "test.csv", "schema.json"
@@ -57,9 +57,9 @@ def store_dataset(
 
     Registering the same content again returns the existing version (get-or-create).
     """
-    from core.naming import validate_name
+    from core.naming import DATA_ASSET, validate_asset_name
 
-    name = validate_name(Kind.ENVIRONMENT, name)
+    name = validate_asset_name(DATA_ASSET, name)
     files = {
         TRAIN: csv_bytes(split.train),
         TEST: csv_bytes(split.test),

@@ -37,7 +37,7 @@ from core.local import blobstore, workspace_store
 from core.local.assets import AssetFolder
 from core.local.state import StateFile
 from core.locations import validate_location
-from core.naming import validate_name
+from core.naming import DATA_ASSET, validate_asset_name, validate_name
 from core.resources import PARENT_KIND, BlobInfo, DataAsset, Kind, Outcome, Resource, now, subtree
 from core.secrets import parse_connection_string
 from core.settings import LOCAL_SUBSCRIPTION_ID, warm_seconds
@@ -252,7 +252,7 @@ class LocalBackend:
         self, workspace: WorkspaceArg, asset: DataAsset, files: dict[str, bytes]
     ) -> DataAsset:
         """Write a new, immutable version with its files (the held-out split, the schema…)."""
-        validate_name(Kind.ENVIRONMENT, asset.name)  # data assets follow the same asset-name rule
+        validate_asset_name(DATA_ASSET, asset.name)
         with self._state.locked():
             folder = self._assets(workspace)
             if asset.version != folder.next_version(asset.name):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-from core.errors import UserFacingError
+from core.errors import NotFoundError, UserFacingError
 from core.resources import BlobInfo
 from core.secrets import parse_connection_string
 
@@ -110,9 +110,7 @@ class FolderBlobStore:
     def download(self, container: str, name: str) -> bytes:
         path = self._blob_path(container, name)
         if not path.is_file():
-            raise UserFacingError(
-                f"There is no blob '{name}' in container '{container}'.", "Upload it again."
-            )
+            raise missing_blob(container, name)
         return path.read_bytes()
 
     def _blob_path(self, container: str, name: str) -> Path:
@@ -179,7 +177,22 @@ class AzureBlobStore:
         ]
 
     def download(self, container: str, name: str) -> bytes:
-        return bytes(self._service.get_blob_client(container, name).download_blob().readall())
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return bytes(self._service.get_blob_client(container, name).download_blob().readall())
+        except ResourceNotFoundError:
+            if not self.container_exists(container):
+                raise
+            raise missing_blob(container, name) from None
+
+
+def missing_blob(container: str, name: str) -> NotFoundError:
+    """The same answer from every store when a blob is not in its container."""
+    return NotFoundError(
+        f"There is no blob '{name}' in container '{container}'.",
+        "Pick one of the container's blobs, or upload it first.",
+    )
 
 
 def check_connection_string(connection_string: str) -> dict[str, str]:

@@ -10,6 +10,10 @@ import json
 
 import pytest
 
+from core.data.samples import heart_sample
+from core.data.schema import Schema, Task, build_schema
+from core.data.split import split_frame
+from core.data.store import store_dataset
 from core.errors import ConflictError, InvalidNameError, NotFoundError
 from core.resources import DataAsset
 from tests.contract.conftest import DATASET, Shared, store_heart
@@ -73,3 +77,22 @@ def test_data_asset_mistakes_are_explained(shared: Shared) -> None:
     with pytest.raises(NotFoundError, match="no workspace called 'no-such-ws'"):
         backend.list_data_assets("no-such-ws")
     assert backend.data_asset_versions(WS, DATASET) == [heart], "nothing was changed"
+
+
+@pytest.mark.parametrize("bad", ["-heart", "heart data", "héart", "x" * 256])
+def test_a_bad_data_asset_name_states_the_data_asset_rule(shared: Shared, bad: str) -> None:
+    """Registering, or storing a split, under a bad name names the data asset rule (not another kind's)."""
+    backend, heart = shared.backend, shared.stored.asset
+    before = backend.list_data_assets(WS)
+    split = split_frame(heart_sample(), "output", test_fraction=0.2, seed=42)
+    with pytest.raises(InvalidNameError, match="not a valid data asset name") as registered:
+        backend.register_data_asset(WS, dataclasses.replace(heart, name=bad), {})
+    with pytest.raises(InvalidNameError, match="not a valid data asset name") as stored:
+        store_dataset(backend, WS, SA, BC, bad, split, _schema(), "heart sample")
+    for caught in (registered, stored):
+        assert "environment" not in str(caught.value) and "Rule: " in caught.value.fix
+    assert backend.list_data_assets(WS) == before, "nothing was registered"
+
+
+def _schema() -> Schema:
+    return build_schema(heart_sample(), "output", Task.CLASSIFICATION)

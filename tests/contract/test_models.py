@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import NotFoundError, UserFacingError
+from core.errors import InvalidNameError, NotFoundError, UserFacingError
 from tests.contract.conftest import DATASET, MODEL, Trained
 from tests.workspaces import WS
 
@@ -62,7 +62,7 @@ def test_user_tags_and_recorded_tags(trained: Trained) -> None:
 def test_registry_mistakes_are_explained(trained: Trained) -> None:
     backend, sweep_id = trained.backend, trained.launched.id
     before = [(v.version, v.aliases) for v in backend.model_versions(WS, MODEL)]
-    with pytest.raises(UserFacingError, match="not a valid model name"):
+    with pytest.raises(InvalidNameError, match="not a valid model name"):
         backend.register_model(WS, sweep_id, name="-bad name")
     with pytest.raises(NotFoundError, match="has no trial 999"):
         backend.register_model(WS, sweep_id, trial_number=999)
@@ -75,3 +75,15 @@ def test_registry_mistakes_are_explained(trained: Trained) -> None:
     with pytest.raises(NotFoundError, match="no workspace called 'no-such-ws'"):
         backend.registered_models("no-such-ws")
     assert [(v.version, v.aliases) for v in backend.model_versions(WS, MODEL)] == before
+
+
+@pytest.mark.parametrize("bad", ["-bad name", "_model", "model.", "m\u00f6del", "m" * 256])
+def test_a_bad_model_name_is_an_invalid_name_with_the_model_rule(trained: Trained, bad: str) -> None:
+    """A bad model name raises the same error type as every other bad name, with Azure's model rule."""
+    backend = trained.backend
+    before = backend.registered_models(WS)
+    with pytest.raises(InvalidNameError, match=f"'{bad}' is not a valid model name") as caught:
+        backend.register_model(WS, trained.launched.id, name=bad)
+    assert caught.value.fix.startswith("Rule: ") and "must not end with '.'" in caught.value.fix
+    assert isinstance(caught.value, UserFacingError)
+    assert backend.registered_models(WS) == before, "nothing was registered"

@@ -69,3 +69,24 @@ def test_storage_mistakes_are_explained(backend: Backend) -> None:
         backend.download_blob(SA, BC, "missing.csv")
     with pytest.raises(NotFoundError, match="no storage account called 'nosuchaccount'"):
         backend.storage_connection_string("nosuchaccount")
+
+
+@pytest.mark.parametrize("storage", ["folder", pytest.param("azurite", marks=pytest.mark.azurite)])
+def test_a_missing_blob_is_named_with_its_container(
+    backend: Backend, storage: str, request: pytest.FixtureRequest
+) -> None:
+    """Downloading a blob that is not there names the blob and the container and says what to do,
+    whatever stores the account's bytes (a folder, or Azurite through the real storage client)."""
+    container = "contract-missing-blob"  # its own: Azurite is shared by the whole session
+    backend.create_resource_group(RG, "eastus")
+    connection_string = request.getfixturevalue("azurite") if storage == "azurite" else None
+    backend.create_storage_account(RG, SA, connection_string)
+    backend.create_blob_container(SA, container)
+    backend.upload_blob(SA, container, "contract/present.csv", b"a\n1\n")
+    missing = f"There is no blob 'contract/absent.csv' in container '{container}'"
+    with pytest.raises(NotFoundError, match=missing) as caught:
+        backend.download_blob(SA, container, "contract/absent.csv")
+    fix = caught.value.fix.lower()
+    assert "pick one of the container's blobs" in fix and "upload it first" in fix
+    assert "Error" not in str(caught.value), "no exception class name, no traceback text"
+    backend.delete_resource_group(RG)  # its container goes with it, on Azurite too
