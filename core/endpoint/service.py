@@ -165,6 +165,18 @@ class LocalEndpoints:
         return [*deleted, endpoint_resource(record)]
 
     # -- deployments -------------------------------------------------------------------------
+    def check_deployment(
+        self, name: str, model_name: str, model_version: int, instance_count: int
+    ) -> RegisteredVersion:
+        """Refuse a deployment that cannot be made (a bad name or count, a missing model version)
+        before anything is created."""
+        from core import registry
+
+        validate_name(Kind.DEPLOYMENT, name)
+        if not 1 <= int(instance_count) <= 20:
+            raise UserFacingError("The instance count must be from 1 to 20.", "Pick a smaller number.")
+        return registry.get_version(self.tracking_uri, model_name, model_version)
+
     def create_deployment(
         self,
         endpoint: str,
@@ -181,13 +193,9 @@ class LocalEndpoints:
         the split is changed (as on Azure), but the ``azureml-model-deployment`` header reaches
         them at once. The same name with another model version updates the deployment.
         """
-        from core import registry
-
         name = validate_name(Kind.DEPLOYMENT, name)
-        if not 1 <= int(instance_count) <= 20:
-            raise UserFacingError("The instance count must be from 1 to 20.", "Pick a smaller number.")
+        version = self.check_deployment(name, model_name, model_version, instance_count)
         record = self._require(endpoint)
-        version = registry.get_version(self.tracking_uri, model_name, model_version)
         existing = record.deployment(name)
         if existing is not None and (
             existing.model_name,

@@ -694,6 +694,9 @@ class LocalBackend:
         model_version: int,
         instance_count: int = 1,
     ) -> Operation:
+        validate_name(Kind.ENDPOINT, endpoint)  # bad input raises now, before anything is made
+        self._endpoints(workspace).check_deployment(deployment, model_name, model_version, instance_count)
+
         def deploy() -> Outcome:
             self.create_endpoint(workspace, endpoint)
             return self.create_deployment(

@@ -163,6 +163,8 @@ def test_deploying_and_deleting_are_operations_polled_to_their_end(trained: Trai
     backend, model = trained.backend, trained.model
     with pytest.raises(InvalidNameError):
         backend.begin_deploy(WS_REF, "ops-endpoint", "1-blue", model.name, model.version)
+    with pytest.raises(UserFacingError, match="99"):
+        backend.begin_deploy(WS_REF, "ops-endpoint", "blue", model.name, 99)
     assert "ops-endpoint" not in {e.name for e in backend.list_endpoints(WS_REF)}, "bad input made nothing"
     started = backend.begin_deploy(WS_REF, "ops-endpoint", "blue", model.name, model.version)
     assert isinstance(started, Operation) and started.target == "ops-endpoint"

@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import InvalidNameError, NotFoundError, UserFacingError
 from tests.contract.conftest import DATASET, MODEL, Trained
-from tests.workspaces import WS
+from tests.workspaces import WS_REF
 
 pytestmark = pytest.mark.contract_slice("models")
 
@@ -27,63 +27,63 @@ def test_the_registered_model_says_where_it_came_from(trained: Trained) -> None:
 
 def test_the_registry_lists_the_model(trained: Trained) -> None:
     backend = trained.backend
-    assert MODEL in backend.registered_models(WS)
-    assert backend.newest_model(WS) == MODEL
-    assert [v.version for v in backend.model_versions(WS, MODEL)][0] == 1
-    assert backend.model_versions(WS, "no-such-model") == []
+    assert MODEL in backend.registered_models(WS_REF)
+    assert backend.newest_model(WS_REF) == MODEL
+    assert [v.version for v in backend.model_versions(WS_REF, MODEL)][0] == 1
+    assert backend.model_versions(WS_REF, "no-such-model") == []
 
 
 def test_registering_again_adds_a_version_and_the_champion_moves_only_when_set(trained: Trained) -> None:
     backend = trained.backend
-    again = backend.register_model(WS, trained.launched.id, name=MODEL, description="Registered again.")
+    again = backend.register_model(WS_REF, trained.launched.id, name=MODEL, description="Registered again.")
     assert again.name == MODEL and again.version > 1 and again.description == "Registered again."
     assert CHAMPION not in again.aliases, "as good as the champion is not better"
-    moved = backend.set_model_alias(WS, MODEL, again.version)
+    moved = backend.set_model_alias(WS_REF, MODEL, again.version)
     assert CHAMPION in moved.aliases
-    champions = [v.version for v in backend.model_versions(WS, MODEL) if CHAMPION in v.aliases]
+    champions = [v.version for v in backend.model_versions(WS_REF, MODEL) if CHAMPION in v.aliases]
     assert champions == [again.version], "one version holds an alias"
-    backend.set_model_alias(WS, MODEL, 1)
-    assert backend.deployment_changes(WS, "contract-endpoint", "blue", MODEL, again.version) == []
+    backend.set_model_alias(WS_REF, MODEL, 1)
+    assert backend.deployment_changes(WS_REF, "contract-endpoint", "blue", MODEL, again.version) == []
 
 
 def test_user_tags_and_recorded_tags(trained: Trained) -> None:
     backend = trained.backend
-    tagged = backend.set_model_version_tag(WS, MODEL, 1, "reviewer", "ana")
+    tagged = backend.set_model_version_tag(WS_REF, MODEL, 1, "reviewer", "ana")
     assert tagged.tags["reviewer"] == "ana" and tagged.version == 1
-    assert backend.set_model_version_tag(WS, MODEL, 1, "reviewer", "bo").tags["reviewer"] == "bo"
+    assert backend.set_model_version_tag(WS_REF, MODEL, 1, "reviewer", "bo").tags["reviewer"] == "bo"
     with pytest.raises(UserFacingError, match="recorded by the registry") as caught:
-        backend.set_model_version_tag(WS, MODEL, 1, "sweep_id", "forged")
+        backend.set_model_version_tag(WS_REF, MODEL, 1, "sweep_id", "forged")
     assert caught.value.fix
     with pytest.raises(UserFacingError, match="key is empty"):
-        backend.set_model_version_tag(WS, MODEL, 1, " ", "x")
-    assert backend.model_versions(WS, MODEL)[0].sweep_id == trained.launched.id
+        backend.set_model_version_tag(WS_REF, MODEL, 1, " ", "x")
+    assert backend.model_versions(WS_REF, MODEL)[0].sweep_id == trained.launched.id
 
 
 def test_registry_mistakes_are_explained(trained: Trained) -> None:
     backend, sweep_id = trained.backend, trained.launched.id
-    before = [(v.version, v.aliases) for v in backend.model_versions(WS, MODEL)]
+    before = [(v.version, v.aliases) for v in backend.model_versions(WS_REF, MODEL)]
     with pytest.raises(InvalidNameError, match="not a valid model name"):
-        backend.register_model(WS, sweep_id, name="-bad name")
+        backend.register_model(WS_REF, sweep_id, name="-bad name")
     with pytest.raises(NotFoundError, match="has no trial 999"):
-        backend.register_model(WS, sweep_id, trial_number=999)
+        backend.register_model(WS_REF, sweep_id, trial_number=999)
     with pytest.raises(NotFoundError, match="no sweep 'sweep-nope'"):
-        backend.register_model(WS, "sweep-nope")
+        backend.register_model(WS_REF, "sweep-nope")
     with pytest.raises(NotFoundError, match="no version 99 of model"):
-        backend.set_model_alias(WS, MODEL, 99)
+        backend.set_model_alias(WS_REF, MODEL, 99)
     with pytest.raises(NotFoundError, match="no version 1 of model 'no-such-model'"):
-        backend.set_model_version_tag(WS, "no-such-model", 1, "reviewer", "ana")
+        backend.set_model_version_tag(WS_REF, "no-such-model", 1, "reviewer", "ana")
     with pytest.raises(NotFoundError, match="no workspace called 'no-such-ws'"):
         backend.registered_models("no-such-ws")
-    assert [(v.version, v.aliases) for v in backend.model_versions(WS, MODEL)] == before
+    assert [(v.version, v.aliases) for v in backend.model_versions(WS_REF, MODEL)] == before
 
 
 @pytest.mark.parametrize("bad", ["-bad name", "_model", "model.", "m\u00f6del", "m" * 256])
 def test_a_bad_model_name_is_an_invalid_name_with_the_model_rule(trained: Trained, bad: str) -> None:
     """A bad model name raises the same error type as every other bad name, with Azure's model rule."""
     backend = trained.backend
-    before = backend.registered_models(WS)
+    before = backend.registered_models(WS_REF)
     with pytest.raises(InvalidNameError, match=f"'{bad}' is not a valid model name") as caught:
-        backend.register_model(WS, trained.launched.id, name=bad)
+        backend.register_model(WS_REF, trained.launched.id, name=bad)
     assert caught.value.fix.startswith("Rule: ") and "must not end with '.'" in caught.value.fix
     assert isinstance(caught.value, UserFacingError)
-    assert backend.registered_models(WS) == before, "nothing was registered"
+    assert backend.registered_models(WS_REF) == before, "nothing was registered"

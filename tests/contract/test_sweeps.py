@@ -13,7 +13,7 @@ from core.errors import ConflictError, NotFoundError, UserFacingError
 from core.sweep.spec import Limits
 from tests.contract.conftest import DATASET, EXPERIMENT, Trained, wait_finished
 from tests.core.engine.conftest import small_spec
-from tests.workspaces import CC, WS_REF
+from tests.workspaces import CC, WS, WS_REF
 
 pytestmark = pytest.mark.contract_slice("sweeps")
 
@@ -25,7 +25,7 @@ def test_a_launched_sweep_says_what_it_runs(trained: Trained) -> None:
     launched = trained.launched
     assert isinstance(launched, SweepInfo)
     assert launched.id and launched.state in ACTIVE_STATES
-    assert (launched.workspace, launched.experiment, launched.cluster) == (WS_REF, EXPERIMENT, CC)
+    assert (launched.workspace, launched.experiment, launched.cluster) == (WS, EXPERIMENT, CC)
     assert (launched.dataset, launched.dataset_version) == (DATASET, trained.stored.asset.version)
     assert launched.spec["model_family"] == "random_forest" and launched.workers >= 1
     assert launched.tracking_uri == trained.backend.tracking_uri(WS_REF)

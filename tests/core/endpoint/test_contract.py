@@ -31,7 +31,7 @@ def call(
     record = served["record"]
     sent = {"Content-Type": "application/json", **(headers or {})}
     if key in ("primary", "secondary"):
-        sent["Authorization"] = f"Bearer {getattr(served['keys'], key)}"
+        sent["Authorization"] = f"Bearer {getattr(served['keys'], key).reveal()}"
     elif key is not None:
         sent["Authorization"] = key
     conn = http.client.HTTPConnection("127.0.0.1", record.port, timeout=30)
