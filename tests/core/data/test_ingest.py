@@ -15,8 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from core.data import ingest
 from core.data.ingest import MAX_UPLOAD_MB, LoadedCsv, inert_text, load_csv
+from core.data.ingest import load as ingest_load
+from core.data.ingest import parse as ingest_parse
 from core.errors import DataError
 
 
@@ -431,7 +432,7 @@ def test_pandas_fallback_when_pyarrow_refuses_a_well_formed_file(monkeypatch: py
     def refuse(*args: object, **kwargs: object) -> None:
         raise pa.ArrowInvalid("simulated pyarrow limitation")
 
-    monkeypatch.setattr(ingest, "_read_arrow", refuse)
+    monkeypatch.setattr(ingest_parse, "_read_arrow", refuse)
     loaded = load_csv(("\ufeff" + GOOD).encode())
     assert list(loaded.frame.columns) == ["a", "b", "c"]
     assert loaded.frame["a"].dtype == np.int64
@@ -442,7 +443,7 @@ def test_unexpected_internal_errors_become_data_errors(monkeypatch: pytest.Monke
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ingest, "_parse", broken)
+    monkeypatch.setattr(ingest_load, "parse_table", broken)
     fails(GOOD.encode(), "could not be read as a CSV", "boom")
 
 
