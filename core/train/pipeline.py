@@ -1,6 +1,6 @@
 """The model pipeline: the schema's preprocessing followed by a family's estimator.
 
-The preprocessing is :func:`core.data.schema.build_preprocessor`, the same
+The preprocessing is :func:`core.train.preprocessing.build_preprocessor`, the same
 ``ColumnTransformer`` the EDA page previews, so the typing from the data step is the one
 training uses. scikit-learn is imported inside the functions.
 """
@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from core.data.schema import Schema, Task, build_preprocessor
+from core.data.schema import Schema, Task
 from core.errors import DataError, UserFacingError
 from core.train.families import Family, get_family
+from core.train.preprocessing import build_preprocessor
 from core.train.target import feature_frame, target_values
 
 if TYPE_CHECKING:

@@ -7,9 +7,11 @@ import streamlit as st
 
 from core.backend import WorkspaceRef
 from core.data import eda
-from core.data.schema import FeatureType, Schema, Task, preprocessing_code, preprocessing_table
+from core.data.schema import FeatureType, Schema, Task
 from core.data.store import LoadedDataset, load_dataset
 from core.errors import UserFacingError
+from core.train.preprocessing import preprocessing_table
+from core.train.preprocessing_code import preprocessing_code
 from dashboard import figures, nav, session
 from dashboard.views.data import working
 

@@ -26,16 +26,15 @@ from core.data.schema import (
     Schema,
     Task,
     analyse_target,
-    build_preprocessor,
     build_schema,
     default_target,
     encode_target,
     infer_feature_type,
-    preprocessing_code,
-    preprocessing_table,
     profile_columns,
 )
 from core.errors import DataError, UserFacingError
+from core.train.preprocessing import build_preprocessor, preprocessing_table
+from core.train.preprocessing_code import preprocessing_code
 
 ROOT = Path(__file__).resolve().parents[3]
 # The real Kaggle heart.csv: $AZML_HEART_CSV, else ../shared/data/heart.csv beside the repository.

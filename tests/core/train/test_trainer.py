@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.schema import Schema, Task, build_preprocessor, build_schema
+from core.data.schema import Schema, Task, build_schema
 from core.errors import DataError, UserFacingError
 from core.train.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
+from core.train.preprocessing import build_preprocessor
 from core.train.target import class_labels, target_values
 from core.train.trainer import (
     build_pipeline,
