@@ -1,0 +1,60 @@
+"""Delete a deployment or the whole endpoint (Operations the page watches)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.backend import EndpointInfo, Operation, WorkspaceRef
+from dashboard import session
+from dashboard.views.endpoint.state import LATENCY, LIVE, SINGLE, results
+from dashboard.widgets import follow_newest_select, set_result, show_result, start_operation
+
+
+def delete_section(workspace: WorkspaceRef, info: EndpointInfo) -> None:
+    backend = session.backend()
+    with st.expander("Delete", icon=":material/delete:"):
+        if len(info.deployments) > 1:
+            names = [d.name for d in info.deployments]
+            doomed = follow_newest_select(
+                "Deployment",
+                names,
+                key=f"endpoint:delete_deployment_pick:{info.name}",
+                pin_key=f"endpoint:delete_deployment_pin:{info.name}",
+                newest=names[-1],
+            )
+            if st.button("Delete this deployment", key="endpoint:delete_deployment"):
+                start_operation(
+                    "endpoint_delete", lambda: backend.begin_delete_deployment(workspace, info.name, doomed)
+                )
+                st.rerun()
+        st.warning(
+            f"Deleting **{info.name}** stops its server and deletes its "
+            f"{len(info.deployments)} deployment(s) "
+            "and keys. Registered models stay in the registry.",
+            icon=":material/warning:",
+        )
+        with st.form("endpoint:delete_form", clear_on_submit=True):
+            typed = st.text_input(f"Type **{info.name}** to confirm", key="endpoint:delete_confirm")
+            if st.form_submit_button("Delete endpoint", type="primary", icon=":material/delete_forever:"):
+                if typed.strip() != info.name:
+                    set_result(
+                        "endpoint_delete",
+                        "error",
+                        f"Nothing was deleted: type '{info.name}' exactly to confirm.",
+                    )
+                else:
+                    start_operation(
+                        "endpoint_delete", lambda: backend.begin_delete_endpoint(workspace, info.name)
+                    )
+                st.rerun()
+    show_result("endpoint_delete")
+
+
+def endpoint_deleted(operation: Operation) -> None:
+    """Say what went; the live results of a deleted endpoint go with it."""
+    if operation.kind == "delete deployment":
+        set_result("endpoint_delete", "success", f"Deleted deployment '{operation.target}'.")
+        return
+    set_result("endpoint_delete", "success", f"Deleted endpoint '{operation.target}' and stopped its server.")
+    for key in (LIVE, LATENCY, SINGLE):
+        results(key).clear()
