@@ -10,10 +10,14 @@
 - :mod:`~core.trials.importance`: hyperparameter importance with Optuna's evaluators.
 - :mod:`~core.trials.notes`: review notes as MLflow tags.
 - :mod:`~core.trials.oof`: a trial's out-of-fold predictions, recomputed, and their curves.
+- :mod:`~core.trials.target`: the sweep (or group of runs) under review.
+- :mod:`~core.trials.cache`: the in-process cache the page keeps what these functions return in,
+  keyed by the store's last-update stamp (asked once per script run).
 
-No Streamlit here; the page caches what these functions return.
+No Streamlit here.
 """
 
+from core.trials.cache import CACHE, begin_run, stamp_of
 from core.trials.frame import GOALS, Goal, Group, SweepMeta, TrialsFrame, build_trials, sweep_groups
 from core.trials.history import HistoryMatrix, history_matrix, is_bulk, load_histories
 from core.trials.importance import METHODS, Importance, param_importance
@@ -33,8 +37,10 @@ from core.trials.scoring import (
 from core.trials.status import STATUSES
 from core.trials.store import Experiment, list_experiments, resolve_tracking_uri
 from core.trials.sweeps import frame_for_group, load_sweep
+from core.trials.target import Target
 
 __all__ = [
+    "CACHE",
     "GOALS",
     "METHODS",
     "STATUSES",
@@ -48,8 +54,10 @@ __all__ = [
     "RunTable",
     "Scores",
     "SweepMeta",
+    "Target",
     "TrialFilter",
     "TrialsFrame",
+    "begin_run",
     "best_so_far",
     "build_trials",
     "filter_mask",
@@ -65,6 +73,7 @@ __all__ = [
     "read_note",
     "resolve_tracking_uri",
     "score_trials",
+    "stamp_of",
     "sweep_groups",
     "top_k_mask",
     "top_k_range",

@@ -1,0 +1,176 @@
+"""The Best trial tab: one trial's settings and metrics, carrying it to the endpoint step, and
+its out-of-fold predictions re-run for the evaluation charts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.errors import UserFacingError
+from core.trials import Scores, Target, TrialsFrame
+from core.trials.oof import OutOfFold, TrainingData, out_of_fold
+from dashboard import nav, session
+from dashboard import trial_figures as figs
+from dashboard.views.trials.common import CHOSEN, STATUS_BADGES, W, chart, fmt, log
+from dashboard.views.trials.table import pick_trial
+
+
+def _training_data(target: Target, frame: TrialsFrame) -> TrainingData | None:
+    """What the sweep trained on, from the backend (None for a store this app did not fill)."""
+    workspace = target.workspace or session.current_workspace()
+    sweep_id = target.job.id if target.job is not None else frame.meta.sweep_id
+    if workspace is None or not sweep_id:
+        return None
+    try:
+        return session.backend().sweep_training_data(workspace, sweep_id)
+    except UserFacingError:
+        return None
+
+
+@st.cache_data(
+    show_spinner="Re-running the trial's cross-validation for its out-of-fold predictions…", max_entries=16
+)
+def _oof(run_id: str, _data: TrainingData, params_items: tuple[tuple[str, Any], ...]) -> OutOfFold:
+    """Cached by run id and parameters: a run's training data never changes, so it is not hashed
+    (it holds the whole train split)."""
+    return out_of_fold(_data, dict(params_items))
+
+
+def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) -> dict[str, Any]:
+    """What the endpoint step needs to deploy this trial (the sweep's refit model is the best's)."""
+    is_best = row == scores.best
+    job = target.job
+    return {
+        "run_id": str(frame.run_ids[row]),
+        "trial_number": int(frame.numbers[row]),
+        "params": dict(frame.exact_params[row]),
+        "metric": scores.metric,
+        "goal": scores.goal,
+        "value": None if not np.isfinite(scores.values[row]) else float(scores.values[row]),
+        "tracking_uri": target.uri,
+        "experiment_id": target.experiment_id,
+        "parent_run_id": frame.meta.parent_run_id,
+        "sweep_id": job.id if job else frame.meta.sweep_id,
+        "workspace": job.workspace if job else None,
+        "is_best": is_best,
+        "model_uri": job.model_uri if (job is not None and is_best) else None,
+    }
+
+
+def carried_when(target: Target) -> dict[str, Any]:
+    """When a trial is carried, and which sweeps had a model then: the endpoint step follows a
+    sweep that finishes after the carry, even if it was not open at the time."""
+    workspace = target.workspace or session.current_workspace()
+    if workspace is None:
+        return {"carried_at": time.time()}
+    jobs = session.backend().list_sweeps(workspace)
+    return {"carried_at": time.time(), "sweeps_with_model": [j.id for j in jobs if j.model_uri]}
+
+
+def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected: np.ndarray) -> None:
+    if scores.best is None and not selected.any():
+        st.info("No trial has a score yet.")
+        return
+    default = int(np.flatnonzero(selected)[0]) if selected.any() else int(scores.best or 0)
+    row = pick_trial(
+        frame,
+        scores,
+        default,
+        W + "panel:" + target.key,
+        help="The best trial by default; the first selected row when you select rows in the table.",
+    )
+    status = frame.statuses[row]
+    st.markdown(
+        f"### Trial #{frame.numbers[row]} {'★ best' if row == scores.best else ''}\n"
+        f"{STATUS_BADGES.get(status, status)} · {scores.metric} **{fmt(scores.values[row])}**"
+        + ("" if not np.isfinite(scores.std[row]) else f" ± {scores.std[row]:.4f}")
+        + f" · run `{frame.run_ids[row]}`"
+    )
+    left, right = st.columns([2, 3])
+    params = frame.exact_params[row]
+    left.dataframe(
+        pd.DataFrame({"hyperparameter": list(params), "value": [str(v) for v in params.values()]}),
+        hide_index=True,
+        width="stretch",
+    )
+    metrics_row = frame.metrics.iloc[row]
+    rows = []
+    for name in frame.metric_names():
+        mean = metrics_row.get(f"{name}_mean", metrics_row.get(name, np.nan))
+        std = metrics_row.get(f"{name}_std", np.nan)
+        rows.append({"metric": name, "value": mean, "± std across folds": std})
+    right.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "value": st.column_config.NumberColumn(format="%.4f"),
+            "± std across folds": st.column_config.NumberColumn(format="%.4f"),
+        },
+    )
+    if st.button(
+        f"Use trial #{frame.numbers[row]} on 6 · Endpoint",
+        icon=":material/rocket_launch:",
+        key=W + "carry:" + target.key,
+    ):
+        st.session_state[CHOSEN] = carry_trial(target, frame, scores, row) | carried_when(target)
+    chosen = st.session_state.get(CHOSEN)
+    if chosen and chosen.get("run_id") == str(frame.run_ids[row]):
+        note = (
+            ""
+            if chosen["model_uri"]
+            else " It has no refit model yet; the endpoint step refits it from these hyperparameters."
+        )
+        st.success(
+            f"Trial #{chosen['trial_number']} goes to the endpoint step.{note}",
+            icon=":material/check_circle:",
+        )
+        nav.link("endpoint", label="Continue on 6 · Endpoint")
+
+    st.markdown("#### Out-of-fold predictions")
+    data = _training_data(target, frame)
+    if data is None:
+        st.info(
+            "The confusion matrix, ROC and precision-recall curves (or predicted-vs-actual for "
+            "regression) come from the trial's out-of-fold predictions. MLflow does not hold them, and "
+            "this experiment was not run by this app, so its training data is unknown: the panel needs "
+            "the training data to re-run the trial.",
+            icon=":material/info:",
+        )
+        return
+    try:
+        oof = _oof(str(frame.run_ids[row]), data, tuple(sorted(params.items())))
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    except Exception as exc:  # a trial that failed in the sweep fails again here
+        log.exception("out-of-fold predictions failed")
+        st.error(
+            f"The trial could not be re-run: {type(exc).__name__}: {str(exc)[:300]}", icon=":material/error:"
+        )
+        return
+    st.caption(
+        f"Re-run with the same trainer, train split, {oof.folds} folds and seed {data.seed} as the sweep"
+        + (" (all folds, although the policy stopped it early)." if status == "early_terminated" else ".")
+    )
+    if oof.task == "classification":
+        a, b, c = st.columns(3)
+        with a:
+            chart(figs.confusion_matrix(oof), "cm:" + target.key, "confusion-matrix")
+        if oof.roc:
+            with b:
+                chart(figs.roc_curves(oof), "roc:" + target.key, "roc")
+            with c:
+                chart(figs.pr_curves(oof), "pr:" + target.key, "precision-recall")
+        else:
+            b.info("This model gives no probabilities, so there are no ROC or PR curves.")
+    else:
+        a, b = st.columns(2)
+        with a:
+            chart(figs.predicted_vs_actual(oof), "pva:" + target.key, "predicted-vs-actual")
+        with b:
+            chart(figs.residuals(oof), "residuals:" + target.key, "residuals")

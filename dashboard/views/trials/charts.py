@@ -1,0 +1,172 @@
+"""The chart tabs: Overview (history, parallel coordinates), Hyperparameters (importance,
+slices, two at once) and Intermediate values. The Timeline tab is one chart, drawn by the page."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from core.errors import UserFacingError
+from core.trials import (
+    CACHE,
+    METHODS,
+    Scores,
+    Target,
+    TrialFilter,
+    TrialsFrame,
+    is_bulk,
+    param_importance,
+    stamp_of,
+    top_k_mask,
+    top_k_range,
+)
+from core.trials.history import LAZY_LIMIT
+from dashboard import trial_figures as figs
+from dashboard.views.trials.common import W, chart
+from dashboard.views.trials.load import histories
+
+
+def overview_tab(
+    target: Target,
+    frame: TrialsFrame,
+    scores: Scores,
+    shown: np.ndarray,
+    without_top: np.ndarray,
+    selected: np.ndarray,
+    flt: TrialFilter,
+) -> None:
+    chart(
+        figs.optimisation_history(frame, scores, shown, selected),
+        "history:" + target.key,
+        "optimisation-history",
+    )
+    if not frame.varying():
+        st.info("No hyperparameter varies across these trials, so there are no axes to compare.")
+        return
+    top_range = None
+    if flt.top_percent < 100:
+        top_range = top_k_range(
+            scores.values, top_k_mask(scores.values, scores.goal, flt.top_percent, among=without_top)
+        )
+    st.caption(
+        "**Parallel coordinates.** Drag along any axis to keep a range of it (drag again on the same axis to "
+        "add a range; click the axis outside the range to clear it). The **Top k %** slider above marks the "
+        "best trials' range on the metric axis. Categorical axes list their values, None included; log axes "
+        "say so."
+    )
+    chart(
+        figs.parallel_coordinates(frame, scores, without_top, selected, top_range),
+        "parcoords:" + target.key,
+        "parallel-coordinates",
+    )
+
+
+def hyperparameters_tab(
+    target: Target, frame: TrialsFrame, scores: Scores, shown: np.ndarray, selected: np.ndarray
+) -> None:
+    names = frame.varying()
+    if not names:
+        st.info("No hyperparameter varies across these trials.")
+        return
+    method = st.radio(
+        "Importance method",
+        list(METHODS),
+        format_func=METHODS.__getitem__,
+        horizontal=True,
+        key=W + "imp_method",
+        help="Both are Optuna's evaluators, run on the trials passing the filters, with the goal's "
+        "direction. PED-ANOVA asks which settings set the top 10 % apart; fANOVA splits the metric's "
+        "variance.",
+    )
+    digest = hashlib.sha1(shown.tobytes()).hexdigest()[:8]
+    try:
+        importance = CACHE.get_or_make(
+            (
+                "importance",
+                target.key,
+                stamp_of(target.uri, target.experiment_id),
+                scores.metric,
+                scores.goal,
+                scores.ranking,
+                digest,
+                method,
+            ),
+            lambda: param_importance(frame, scores, shown, method=method),
+        )
+    except UserFacingError as exc:
+        st.info(str(exc), icon=":material/info:")
+    else:
+        chart(figs.importance_bar(importance, scores.metric), "importance:" + target.key, "importance")
+        if importance.note:
+            st.caption(importance.note)
+        ranked = [n for n in importance.values if n in names]
+        names = ranked + [n for n in names if n not in ranked]  # most important first below
+    chart(figs.slice_plots(frame, scores, shown, selected, params=names), "slices:" + target.key, "slices")
+    st.markdown("**Two hyperparameters at once** · the two most important are shown first")
+    a, b, c, d = st.columns(4)
+    x = a.selectbox("x axis", names, index=0, key=W + "cx:" + target.key)
+    others = [n for n in names if n != x] or names
+    y = b.selectbox("y axis", others, index=0, key=W + "cy:" + target.key)
+    style = c.radio(
+        "Style",
+        ["heatmap", "contour"],
+        horizontal=True,
+        key=W + "cstyle",
+        help="Contour needs two numeric axes.",
+    )
+    agg = d.radio("Each cell shows", ["mean", "best"], horizontal=True, key=W + "cagg")
+    if x == y:
+        st.info("Pick two different hyperparameters.")
+        return
+    chart(
+        figs.contour(frame, scores, x, y, shown, selected, style=style, aggregate=agg),
+        "contour:" + target.key,
+        "contour",
+    )
+
+
+def intermediate_tab(
+    target: Target, frame: TrialsFrame, scores: Scores, shown: np.ndarray, selected: np.ndarray
+) -> None:
+    metric = scores.metric
+    keys = [k for k in (metric, f"{metric}_fold") if k in frame.metrics.columns]
+    if not keys:
+        st.info(f"No run logged {metric} per step, so there are no intermediate values.")
+        return
+    labels = {
+        metric: f"{metric} as logged per step (this app: the running mean, what a policy compares)",
+        f"{metric}_fold": f"{metric} of each fold on its own",
+    }
+    key = (
+        st.radio("Values", keys, format_func=labels.get, horizontal=True, key=W + "ikey:" + target.key)
+        if len(keys) > 1
+        else keys[0]
+    )
+    wanted = selected.copy()
+    if scores.best is not None:
+        wanted[scores.best] = True
+    try:
+        history = histories(target, frame, key, wanted)
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    if not is_bulk(target.uri):
+        st.caption(
+            f"This server returns histories one run at a time: showing the selected trials and the best one "
+            f"(at most {LAZY_LIMIT})."
+        )
+    if history.steps.size == 0:
+        st.info("No intermediate values were logged for these trials.")
+        return
+    chart(
+        figs.intermediate_values(
+            frame, history, scores, shown, selected, what=labels[key].split(" (")[0].replace(" as logged", "")
+        ),
+        "intermediate:" + target.key,
+        "intermediate-values",
+    )
+    cut = int(np.sum(shown & (frame.statuses == "early_terminated")))
+    if cut:
+        st.caption(f"{cut} early-terminated trial(s): their lines stop where the policy cut them (marked ×).")
