@@ -14,10 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from core.backend import DeploymentInfo, EndpointInfo, Operation, SweepInfo, WorkspaceRef
+from core.codegen import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
 from core.data.schema import FeatureType, Schema, Task
 from core.data.store import LoadedDataset, load_dataset
 from core.endpoint.client import EndpointClient, LatencyReport, LiveTest, score_test_split, split_payload
-from core.endpoint.codegen import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
 from core.endpoint.defaults import default_names
 from core.endpoint.evaluation import ClassificationEvaluation, RegressionEvaluation
 from core.errors import UserFacingError
