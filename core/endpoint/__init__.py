@@ -9,8 +9,9 @@ and a traffic split; each deployment serves one registered model version. The mo
 - :mod:`.app` and :mod:`.serve`: the ASGI app and the detached server process;
 - :mod:`.process`: start, find, health-check and stop that process from the dashboard;
 - :mod:`.service`: get-or-create endpoints and deployments (what the backend calls);
-- :mod:`.client` and :mod:`.evaluation`: scoring over HTTP and the metrics of a live test;
-- :mod:`.codegen`: curl, ``requests`` and azure-ai-ml snippets.
+- :mod:`.client` and :mod:`.evaluation`: scoring over HTTP and the metrics of a live test.
+
+Their curl, ``requests`` and azure-ai-ml snippets are in :mod:`core.codegen.endpoint`.
 
 This package imports nothing heavy at the top, so the server process can set its thread
 limits before NumPy loads.

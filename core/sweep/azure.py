@@ -1,7 +1,8 @@
-"""Translate a SweepSpec into azure-ai-ml objects, a CLI YAML and a Python snippet.
+"""Translate a SweepSpec into azure-ai-ml objects and a CLI YAML.
 
 Everything here works offline: no credentials, no network. ``azure.ai.ml`` is imported
-lazily because it takes seconds to import.
+lazily because it takes seconds to import. The Python snippet the Sweep page shows is
+built from these pieces in :mod:`core.codegen.sweep`.
 
 Azure sweeps cannot carry ``None`` (nor booleans: the sweep-job schema rejects them in a
 Choice), so values are sent as text: ``None`` becomes ``"None"`` and ``True``/``False``
@@ -13,7 +14,6 @@ given the spec's space and a best guess (``"None"`` -> None, ``"4"`` -> 4) witho
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Mapping
@@ -151,7 +151,7 @@ def azure_fixed_inputs(spec: SweepSpec) -> dict[str, AzureValue]:
     return {name: azure_value(p.value) for name, p in spec.fixed.items()}
 
 
-def _policy_kwargs(policy: Policy) -> dict[str, Any]:
+def policy_kwargs(policy: Policy) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if isinstance(policy, BanditPolicy):
         if policy.slack_factor is not None:
@@ -165,7 +165,7 @@ def _policy_kwargs(policy: Policy) -> dict[str, Any]:
     return kwargs
 
 
-_POLICY_CLASSES = {
+POLICY_CLASSES = {
     "bandit": "BanditPolicy",
     "median_stopping": "MedianStoppingPolicy",
     "truncation_selection": "TruncationSelectionPolicy",
@@ -178,7 +178,7 @@ def azure_policy(policy: Policy | None) -> Any:
         return None
     from azure.ai.ml import sweep
 
-    return getattr(sweep, _POLICY_CLASSES[policy.kind])(**_policy_kwargs(policy))
+    return getattr(sweep, POLICY_CLASSES[policy.kind])(**policy_kwargs(policy))
 
 
 def azure_sampling(spec: SweepSpec) -> Any:
@@ -207,10 +207,10 @@ def trial_command(
     """The trial's command line. The builder form uses ``${{inputs.x}}`` for everything
     (azure-ai-ml rewrites searched ones); the YAML form uses ``${{search_space.x}}``.
     With ``schema``, the Data page's column typing goes along as the ``schema`` input."""
-    return " ".join(_command_parts(spec, entry, yaml_style, schema))
+    return " ".join(command_parts(spec, entry, yaml_style, schema))
 
 
-def _command_parts(spec: SweepSpec, entry: str, yaml_style: bool, schema: bool = False) -> list[str]:
+def command_parts(spec: SweepSpec, entry: str, yaml_style: bool, schema: bool = False) -> list[str]:
     parts = [
         entry,
         f"--{TRAIN_DATA_INPUT} ${{{{inputs.{TRAIN_DATA_INPUT}}}}}",
@@ -228,7 +228,7 @@ def _command_parts(spec: SweepSpec, entry: str, yaml_style: bool, schema: bool =
     return parts
 
 
-def _placeholder(param: Param) -> AzureValue:
+def input_placeholder(param: Param) -> AzureValue:
     """A default for a searched input; it fixes the input's type in the trial component."""
     if isinstance(param, Choice):
         return azure_choice_values(param.values)[0]
@@ -241,11 +241,11 @@ def _placeholder(param: Param) -> AzureValue:
     return azure_value(param.value)
 
 
-def _strip_azureml(ref: str) -> str:
+def strip_azureml(ref: str) -> str:
     return ref[len("azureml:") :] if ref.startswith("azureml:") else ref
 
 
-def _asset_ref(ref: str) -> str:
+def asset_ref(ref: str) -> str:
     """``heart:1`` -> ``azureml:heart:1``; URLs and ``azureml:`` references are kept."""
     return ref if ref.startswith("azureml:") or "://" in ref else f"azureml:{ref}"
 
@@ -270,21 +270,21 @@ def build_sweep_node(
     """
     from azure.ai.ml import Input, command
 
-    inputs: dict[str, Any] = {TRAIN_DATA_INPUT: Input(type="uri_file", path=_asset_ref(data))}
+    inputs: dict[str, Any] = {TRAIN_DATA_INPUT: Input(type="uri_file", path=asset_ref(data))}
     if schema:
         inputs[SCHEMA_INPUT] = Input(type="uri_file", path=schema)
-    inputs.update({name: _placeholder(p) for name, p in spec.space.items()})
+    inputs.update({name: input_placeholder(p) for name, p in spec.space.items()})
     job = command(
         code=code,
         command=trial_command(spec, entry, schema=bool(schema)),
         inputs=inputs,
-        environment=_strip_azureml(environment),
-        compute=_strip_azureml(compute),
+        environment=strip_azureml(environment),
+        compute=strip_azureml(compute),
         experiment_name=experiment_name,
         display_name=display_name,
     )
     node = job(**azure_search_space(spec)).sweep(
-        compute=_strip_azureml(compute),
+        compute=strip_azureml(compute),
         sampling_algorithm=azure_sampling(spec),
         primary_metric=spec.primary_metric,
         goal=spec.resolved_goal,
@@ -299,10 +299,10 @@ def build_sweep_node(
     return node
 
 
-# --- YAML and Python snippet ----------------------------------------------------------
+# --- the CLI's YAML --------------------------------------------------------------------
 
 
-def _distribution_dict(param: Param) -> dict[str, Any]:
+def distribution_dict(param: Param) -> dict[str, Any]:
     out = param.to_dict()
     if isinstance(param, Choice):
         out["values"] = azure_choice_values(param.values)
@@ -330,22 +330,22 @@ def sweep_job_dict(
     job["trial"] = {
         "code": code,
         "command": trial_command(spec, entry, yaml_style=True, schema=bool(schema)),
-        "environment": _asset_ref(environment),
+        "environment": asset_ref(environment),
     }
     job["inputs"] = {
-        TRAIN_DATA_INPUT: {"type": "uri_file", "path": _asset_ref(data)},
+        TRAIN_DATA_INPUT: {"type": "uri_file", "path": asset_ref(data)},
         **({SCHEMA_INPUT: {"type": "uri_file", "path": schema}} if schema else {}),
         **azure_fixed_inputs(spec),
     }
-    job["compute"] = _asset_ref(compute)
+    job["compute"] = asset_ref(compute)
     if spec.sampling == "random" and spec.seed is not None:
         job["sampling_algorithm"] = {"type": "random", "seed": spec.seed, "rule": "random"}
     else:
         job["sampling_algorithm"] = spec.sampling
-    job["search_space"] = {name: _distribution_dict(p) for name, p in spec.searched.items()}
+    job["search_space"] = {name: distribution_dict(p) for name, p in spec.searched.items()}
     job["objective"] = {"goal": spec.resolved_goal, "primary_metric": spec.primary_metric}
     if spec.policy is not None:
-        job["early_termination"] = {"type": spec.policy.kind, **_policy_kwargs(spec.policy)}
+        job["early_termination"] = {"type": spec.policy.kind, **policy_kwargs(spec.policy)}
     job["limits"] = azure_limits(spec)
     return job
 
@@ -375,112 +375,3 @@ def sweep_job_yaml(
         display_name=display_name,
     )
     return yaml.safe_dump(job, sort_keys=False, allow_unicode=True, width=100)
-
-
-def _py(value: object) -> str:
-    """A Python literal: strings in double quotes like the Azure docs."""
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_py(v) for v in value) + "]"
-    return repr(value)
-
-
-def _call(name: str, kwargs: Mapping[str, object]) -> str:
-    return f"{name}(" + ", ".join(f"{key}={_py(value)}" for key, value in kwargs.items()) + ")"
-
-
-def sweep_code_snippet(
-    spec: SweepSpec,
-    *,
-    subscription_id: str,
-    resource_group: str,
-    workspace: str,
-    environment: str,
-    compute: str,
-    data: str,
-    schema: str | None = None,
-    code: str = ".",
-    entry: str = DEFAULT_ENTRY,
-    experiment_name: str | None = None,
-) -> str:
-    """Python (azure-ai-ml) that launches this sweep on an Azure ML compute cluster."""
-    classes = sorted({type(to_azure_distribution(p)).__name__ for p in spec.searched.values()})
-    if spec.policy is not None:
-        classes.append(_POLICY_CLASSES[spec.policy.kind])
-    sampling = _py(spec.sampling)
-    if spec.sampling == "random" and spec.seed is not None:
-        classes.append("RandomSamplingAlgorithm")
-        sampling = f'RandomSamplingAlgorithm(seed={spec.seed}, rule="random")'
-    inputs = [f'        "{TRAIN_DATA_INPUT}": Input(type="uri_file", path={_py(_asset_ref(data))}),']
-    if schema:
-        inputs.append(f'        "{SCHEMA_INPUT}": Input(type="uri_file", path={_py(schema)}),')
-    inputs += [f'        "{name}": {_py(_placeholder(p))},' for name, p in spec.space.items()]
-    space = []
-    for name, param in spec.searched.items():
-        fields = {key: value for key, value in _distribution_dict(param).items() if key != "type"}
-        space.append(f"    {name}={_call(type(to_azure_distribution(param)).__name__, fields)},")
-    sweep_args = [
-        f"    compute={_py(_strip_azureml(compute))},",
-        f"    sampling_algorithm={sampling},",
-        f"    primary_metric={_py(spec.primary_metric)},",
-        f"    goal={_py(spec.resolved_goal)},",
-    ]
-    sweep_args += [f"    {key}={value}," for key, value in azure_limits(spec).items()]
-    if spec.policy is not None:
-        policy_call = _call(_POLICY_CLASSES[spec.policy.kind], _policy_kwargs(spec.policy))
-        sweep_args.append(f"    early_termination_policy={policy_call},")
-    as_text = any(
-        isinstance(p, Choice) and azure_choice_values(p.values) != list(p.values)
-        for p in spec.searched.values()
-    ) or any(azure_value(p.value) != p.value for p in spec.fixed.values())
-    none_note = (
-        '\n# Sweeps cannot carry None or true/false, so some values are sent as text ("None",\n'
-        '# "True", "4"); the training script turns them back with core.sweep.azure.decode_params.\n'
-        if as_text
-        else ""
-    )
-    command_lines = "\n".join(
-        f"        {_py(part if i == 0 else ' ' + part)}"
-        for i, part in enumerate(_command_parts(spec, entry, yaml_style=False, schema=bool(schema)))
-    )
-    experiment = f"sweep_job.experiment_name = {_py(experiment_name)}\n" if experiment_name else ""
-    sweep_import = f"from azure.ai.ml.sweep import {', '.join(classes)}\n" if classes else ""
-    nl = "\n"
-    return f"""\
-from azure.ai.ml import Input, MLClient, command
-{sweep_import}from azure.identity import DefaultAzureCredential
-
-ml_client = MLClient(
-    DefaultAzureCredential(),
-    subscription_id={_py(subscription_id)},
-    resource_group_name={_py(resource_group)},
-    workspace_name={_py(workspace)},
-)
-
-# 1. The trial: one training run, with the hyperparameters as inputs.
-job = command(
-    code={_py(code)},
-    command=(
-{command_lines}
-    ),
-    inputs={{
-{nl.join(inputs)}
-    }},
-    environment={_py(_strip_azureml(environment))},
-    compute={_py(_strip_azureml(compute))},
-)
-{none_note}
-# 2. The search space replaces the searched inputs.
-job_for_sweep = job(
-{nl.join(space)}
-)
-
-# 3. Sampling, objective, limits and early termination.
-sweep_job = job_for_sweep.sweep(
-{nl.join(sweep_args)}
-)
-{experiment}
-returned_job = ml_client.jobs.create_or_update(sweep_job)
-print(returned_job.name, returned_job.studio_url)
-"""

@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from core.backend import WorkspaceRef
+from core.codegen import sweep_code_snippet
 from core.data.schema import Task
 from core.resources import Kind, Resource
 from core.settings import load_settings
-from core.sweep.azure import sweep_code_snippet
 from core.sweep.editing import MODES, rows_to_space, space_to_rows
 from core.sweep.space import SpecProblem
 from core.sweep.spec import (

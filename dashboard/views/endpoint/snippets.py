@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.backend import DeploymentInfo, EndpointInfo, WorkspaceRef
+from core.codegen import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
 from core.data.store import LoadedDataset
 from core.endpoint.client import split_payload
-from core.endpoint.codegen import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
 from core.settings import load_settings
 from dashboard import session
 from dashboard.widgets import show_code

@@ -13,8 +13,7 @@ from typing import Any
 
 import yaml
 
-from core.endpoint.client import split_payload
-from core.endpoint.codegen import (
+from core.codegen.endpoint import (
     KEY_VARIABLE,
     AzureEndpointCode,
     azure_endpoint_code,
@@ -22,6 +21,7 @@ from core.endpoint.codegen import (
     curl_snippet,
     python_snippet,
 )
+from core.endpoint.client import split_payload
 
 SUB = "11111111-2222-3333-4444-555555555555"
 
@@ -119,7 +119,7 @@ def test_the_curl_snippet_scores_against_the_live_server(served: dict[str, Any],
 
 
 def test_request_json_is_readable_and_exact() -> None:
-    from core.endpoint.codegen import request_json
+    from core.codegen.endpoint import request_json
 
     payload = {"input_data": {"columns": ["a", "b"], "index": [0, 1], "data": [[1, 0.1 + 0.2], [3, None]]}}
     text = request_json(payload)

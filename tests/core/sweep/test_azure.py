@@ -13,6 +13,7 @@ import pytest
 from azure.ai.ml import load_job
 from azure.ai.ml import sweep as aml
 
+from core.codegen import sweep_code_snippet
 from core.sweep.azure import (
     azure_choice_values,
     azure_policy,
@@ -21,7 +22,6 @@ from core.sweep.azure import (
     build_sweep_node,
     decode_param_value,
     decode_params,
-    sweep_code_snippet,
     sweep_job_yaml,
 )
 from core.sweep.space import Choice, Fixed, LogUniform, Normal, Param, QLogUniform, QUniform, Randint, Uniform

@@ -1,6 +1,7 @@
-"""Code to copy: call the endpoint with curl or ``requests``, or do the same step on Azure ML.
+"""The "Show code" snippets of the Endpoint step: curl, ``requests`` and azure-ai-ml.
 
-Keys never appear in the snippets: they read ``$ENDPOINT_KEY`` / ``os.environ["ENDPOINT_KEY"]``.
+Call the endpoint with curl or ``requests``, or do the same step on Azure ML. Keys never
+appear in the snippets: they read ``$ENDPOINT_KEY`` / ``os.environ["ENDPOINT_KEY"]``.
 The azure-ai-ml code builds ``ManagedOnlineEndpoint`` and ``ManagedOnlineDeployment`` (an
 MLflow model: a no-code deployment, no scoring script or environment needed), creates them,
 routes the traffic, reads the keys and invokes the endpoint. Its entity part
@@ -13,6 +14,8 @@ import json
 import pprint
 from dataclasses import dataclass, field
 from typing import Any
+
+from core.codegen.common import ml_client_code
 
 __all__ = [
     "KEY_VARIABLE",
@@ -156,16 +159,7 @@ def azure_endpoint_code(spec: AzureEndpointCode, request_file: str = "request.js
     """The whole step on Azure ML with azure-ai-ml: create, route, keys, invoke, clean up."""
     return "\n".join(
         [
-            "from azure.ai.ml import MLClient",
-            "from azure.identity import DefaultAzureCredential",
-            "",
-            "ml_client = MLClient(",
-            "    DefaultAzureCredential(),",
-            f"    subscription_id={spec.subscription_id!r},",
-            f"    resource_group_name={spec.resource_group!r},",
-            f"    workspace_name={spec.workspace!r},",
-            ")",
-            "",
+            ml_client_code(spec.subscription_id, spec.resource_group, spec.workspace, quote=repr),
             azure_entities_code(spec),
             "ml_client.online_endpoints.begin_create_or_update(endpoint).result()",
             "ml_client.online_deployments.begin_create_or_update(deployment).result()  # ~10 minutes",
