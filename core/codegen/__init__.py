@@ -11,6 +11,8 @@ read from environment variables instead. One module per step:
 - :mod:`~core.codegen.endpoint`: curl and ``requests`` calls to the endpoint, and the
   azure-ai-ml code of the whole endpoint step;
 - :mod:`~core.codegen.teardown`: delete the workspace and the resource group;
+- :mod:`~core.codegen.preprocessing`: the training pipeline's preprocessing (scikit-learn),
+  shown on the EDA page;
 - :mod:`~core.codegen.common`: what they share (Python literals, the credential and
   ``MLClient`` headers).
 
@@ -26,6 +28,7 @@ from core.codegen.endpoint import (
     curl_snippet,
     python_snippet,
 )
+from core.codegen.preprocessing import preprocessing_code
 from core.codegen.resources import (
     blob_container_code,
     compute_code,
@@ -47,6 +50,7 @@ __all__ = [
     "curl_snippet",
     "data_upload_code",
     "environment_code",
+    "preprocessing_code",
     "python_snippet",
     "resource_group_code",
     "storage_account_code",

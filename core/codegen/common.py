@@ -6,14 +6,18 @@ for ``repr`` quoting (the endpoint step does).
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable
 
 
 def py_literal(value: object) -> str:
-    """A Python literal: strings in double quotes like the Azure docs, lists element-wise."""
+    """A Python literal: strings in double quotes like the Azure docs, lists element-wise. A
+    string JSON escaping would not read back the same (a character outside the Basic Multilingual
+    Plane becomes a surrogate pair) is written with ``repr``."""
     if isinstance(value, str):
-        return json.dumps(value)
+        text = json.dumps(value)
+        return text if ast.literal_eval(text) == value else repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(py_literal(v) for v in value) + "]"
     return repr(value)

@@ -4,7 +4,7 @@
   typed hyperparameters and default search spaces.
 - :mod:`core.train.metrics`: metric names, goals, and computing them on one fold.
 - :mod:`core.train.preprocessing`: the schema's preprocessing (a ColumnTransformer) and its
-  summary; :mod:`~core.train.preprocessing_code` writes it as paste-able Python.
+  summary; :mod:`~core.codegen.preprocessing` writes it as paste-able Python.
 - :mod:`core.train.trainer`: the one entry point (``build_pipeline``, ``cross_validate_trial``,
   ``fit_final``, ``log_model``), called as functions by local workers; built on
   :mod:`~core.train.pipeline`, :mod:`~core.train.folds` and :mod:`~core.train.target`.

@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from core.backend import WorkspaceRef
+from core.codegen import preprocessing_code
 from core.data import eda
 from core.data.schema import FeatureType, Schema, Task
 from core.data.store import LoadedDataset, load_dataset
 from core.errors import UserFacingError
 from core.train.preprocessing import preprocessing_table
-from core.train.preprocessing_code import preprocessing_code
 from dashboard import figures, nav, session
 from dashboard.views.data import working
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.codegen import preprocessing_code
 from core.data.samples import HEART_COLUMNS, heart_sample
 from core.data.schema import (
     EXCLUDED_BY_USER,
@@ -34,7 +35,6 @@ from core.data.schema import (
 )
 from core.errors import DataError, UserFacingError
 from core.train.preprocessing import build_preprocessor, preprocessing_table
-from core.train.preprocessing_code import preprocessing_code
 
 ROOT = Path(__file__).resolve().parents[3]
 # The real Kaggle heart.csv: $AZML_HEART_CSV, else ../shared/data/heart.csv beside the repository.

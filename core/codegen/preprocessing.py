@@ -1,13 +1,10 @@
 """:func:`~core.train.preprocessing.build_preprocessor` as paste-able Python ("Show code")."""
 
-# moved into core/codegen/ by the lead after the codegen package lands
-
 from __future__ import annotations
 
-import ast
-import json
 from collections.abc import Sequence
 
+from core.codegen.common import py_literal
 from core.data.schema import FeatureType, Schema
 
 __all__ = ["preprocessing_code"]
@@ -34,13 +31,6 @@ categorical_steps = Pipeline(
 }
 
 
-def _q(value: str) -> str:
-    """A Python string literal, double-quoted like the other snippets; repr when JSON escaping
-    would not read back the same (characters outside the Basic Multilingual Plane)."""
-    text = json.dumps(value)
-    return text if ast.literal_eval(text) == value else repr(value)
-
-
 def _comment(text: str) -> str:
     """Text safe inside a # comment: a line break in a column name must not end the comment."""
     return " ".join(text.split())
@@ -50,7 +40,7 @@ def _list_literal(names: Sequence[str], width: int = 96) -> str:
     """A list of string literals, wrapped to lines of about ``width`` characters."""
     lines: list[str] = []
     line = ""
-    for literal in (_q(name) + "," for name in names):
+    for literal in (py_literal(name) + "," for name in names):
         if line and len(line) + 1 + len(literal) > width - 4:
             lines.append(line)
             line = literal
@@ -74,14 +64,17 @@ def preprocessing_code(schema: Schema) -> str:
         "from sklearn.pipeline import Pipeline",
         "from sklearn.preprocessing import OneHotEncoder, StandardScaler",
         "",
-        f"target = {_q(schema.target)}  # {schema.task.value}",
+        f"target = {py_literal(schema.target)}  # {schema.task.value}",
     ]
     if schema.label_map is not None:
-        pairs = ", ".join(f"{_q(label)}: {code}" for label, code in schema.label_map.items())
+        pairs = ", ".join(f"{py_literal(label)}: {code}" for label, code in schema.label_map.items())
         lines.append(f"label_map = {{{pairs}}}  # class label (as text) -> class number")
     if schema.excluded:
         lines.append("# Not used (dropped by remainder='drop'):")
-        lines += [f"#   {_comment(_q(name))}: {_comment(reason)}" for name, reason in schema.excluded.items()]
+        lines += [
+            f"#   {_comment(py_literal(name))}: {_comment(reason)}"
+            for name, reason in schema.excluded.items()
+        ]
     used = [kind for kind in FeatureType if schema.columns_of(kind)]
     for kind in used:
         lines += [
