@@ -80,5 +80,5 @@ SWEEP_CURRENT = "sweep:current"
 SWEEP_PICK = "sweep:pick"
 CLUSTER_PICK = "sweep:cluster_pick"  # the compute cluster the user picked on the Sweep page
 
-# The Trials step hands a chosen trial to the Endpoint step (a dict; see views/trials/best.carry_trial).
+# The Trials step hands a chosen trial to the Endpoint step (a core.trials.ChosenTrial).
 TRIALS_CHOSEN = "trials:chosen"

@@ -11,6 +11,7 @@
 - :mod:`~core.trials.notes`: review notes as MLflow tags.
 - :mod:`~core.trials.oof`: a trial's out-of-fold predictions, recomputed, and their curves.
 - :mod:`~core.trials.target`: the sweep (or group of runs) under review.
+- :mod:`~core.trials.chosen`: the trial carried to the Endpoint step.
 - :mod:`~core.trials.cache`: the in-process cache the page keeps what these functions return in,
   keyed by the store's last-update stamp (asked once per script run).
 
@@ -18,6 +19,7 @@ No Streamlit here.
 """
 
 from core.trials.cache import CACHE, begin_run, stamp_of
+from core.trials.chosen import ChosenTrial
 from core.trials.frame import GOALS, Goal, Group, SweepMeta, TrialsFrame, build_trials, sweep_groups
 from core.trials.history import HistoryMatrix, history_matrix, is_bulk, load_histories
 from core.trials.importance import METHODS, Importance, param_importance
@@ -40,6 +42,7 @@ from core.trials.sweeps import frame_for_group, load_sweep
 from core.trials.target import Target
 
 __all__ = [
+    "ChosenTrial",
     "CACHE",
     "GOALS",
     "METHODS",

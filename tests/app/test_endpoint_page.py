@@ -20,6 +20,7 @@ from core.endpoint.process import server_alive
 from core.local.backend import LocalBackend
 from core.sweep.space import Choice, Fixed
 from core.sweep.spec import Limits, SweepSpec
+from core.trials import ChosenTrial
 from dashboard.views import trials as trials_view
 from tests.app.conftest import APP
 from tests.core.engine.conftest import finished, small_spec, wait_for
@@ -79,7 +80,7 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     assert lowest["value"] < max(t["value"] for t in trials), "the sweep needs a trial that is not the best"
     worst = lowest["number"]  # not the best: the page refits it
     at = AppTest.from_file(APP, default_timeout=90)
-    at.session_state["trials:chosen"] = {"sweep_id": job.id, "trial_number": worst}  # from 5 · Trials
+    at.session_state["trials:chosen"] = chosen_trial(job.id, worst)  # from 5 · Trials
     at.run()
     at.switch_page("../pages/endpoint.py").run()
     assert not at.exception
@@ -197,7 +198,27 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swept]:
             backend.delete_endpoint(WS, info.name)
 
 
-def open_endpoint_page(carried: dict[str, Any] | None = None) -> AppTest:
+def chosen_trial(sweep_id: str, trial_number: int) -> ChosenTrial:
+    """A trial as 5 · Trials carries it; the Endpoint page reads its sweep and number."""
+    return ChosenTrial(
+        run_id=f"run-of-trial-{trial_number}",
+        trial_number=trial_number,
+        params={},
+        metric="accuracy",
+        goal="maximize",
+        value=None,
+        tracking_uri="",
+        experiment_id="",
+        parent_run_id=None,
+        sweep_id=sweep_id,
+        workspace=WS,
+        is_best=False,
+        model_uri=None,
+        carried_at=time.time(),
+    )
+
+
+def open_endpoint_page(carried: ChosenTrial | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     if carried is not None:
         at.session_state["trials:chosen"] = carried
@@ -209,7 +230,7 @@ def open_endpoint_page(carried: dict[str, Any] | None = None) -> AppTest:
 
 def test_the_chosen_trial_banner_belongs_to_its_sweep(swept: Swept) -> None:
     worse = _worse_trial(swept.backend, swept.heart)
-    at = open_endpoint_page({"sweep_id": swept.heart, "trial_number": worse})
+    at = open_endpoint_page(chosen_trial(swept.heart, worse))
     banner = f"Trial #{worse} of {swept.heart} was chosen on 5 · Trials."
     assert banner in texts(at.info)
     assert at.selectbox(key="endpoint:sweep").value == swept.heart, (
@@ -239,9 +260,7 @@ def test_model_to_deploy_follows_the_newest_registration_and_the_newest_sweep(sw
 
     # a sweep that finishes while the page is open becomes the one offered, even over a trial
     # carried from 5 · Trials before it finished (the banner stays with that trial's sweep)
-    at = open_endpoint_page(
-        {"sweep_id": swept.heart, "trial_number": _worse_trial(swept.backend, swept.heart)}
-    )
+    at = open_endpoint_page(chosen_trial(swept.heart, _worse_trial(swept.backend, swept.heart)))
     assert at.selectbox(key="endpoint:sweep").value == swept.heart
     limits = Limits(max_total_trials=2, max_concurrent_trials=2)
     third = swept.backend.launch_sweep(
@@ -266,8 +285,8 @@ def carry_from_trials_page(at: AppTest, sweep_id: str) -> int:
     next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
     assert not at.exception, at.exception
     chosen = at.session_state[trials_view.CHOSEN]
-    assert chosen["sweep_id"] == sweep_id
-    return int(chosen["trial_number"])
+    assert chosen.sweep_id == sweep_id
+    return int(chosen.trial_number)
 
 
 def test_a_sweep_finished_after_a_trial_was_carried_wins_even_before_the_page_was_opened(

@@ -92,8 +92,8 @@ def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_di
     assert "Confusion matrix" in charts[0] and "ROC" in charts[1] and "Precision-recall" in charts[2]
     next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
     chosen = at.session_state[view.CHOSEN]
-    assert chosen["run_id"] == job.best_run_id and chosen["model_uri"] == job.model_uri
-    assert chosen["params"] == job.best_params and chosen["is_best"]
+    assert chosen.run_id == job.best_run_id and chosen.model_uri == job.model_uri
+    assert chosen.params == job.best_params and chosen.is_best
     assert "goes to the endpoint step" in texts(at.success)
 
 
@@ -216,4 +216,4 @@ def test_the_sweep_under_review_follows_the_newest_until_picked(
     open_tab(at, "Best trial")
     next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
     chosen = at.session_state[view.CHOSEN]
-    assert (chosen["sweep_id"], chosen["workspace"]) == (first.id, WS), "the chosen trial names its sweep"
+    assert (chosen.sweep_id, chosen.workspace) == (first.id, WS), "the chosen trial names its sweep"

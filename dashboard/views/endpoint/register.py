@@ -3,14 +3,13 @@ model version; compare the registered versions, move @champion, tag a version.""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from core.backend import SweepInfo, WorkspaceRef
 from core.data.schema import Task
 from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
+from core.trials import ChosenTrial
 from dashboard import endpoint_figures, nav, session
 from dashboard.views.endpoint.state import (
     CARRIED_SEEN,
@@ -40,7 +39,7 @@ def _finished(job: SweepInfo) -> bool:
     return bool(job.model_uri) and job.state not in ("starting", "running")
 
 
-def _carried(ids: list[str]) -> dict[str, Any] | None:
+def _carried(ids: list[str]) -> ChosenTrial | None:
     """The trial chosen on 5 · Trials, if its sweep is one of ``ids``.
 
     A newly carried trial pins its sweep and trial once; after that the user's picks win. A sweep
@@ -48,24 +47,23 @@ def _carried(ids: list[str]) -> dict[str, Any] | None:
     this page was not open) is followed, as the other pages follow new sweeps, unless the user has
     picked a sweep here since."""
     carried = st.session_state.get(FROM_TRIALS)
-    if not isinstance(carried, dict) or carried.get("sweep_id") not in ids:
+    if not isinstance(carried, ChosenTrial) or carried.sweep_id not in ids:
         return None
     signature = (
-        carried["sweep_id"],
-        carried.get("trial_number"),
-        carried.get("run_id"),
-        carried.get("carried_at"),  # carrying the same trial again pins it again
+        carried.sweep_id,
+        carried.trial_number,
+        carried.run_id,
+        carried.carried_at,  # carrying the same trial again pins it again
     )
     seen = st.session_state.get(CARRIED_SEEN)
     if not isinstance(seen, tuple) or len(seen) != 3 or seen[0] != signature:
-        then = carried.get("sweeps_with_model")
-        seen = (signature, tuple(then) if isinstance(then, list) else tuple(ids), True)
-        pin_selection(SWEEP_PIN, carried["sweep_id"])
-        if carried.get("trial_number") is not None:
-            pin_selection(f"endpoint:trial_pin:{carried['sweep_id']}", int(carried["trial_number"]))
+        then = carried.sweeps_with_model
+        seen = (signature, then if then is not None else tuple(ids), True)
+        pin_selection(SWEEP_PIN, carried.sweep_id)
+        pin_selection(f"endpoint:trial_pin:{carried.sweep_id}", carried.trial_number)
     # the carry owns the sweep pin until the user moves it (a pick of any sweep is the user's)
-    owns_pin = seen[2] and st.session_state.get(SWEEP_PIN) == carried["sweep_id"]
-    if owns_pin and set(ids) - set(seen[1]) - {carried["sweep_id"]}:
+    owns_pin = seen[2] and st.session_state.get(SWEEP_PIN) == carried.sweep_id
+    if owns_pin and set(ids) - set(seen[1]) - {carried.sweep_id}:
         clear_selection(SWEEP_PIN)
         owns_pin = False
     st.session_state[CARRIED_SEEN] = (signature, tuple(ids), owns_pin)
@@ -97,9 +95,9 @@ def register_section(workspace: WorkspaceRef) -> bool:
             newest=ids[0],
             format_func=lambda i: _sweep_label(next(j for j in jobs if j.id == i)),
         )
-    if carried is not None and carried["sweep_id"] == picked:  # the banner belongs to its sweep
+    if carried is not None and carried.sweep_id == picked:  # the banner belongs to its sweep
         st.info(
-            f"Trial #{carried.get('trial_number')} of {carried['sweep_id']} was chosen on 5 · Trials.",
+            f"Trial #{carried.trial_number} of {carried.sweep_id} was chosen on 5 · Trials.",
             icon=":material/input:",
         )
     job = next(j for j in jobs if j.id == picked)

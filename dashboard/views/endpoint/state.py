@@ -20,7 +20,7 @@ from dashboard import session
 LIVE = "endpoint:live_results"  # value: LiveTest
 LATENCY = "endpoint:latency_results"  # value: LatencyReport
 SINGLE = "endpoint:single_results"  # value: ScoreResult
-FROM_TRIALS = session.TRIALS_CHOSEN  # set by 5 · Trials: sweep_id, trial_number, ...
+FROM_TRIALS = session.TRIALS_CHOSEN  # a core.trials.ChosenTrial, set by 5 · Trials
 CARRIED_SEEN = "endpoint:carried_seen"  # (carried trial applied, finished sweeps then, carry owns pin)
 PENDING = "endpoint:pending_deploy"  # a deployment waiting for the user's confirmation
 NAMES_DEFAULT = "endpoint:names_default"  # the (endpoint, deployment) names last put in the form

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import UserFacingError
-from core.trials import Scores, Target, TrialsFrame
+from core.trials import ChosenTrial, Scores, Target, TrialsFrame
 from core.trials.oof import OutOfFold, TrainingData, out_of_fold
 from dashboard import nav, session
 from dashboard import trial_figures as figs
@@ -40,35 +40,32 @@ def _oof(run_id: str, _data: TrainingData, params_items: tuple[tuple[str, Any], 
     return out_of_fold(_data, dict(params_items))
 
 
-def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) -> dict[str, Any]:
-    """What the endpoint step needs to deploy this trial (the sweep's refit model is the best's)."""
+def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) -> ChosenTrial:
+    """What the endpoint step needs to deploy this trial (the sweep's refit model is the best's),
+    and which sweeps had a model at this moment (see :class:`ChosenTrial`)."""
     is_best = row == scores.best
     job = target.job
-    return {
-        "run_id": str(frame.run_ids[row]),
-        "trial_number": int(frame.numbers[row]),
-        "params": dict(frame.exact_params[row]),
-        "metric": scores.metric,
-        "goal": scores.goal,
-        "value": None if not np.isfinite(scores.values[row]) else float(scores.values[row]),
-        "tracking_uri": target.uri,
-        "experiment_id": target.experiment_id,
-        "parent_run_id": frame.meta.parent_run_id,
-        "sweep_id": job.id if job else frame.meta.sweep_id,
-        "workspace": job.workspace if job else None,
-        "is_best": is_best,
-        "model_uri": job.model_uri if (job is not None and is_best) else None,
-    }
-
-
-def carried_when(target: Target) -> dict[str, Any]:
-    """When a trial is carried, and which sweeps had a model then: the endpoint step follows a
-    sweep that finishes after the carry, even if it was not open at the time."""
     workspace = target.workspace or session.current_workspace()
-    if workspace is None:
-        return {"carried_at": time.time()}
-    jobs = session.backend().list_sweeps(workspace)
-    return {"carried_at": time.time(), "sweeps_with_model": [j.id for j in jobs if j.model_uri]}
+    with_model = (
+        tuple(j.id for j in session.backend().list_sweeps(workspace) if j.model_uri) if workspace else None
+    )
+    return ChosenTrial(
+        run_id=str(frame.run_ids[row]),
+        trial_number=int(frame.numbers[row]),
+        params=dict(frame.exact_params[row]),
+        metric=scores.metric,
+        goal=scores.goal,
+        value=None if not np.isfinite(scores.values[row]) else float(scores.values[row]),
+        tracking_uri=target.uri,
+        experiment_id=target.experiment_id,
+        parent_run_id=frame.meta.parent_run_id,
+        sweep_id=job.id if job else frame.meta.sweep_id,
+        workspace=job.workspace if job else None,
+        is_best=is_best,
+        model_uri=job.model_uri if (job is not None and is_best) else None,
+        carried_at=time.time(),
+        sweeps_with_model=with_model,
+    )
 
 
 def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected: np.ndarray) -> None:
@@ -117,16 +114,16 @@ def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected:
         icon=":material/rocket_launch:",
         key=W + "carry:" + target.key,
     ):
-        st.session_state[CHOSEN] = carry_trial(target, frame, scores, row) | carried_when(target)
+        st.session_state[CHOSEN] = carry_trial(target, frame, scores, row)
     chosen = st.session_state.get(CHOSEN)
-    if chosen and chosen.get("run_id") == str(frame.run_ids[row]):
+    if isinstance(chosen, ChosenTrial) and chosen.run_id == str(frame.run_ids[row]):
         note = (
             ""
-            if chosen["model_uri"]
+            if chosen.model_uri
             else " It has no refit model yet; the endpoint step refits it from these hyperparameters."
         )
         st.success(
-            f"Trial #{chosen['trial_number']} goes to the endpoint step.{note}",
+            f"Trial #{chosen.trial_number} goes to the endpoint step.{note}",
             icon=":material/check_circle:",
         )
         nav.link("endpoint", label="Continue on 6 · Endpoint")
