@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from core.endpoint.evaluation import RocCurve
+from core.train.curves import Curve
 from dashboard.figures import FONT, PALETTE
 
 
@@ -57,13 +57,13 @@ def confusion_matrix(labels: Sequence[Any], matrix: Sequence[Sequence[int]], tar
     )
 
 
-def roc_curves(curves: Sequence[RocCurve]) -> go.Figure:
+def roc_curves(curves: Sequence[Curve]) -> go.Figure:
     traces: list[go.Scatter] = [
         go.Scatter(
-            x=c.fpr,
-            y=c.tpr,
+            x=c.x,
+            y=c.y,
             mode="lines",
-            name=f"class {c.label} (AUC {c.auc:.3f})",
+            name=f"class {c.label} (AUC {c.area:.3f})",
             line={"width": 3},
             hovertemplate="false positives %{x:.2f}, true positives %{y:.2f}<extra></extra>",
         )

@@ -8,10 +8,11 @@ import pytest
 
 from core.sweep.space import Choice, LogUniform, Uniform
 from core.sweep.spec import SweepSpec
+from core.train.curves import Curve
 from core.trials import Ranking, score_trials
 from core.trials.history import HistoryMatrix
 from core.trials.importance import Importance
-from core.trials.oof import Curve, OutOfFold
+from core.trials.oof import OutOfFold
 from dashboard import trial_figures as figs
 from tests.core.trials.frames import make_frame
 
