@@ -25,7 +25,7 @@ from core.naming import name_problem
 from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
 from core.resources import Kind, Outcome
 from core.settings import load_settings
-from dashboard import endpoint_figures, nav, session
+from dashboard import figures, nav, session
 from dashboard.widgets import (
     clear_selection,
     follow_newest_select,
@@ -247,7 +247,7 @@ def versions_section(workspace: WorkspaceRef, models: list[str]) -> None:
     shown = [m for m in SHOWN_METRICS[task] if any(m in v.metrics for v in versions)]
     if len(versions) > 1 and shown:
         st.plotly_chart(
-            endpoint_figures.version_metrics(rows[::-1][-8:], shown),
+            figures.version_metrics(rows[::-1][-8:], shown),
             width="stretch",
             key="endpoint:versions_chart",
         )
@@ -680,13 +680,13 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
         st.table(report.set_index("class"))  # a plain table: it reads like the tutorial's report
         left, right = st.columns(2)
         left.plotly_chart(
-            endpoint_figures.confusion_matrix(evaluation.labels, evaluation.confusion, schema.target),
+            figures.confusion_matrix(evaluation.labels, evaluation.confusion, schema.target),
             width="stretch",
             key="endpoint:confusion",
         )
         if evaluation.roc:
             right.plotly_chart(
-                endpoint_figures.roc_curves(evaluation.roc), width="stretch", key="endpoint:roc"
+                figures.roc_curves(evaluation.roc), width="stretch", key="endpoint:roc"
             )
         else:
             right.info("No ROC curve: the answer had no probabilities, or the test split has one class.")
@@ -696,7 +696,7 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
         a.metric("MAE", f"{evaluation.mae:.4g}")
         b.metric("RMSE", f"{evaluation.rmse:.4g}")
         st.plotly_chart(
-            endpoint_figures.predicted_vs_actual(evaluation.y_true, evaluation.y_pred, schema.target),
+            figures.predicted_vs_actual(evaluation.y_true, evaluation.y_pred, schema.target),
             width="stretch",
             key="endpoint:pred_vs_actual",
         )
