@@ -25,7 +25,7 @@ from dashboard.figures.marks import (
     hover_text,
     metric_title,
 )
-from dashboard.figures.style import FONT, LEGEND, PALETTE, ROOMY, figure
+from dashboard.figures.style import LEGEND, PALETTE, ROOMY, figure, layout
 
 __all__ = [
     "Axis",
@@ -292,12 +292,14 @@ def slice_plots(
         fig.update_xaxes(axis_update, row=r, col=c)
     fig.update_yaxes(title_text=scores.metric, col=1)
     fig.update_layout(
-        title={"text": f"{metric_title(scores)} against each hyperparameter", "x": 0},
-        font=FONT,
-        height=max(360, 300 * nrows + 110),
-        margin={"l": 10, "r": 10, "t": 110, "b": 10},
-        legend={**LEGEND, "yref": "container", "yanchor": "top"},
-        coloraxis={"colorscale": "Blues", "colorbar": {"title": {"text": "trial"}, "thickness": 12}},
+        layout(
+            f"{metric_title(scores)} against each hyperparameter",
+            max(360, 300 * nrows + 110),
+            preset=ROOMY,
+            margin={"l": 10, "r": 10, "t": 110, "b": 10},
+            legend={**LEGEND, "yref": "container", "yanchor": "top"},
+            coloraxis={"colorscale": "Blues", "colorbar": {"title": {"text": "trial"}, "thickness": 12}},
+        )
     )
     fig.update_annotations(font_size=15)
     return fig

@@ -1,4 +1,5 @@
-"""The house style of every chart: one helper, :func:`figure`, and the palette and font it uses.
+"""The house style of every chart: one helper, :func:`figure` (its :func:`layout` for a grid of
+subplots), and the palette and font it uses.
 
 Charts are readable on a projector: a 15 px font, the title on the left, the legend above the
 plot on the right, thin margins. ``ROOMY`` is the Trials page's variant: more room above the plot
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-__all__ = ["FONT", "HOUSE", "LEGEND", "MARGIN", "PALETTE", "ROOMY", "figure"]
+__all__ = ["FONT", "HOUSE", "LEGEND", "MARGIN", "PALETTE", "ROOMY", "figure", "layout"]
 
 PALETTE = ["#0078D4", "#E8590C", "#2F9E44", "#AE3EC9", "#F59F00", "#1098AD", "#E03131", "#5C7CFA"]
 FONT = {"size": 15}
@@ -26,18 +27,24 @@ ROOMY: Mapping[str, object] = {
 }
 
 
-def figure(
-    traces: object, title: str, height: int = 380, *, preset: Mapping[str, object] = HOUSE, **layout: object
-) -> go.Figure:
-    """A figure in the house style; ``layout`` adds to (or overrides) the ``preset``. The layout
-    goes through the constructor in one piece: ``update_layout`` afterwards costs four times as
-    much, which adds up on a page of charts."""
-    base = {
+def layout(
+    title: str, height: int = 380, *, preset: Mapping[str, object] = HOUSE, **extra: object
+) -> dict[str, object]:
+    """The house style's layout; ``extra`` adds to (or overrides) the ``preset``."""
+    return {
         "title": {"text": title, "x": 0, "xanchor": "left"},
         "font": FONT,
         "height": height,
         "colorway": PALETTE,
         **preset,
-        **layout,
+        **extra,
     }
-    return go.Figure(data=traces, layout=base)
+
+
+def figure(
+    traces: object, title: str, height: int = 380, *, preset: Mapping[str, object] = HOUSE, **extra: object
+) -> go.Figure:
+    """A figure in the house style. The layout goes through the constructor in one piece:
+    ``update_layout`` afterwards costs four times as much, which adds up on a page of charts
+    (a grid of subplots, built by ``make_subplots``, takes :func:`layout` in one update)."""
+    return go.Figure(data=traces, layout=layout(title, height, preset=preset, **extra))
