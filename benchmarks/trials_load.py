@@ -195,7 +195,7 @@ def figures(
     frame: Any, scores: Any, shown: np.ndarray, without_top: np.ndarray, history: Any, importance: Any
 ) -> list[Any]:
     from core.trials import top_k_mask, top_k_range
-    from dashboard import trial_figures as figs
+    from dashboard import figures as figs
 
     selected = np.zeros(len(frame), dtype=bool)
     selected[:5] = True

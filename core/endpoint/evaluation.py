@@ -15,23 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from core.train.curves import Curve, class_curves
+
 __all__ = [
     "ClassificationEvaluation",
     "Evaluation",
     "RegressionEvaluation",
-    "RocCurve",
     "evaluate",
     "evaluate_classification",
     "evaluate_regression",
 ]
-
-
-@dataclass(frozen=True)
-class RocCurve:
-    label: str  # the class scored as positive
-    fpr: list[float]
-    tpr: list[float]
-    auc: float
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ class ClassificationEvaluation:
     report: list[dict[str, Any]]  # rows: class / accuracy / macro avg / weighted avg
     accuracy: float
     confusion: list[list[int]]  # rows: truth, columns: prediction, in ``labels`` order
-    roc: list[RocCurve] = field(default_factory=list)
+    roc: list[Curve] = field(default_factory=list)  # the class as label, AUC as area
     rows: int = 0
 
     @property
@@ -107,7 +100,7 @@ def evaluate_classification(
     for average in ("macro avg", "weighted avg"):
         report.append(_row(average, raw[average]))
     matrix = confusion_matrix([str(v) for v in truth], [str(v) for v in predicted], labels=names)
-    roc = _roc(truth, probabilities, labels) if probabilities is not None else []
+    roc = class_curves(truth, probabilities, labels)[0] if probabilities is not None else []
     return ClassificationEvaluation(labels, report, accuracy, matrix.astype(int).tolist(), roc, len(truth))
 
 
@@ -123,27 +116,6 @@ def _row(name: str, scores: dict[str, float]) -> dict[str, Any]:
 
 def _labels(values: Sequence[Any] | np.ndarray) -> list[Any]:
     return list(np.asarray(values, dtype=object).tolist())
-
-
-def _roc(truth: list[Any], probabilities: np.ndarray, labels: list[Any]) -> list[RocCurve]:
-    from sklearn.metrics import roc_auc_score, roc_curve
-
-    proba = np.asarray(probabilities, dtype=np.float64)
-    if proba.ndim != 2 or proba.shape[1] != len(labels) or proba.shape[0] != len(truth):
-        return []
-    text = np.asarray([str(v) for v in truth])
-    positives = [labels[-1]] if len(labels) == 2 else labels
-    curves = []
-    for label in positives:
-        column = labels.index(label)
-        y = text == str(label)
-        if y.all() or not y.any():  # one class only in the truth: no curve
-            continue
-        fpr, tpr, _ = roc_curve(y, proba[:, column])
-        curves.append(
-            RocCurve(str(label), fpr.tolist(), tpr.tolist(), float(roc_auc_score(y, proba[:, column])))
-        )
-    return curves
 
 
 def evaluate_regression(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.errors import UserFacingError
+from core.train.curves import Curve, class_curves
 
 if TYPE_CHECKING:
     from core.engine.job import SweepJob
@@ -37,15 +38,6 @@ class TrainingData:
     primary_metric: str
     folds: int
     seed: int
-
-
-@dataclass(frozen=True)
-class Curve:
-    label: str
-    x: np.ndarray
-    y: np.ndarray
-    area: float  # ROC AUC, or average precision
-    baseline: float | None = None  # PR: the positive share (a random classifier's precision)
 
 
 @dataclass(frozen=True)
@@ -73,34 +65,6 @@ def training_data_from_job(job: SweepJob) -> TrainingData:
         folds=int(spec.get("cv_folds") or 5),
         seed=int(spec.get("seed") or 0),
     )
-
-
-def _curves(
-    y_true: np.ndarray, proba: np.ndarray, classes: tuple[Any, ...]
-) -> tuple[tuple[Curve, ...], tuple[Curve, ...]]:
-    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
-
-    targets = [1] if len(classes) == 2 else list(range(len(classes)))
-    roc, pr = [], []
-    for k in targets:
-        positive = (y_true == classes[k]).astype(int)
-        if positive.min() == positive.max():
-            continue  # a class absent (or alone) in the data has no curve
-        score = proba[:, k]
-        fpr, tpr, _ = roc_curve(positive, score)
-        precision, recall, _ = precision_recall_curve(positive, score)
-        name = f"class {classes[k]}"
-        roc.append(Curve(name, fpr, tpr, float(roc_auc_score(positive, score))))
-        pr.append(
-            Curve(
-                name,
-                recall,
-                precision,
-                float(average_precision_score(positive, score)),
-                float(positive.mean()),
-            )
-        )
-    return tuple(roc), tuple(pr)
 
 
 def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
@@ -138,7 +102,8 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
         confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
         np.add.at(confusion, (truth, guess), 1)
         if result.y_proba is not None:
-            roc, pr = _curves(y_true, np.asarray(result.y_proba), classes)
+            curves = class_curves(y_true, np.asarray(result.y_proba), classes, prefix="class ")
+            roc, pr = tuple(curves[0]), tuple(curves[1])
     return OutOfFold(
         task=result.task.value,
         classes=tuple(str(c) for c in classes),

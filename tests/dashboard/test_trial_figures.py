@@ -8,11 +8,12 @@ import pytest
 
 from core.sweep.space import Choice, LogUniform, Uniform
 from core.sweep.spec import SweepSpec
+from core.train.curves import Curve
 from core.trials import Ranking, score_trials
 from core.trials.history import HistoryMatrix
 from core.trials.importance import Importance
-from core.trials.oof import Curve, OutOfFold
-from dashboard import trial_figures as figs
+from core.trials.oof import OutOfFold
+from dashboard import figures as figs
 from tests.core.trials.frames import make_frame
 
 SPEC = SweepSpec(
@@ -189,17 +190,17 @@ def test_best_trial_panel_figures() -> None:
         roc=(Curve("yes", np.array([0, 0, 1.0]), np.array([0, 1, 1.0]), 1.0),),
         pr=(Curve("yes", np.array([1, 0.5, 0]), np.array([1, 1, 2 / 3]), 1.0, 2 / 3),),
     )
-    cm = figs.confusion_matrix(oof)
+    cm = figs.oof_confusion_matrix(oof)
     assert cm.data[0].type == "heatmap" and list(cm.data[0].x) == ["no", "yes"]
     assert cm.data[0].text[1][0] == "1<br>50%", "counts and row shares"
-    roc = figs.roc_curves(oof)
+    roc = figs.oof_roc_curves(oof)
     assert [t.name for t in roc.data] == ["chance", "yes · AUC 1.000"]
-    pr = figs.pr_curves(oof)
+    pr = figs.oof_pr_curves(oof)
     assert pr.data[0].name == "yes · AP 1.000" and list(pr.data[1].y) == [2 / 3, 2 / 3]
     reg = OutOfFold("regression", (), np.array([1.0, 2, 3]), np.array([1.5, 2, 2.5]), {}, {}, 3, None, (), ())
-    pva = figs.predicted_vs_actual(reg)
+    pva = figs.oof_predicted_vs_actual(reg)
     assert pva.data[0].type == "scattergl" and list(pva.data[1].x) == [1.0, 3.0]
-    res = figs.residuals(reg)
+    res = figs.oof_residuals(reg)
     np.testing.assert_allclose(res.data[0].y, [-0.5, 0, 0.5])
 
 

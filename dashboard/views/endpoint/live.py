@@ -12,7 +12,7 @@ from core.data.store import LoadedDataset
 from core.endpoint.client import LatencyReport, LiveTest, score_test_split
 from core.endpoint.evaluation import ClassificationEvaluation, RegressionEvaluation
 from core.errors import UserFacingError
-from dashboard import endpoint_figures, session
+from dashboard import figures, session
 from dashboard.views.endpoint.state import LATENCY, LIVE, keep, kept
 from dashboard.views.endpoint.status import client
 from dashboard.widgets import run_action, set_result, show_result
@@ -77,13 +77,13 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
         st.table(report.set_index("class"))  # a plain table: it reads like the tutorial's report
         left, right = st.columns(2)
         left.plotly_chart(
-            endpoint_figures.confusion_matrix(evaluation.labels, evaluation.confusion, schema.target),
+            figures.confusion_matrix(evaluation.labels, evaluation.confusion, schema.target),
             width="stretch",
             key="endpoint:confusion",
         )
         if evaluation.roc:
             right.plotly_chart(
-                endpoint_figures.roc_curves(evaluation.roc), width="stretch", key="endpoint:roc"
+                figures.roc_curves(evaluation.roc), width="stretch", key="endpoint:roc"
             )
         else:
             right.info("No ROC curve: the answer had no probabilities, or the test split has one class.")
@@ -93,7 +93,7 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
         a.metric("MAE", f"{evaluation.mae:.4g}")
         b.metric("RMSE", f"{evaluation.rmse:.4g}")
         st.plotly_chart(
-            endpoint_figures.predicted_vs_actual(evaluation.y_true, evaluation.y_pred, schema.target),
+            figures.predicted_vs_actual(evaluation.y_true, evaluation.y_pred, schema.target),
             width="stretch",
             key="endpoint:pred_vs_actual",
         )

@@ -10,7 +10,7 @@ from core.backend import SweepInfo, WorkspaceRef
 from core.data.schema import Task
 from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
 from core.trials import ChosenTrial
-from dashboard import endpoint_figures, nav, session
+from dashboard import figures, nav, session
 from dashboard.views.endpoint.state import (
     CARRIED_SEEN,
     COMPARE_PIN,
@@ -204,7 +204,7 @@ def versions_section(workspace: WorkspaceRef, models: list[str]) -> None:
     shown = [m for m in SHOWN_METRICS[task] if any(m in v.metrics for v in versions)]
     if len(versions) > 1 and shown:
         st.plotly_chart(
-            endpoint_figures.version_metrics(rows[::-1][-8:], shown),
+            figures.version_metrics(rows[::-1][-8:], shown),
             width="stretch",
             key="endpoint:versions_chart",
         )

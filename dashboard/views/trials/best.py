@@ -13,8 +13,8 @@ import streamlit as st
 from core.errors import UserFacingError
 from core.trials import ChosenTrial, Scores, Target, TrialsFrame
 from core.trials.oof import OutOfFold, TrainingData, out_of_fold
+from dashboard import figures as figs
 from dashboard import nav, session
-from dashboard import trial_figures as figs
 from dashboard.views.trials.common import CHOSEN, STATUS_BADGES, W, chart, fmt, log
 from dashboard.views.trials.table import pick_trial
 
@@ -157,17 +157,17 @@ def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected:
     if oof.task == "classification":
         a, b, c = st.columns(3)
         with a:
-            chart(figs.confusion_matrix(oof), "cm:" + target.key, "confusion-matrix")
+            chart(figs.oof_confusion_matrix(oof), "cm:" + target.key, "confusion-matrix")
         if oof.roc:
             with b:
-                chart(figs.roc_curves(oof), "roc:" + target.key, "roc")
+                chart(figs.oof_roc_curves(oof), "roc:" + target.key, "roc")
             with c:
-                chart(figs.pr_curves(oof), "pr:" + target.key, "precision-recall")
+                chart(figs.oof_pr_curves(oof), "pr:" + target.key, "precision-recall")
         else:
             b.info("This model gives no probabilities, so there are no ROC or PR curves.")
     else:
         a, b = st.columns(2)
         with a:
-            chart(figs.predicted_vs_actual(oof), "pva:" + target.key, "predicted-vs-actual")
+            chart(figs.oof_predicted_vs_actual(oof), "pva:" + target.key, "predicted-vs-actual")
         with b:
-            chart(figs.residuals(oof), "residuals:" + target.key, "residuals")
+            chart(figs.oof_residuals(oof), "residuals:" + target.key, "residuals")

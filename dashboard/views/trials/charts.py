@@ -23,7 +23,7 @@ from core.trials import (
     top_k_range,
 )
 from core.trials.history import LAZY_LIMIT
-from dashboard import trial_figures as figs
+from dashboard import figures as figs
 from dashboard.views.trials.common import W, chart
 from dashboard.views.trials.load import histories
 

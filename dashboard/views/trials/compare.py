@@ -7,8 +7,8 @@ import streamlit as st
 
 from core.errors import UserFacingError
 from core.trials import Scores, Target, TrialsFrame, score_trials
+from dashboard import figures as figs
 from dashboard import session
-from dashboard import trial_figures as figs
 from dashboard.views.trials.common import W, chart
 from dashboard.views.trials.load import experiment_of, experiment_runs, load_frame
 

@@ -8,8 +8,8 @@ import streamlit as st
 
 from core.errors import UserFacingError
 from core.trials import Target, begin_run, score_trials
+from dashboard import figures as figs
 from dashboard import session
-from dashboard import trial_figures as figs
 from dashboard.views.trials.best import best_trial_tab
 from dashboard.views.trials.charts import hyperparameters_tab, intermediate_tab, overview_tab
 from dashboard.views.trials.common import LIVE_POLL_S, NOTES, OPEN, W, chart, log

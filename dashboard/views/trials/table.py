@@ -12,7 +12,7 @@ import streamlit as st
 from core.errors import UserFacingError
 from core.trials import STATUSES, Scores, Target, TrialFilter, TrialsFrame, filter_mask, write_note
 from core.trials.status import STATUS_LABELS
-from dashboard import trial_figures as figs
+from dashboard import figures as figs
 from dashboard.views.trials.common import NOTES, STATUS_BADGES, W
 
 

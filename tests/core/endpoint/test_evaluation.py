@@ -35,7 +35,7 @@ def test_multiclass_report_matrix_and_one_vs_rest_roc() -> None:
     assert rows["accuracy"]["f1-score"] == pytest.approx(reference["accuracy"]) == got.accuracy
     assert got.confusion == [[3, 1, 0], [0, 1, 1], [0, 1, 1]]
     assert [c.label for c in got.roc] == ["a", "b", "c"]
-    assert got.roc[0].auc == pytest.approx(roc_auc_score(np.array(truth) == "a", proba[:, 0]))
+    assert got.roc[0].area == pytest.approx(roc_auc_score(np.array(truth) == "a", proba[:, 0]))
 
 
 def test_binary_roc_is_for_the_positive_class_and_int_labels_work() -> None:
@@ -44,7 +44,7 @@ def test_binary_roc_is_for_the_positive_class_and_int_labels_work() -> None:
     got = evaluate(truth, [0, 1, 1, 1, 0], proba, [0, 1], "classification")
     assert isinstance(got, ClassificationEvaluation)
     assert [c.label for c in got.roc] == ["1"]
-    assert got.roc[0].auc == pytest.approx(roc_auc_score(truth, proba[:, 1]))
+    assert got.roc[0].area == pytest.approx(roc_auc_score(truth, proba[:, 1]))
     assert got.confusion == [[1, 1], [1, 2]]
     assert evaluate(truth, truth, None, [0, 1], "classification").roc == []  # type: ignore[union-attr]
 

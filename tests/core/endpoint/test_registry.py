@@ -159,7 +159,7 @@ def test_deploy_the_champion_and_test_it_live(swept: tuple[LocalBackend, Any]) -
             for metric in ("precision", "recall", "f1-score", "support"):
                 assert row[metric] == pytest.approx(reference[row["class"]][metric])
     assert evaluation.confusion == confusion_matrix(truth, expected, labels=[0, 1]).tolist()
-    assert len(evaluation.roc) == 1 and 0.5 < evaluation.roc[0].auc <= 1.0
+    assert len(evaluation.roc) == 1 and 0.5 < evaluation.roc[0].area <= 1.0
     assert list(live.table.columns[:5]) == ["output (truth)", "prediction", "correct", "p(0)", "p(1)"]
     assert live.table["correct"].sum() == round(evaluation.accuracy * len(data.test))
 

@@ -1,0 +1,59 @@
+"""How the Trials page draws a trial: status colours and symbols, the best trial's gold star,
+the dark ring of a selected trial, and the hover text of a point."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.trials.frame import TrialsFrame
+from core.trials.scoring import Scores
+from core.trials.status import STATUS_LABELS
+
+__all__ = [
+    "BEST_COLOUR",
+    "HIGHLIGHT",
+    "SELECTED_COLOUR",
+    "STATUS_COLOURS",
+    "STATUS_SYMBOLS",
+    "goal_word",
+    "hover_text",
+    "metric_title",
+]
+
+STATUS_COLOURS = {
+    "completed": "#0078D4",
+    "early_terminated": "#F59F00",
+    "failed": "#E03131",
+    "canceled": "#868E96",
+    "running": "#1098AD",
+}
+STATUS_SYMBOLS = {
+    "completed": "circle",
+    "early_terminated": "triangle-down",
+    "failed": "x",
+    "canceled": "square",
+    "running": "diamond",
+}
+BEST_COLOUR = "#FAB005"
+SELECTED_COLOUR = "#212529"
+HIGHLIGHT = "#E8590C"
+
+
+def goal_word(scores: Scores) -> str:
+    return "higher is better" if scores.maximize else "lower is better"
+
+
+def metric_title(scores: Scores) -> str:
+    return f"{scores.metric} ({scores.ranking.describe()})"
+
+
+def hover_text(frame: TrialsFrame, rows: np.ndarray, scores: Scores) -> np.ndarray:
+    numbers = frame.numbers[rows]
+    statuses = frame.statuses[rows]
+    values = scores.values[rows]
+    text = [
+        f"trial {n} · {STATUS_LABELS.get(s, s)}<br>{scores.metric} "
+        + ("–" if not np.isfinite(v) else f"{v:.4f}")
+        for n, s, v in zip(numbers, statuses, values, strict=True)
+    ]
+    return np.asarray(text, dtype=object)
