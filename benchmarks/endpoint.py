@@ -243,7 +243,7 @@ def main() -> None:
     from mlflow.tracking import MlflowClient
 
     from core.data.schema import Task, build_schema
-    from core.endpoint.app import ENV_MAX_BATCH_ROWS
+    from core.endpoint.batching import ENV_MAX_BATCH_ROWS
     from core.endpoint.client import split_payload
     from core.endpoint.service import LocalEndpoints
     from core.local.workspace_store import provision_mlflow_store

@@ -7,6 +7,7 @@ and a traffic split; each deployment serves one registered model version. The mo
 - :mod:`.payload`: the scoring contract, checked and converted without the model;
 - :mod:`.model`: loading a logged MLflow model once per server process;
 - :mod:`.app` and :mod:`.serve`: the ASGI app and the detached server process;
+- :mod:`.batching`: the app's model processes, and the request queues they score in batches;
 - :mod:`.process`: start, find, health-check and stop that process from the dashboard;
 - :mod:`.service`: get-or-create endpoints and deployments (what the backend calls);
 - :mod:`.client` and :mod:`.evaluation`: scoring over HTTP and the metrics of a live test.

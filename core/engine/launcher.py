@@ -22,7 +22,8 @@ from core.engine.job import RUNNER_MODULE, SWEEPS_ENV, JobStore, SweepJob, effec
 from core.engine.runner import progress_path
 from core.errors import ConflictError, NotFoundError
 from core.resources import now
-from core.sweep.spec import SweepSpec, check_spec
+from core.sweep.rules import check_spec
+from core.sweep.spec import SweepSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

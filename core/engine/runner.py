@@ -33,7 +33,8 @@ from core.engine.agent import Listener, WarmCluster
 from core.engine.job import ACTIVE, JobStore, SweepJob, runner_alive
 from core.engine.pool import TrialConfig, WorkerPool
 from core.resources import now
-from core.sweep.spec import LIMIT_MAX, SweepSpec
+from core.sweep.rules import LIMIT_MAX
+from core.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:  # imported when the scheduler starts, after the workers: see pool_for
     from core.engine.tracking import SweepTracker, TrialRecord

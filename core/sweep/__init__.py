@@ -1,4 +1,4 @@
-"""The sweep definition layer: search space, spec, policies, samplers, Azure translation.
+"""The sweep definition layer: search space, spec, Azure's rules, policies, samplers, Azure translation.
 
 Pure code: no Streamlit, no MLflow, no processes. ``core.sweep.azure`` imports
 azure-ai-ml lazily and ``core.sweep.sampling`` imports Optuna lazily, so importing this
@@ -8,6 +8,7 @@ package stays cheap.
 from __future__ import annotations
 
 from core.sweep.policies import is_evaluation_point, replay, should_terminate, trials_to_terminate
+from core.sweep.rules import SpecError, check_spec, validate_spec, warnings_for
 from core.sweep.sampling import Sampler, Suggestion, make_sampler
 from core.sweep.space import (
     Choice,
@@ -30,15 +31,11 @@ from core.sweep.spec import (
     Limits,
     MedianStoppingPolicy,
     Policy,
-    SpecError,
     SweepSpec,
     TruncationSelectionPolicy,
-    check_spec,
     default_goal,
     default_metric,
     grid_size,
-    validate_spec,
-    warnings_for,
 )
 
 __all__ = [

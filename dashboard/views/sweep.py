@@ -13,6 +13,7 @@ from core.data.schema import Task
 from core.resources import Kind, Resource
 from core.settings import load_settings
 from core.sweep.editing import MODES, rows_to_space, space_to_rows
+from core.sweep.rules import validate_spec, warnings_for
 from core.sweep.space import SpecProblem
 from core.sweep.spec import (
     BanditPolicy,
@@ -22,8 +23,6 @@ from core.sweep.spec import (
     Sampling,
     SweepSpec,
     TruncationSelectionPolicy,
-    validate_spec,
-    warnings_for,
 )
 from core.train.families import Family, families_for
 from core.train.metrics import METRICS, Goal, metric_goal, metrics_for

@@ -8,20 +8,17 @@ from dataclasses import replace
 import pytest
 
 from core.errors import UserFacingError
+from core.sweep.rules import SpecError, check_spec, validate_spec, warnings_for
 from core.sweep.space import Choice, Fixed, LogUniform, Normal, QLogUniform, QUniform, Randint, Uniform
 from core.sweep.spec import (
     BanditPolicy,
     Limits,
     MedianStoppingPolicy,
-    SpecError,
     SweepSpec,
     TruncationSelectionPolicy,
-    check_spec,
     default_goal,
     default_metric,
     grid_size,
-    validate_spec,
-    warnings_for,
 )
 
 RF_SPACE = {
