@@ -4,7 +4,8 @@ Registering a trial of a finished sweep creates a new version of a registered mo
 ``best_<model family>`` for the sweep's best trial, ``<family>_trial<N>`` for another), with:
 
 - tags: the sweep id, the trial number and its MLflow run, the dataset it was trained on, the
-  family, the primary metric and its goal, and each cross-validated metric as ``metric.<name>``;
+  family, the primary metric and its goal, and each cross-validated metric as ``metric.<name>``
+  (their names are in :mod:`core.mlflow_layout`);
 - a description in words;
 - the alias ``champion`` moved to the new version only when it beats the current champion by the
   recorded primary metric and goal (or when there is none). The user may move it to any version.
@@ -27,6 +28,26 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.errors import NotFoundError, UserFacingError
+from core.mlflow_layout import (
+    MLFLOW_PREFIX,
+    RECORDED_VERSION_TAGS,
+    TAG_PARAMS_JSON,
+    TAG_PARENT,
+    TAG_REFIT_MODEL_URI,
+    TAG_STATUS,
+    TAG_TRIAL,
+    VERSION_DATASET,
+    VERSION_DATASET_VERSION,
+    VERSION_FAMILY,
+    VERSION_GOAL,
+    VERSION_METRIC_PREFIX,
+    VERSION_PARAMS,
+    VERSION_PRIMARY,
+    VERSION_SWEEP,
+    VERSION_TASK,
+    VERSION_TRIAL,
+    VERSION_TRIAL_RUN,
+)
 from core.naming import MODEL, validate_asset_name
 
 if TYPE_CHECKING:
@@ -37,7 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHAMPION",
-    "METRIC_PREFIX",
     "RegisteredVersion",
     "comparison_rows",
     "default_model_name",
@@ -54,22 +74,6 @@ __all__ = [
 ]
 
 CHAMPION = "champion"
-METRIC_PREFIX = "metric."
-TAG_SWEEP = "sweep_id"
-TAG_TRIAL = "trial_number"
-TAG_TRIAL_RUN = "trial_run_id"
-TAG_DATASET = "dataset"
-TAG_DATASET_VERSION = "dataset_version"
-TAG_FAMILY = "model_family"
-TAG_TASK = "task"
-TAG_PRIMARY = "primary_metric"
-TAG_GOAL = "goal"
-TAG_PARAMS = "hyperparameters"
-TAG_REFIT = "refit_model_uri"  # on a trial's run: the model refit from it, so it is fitted once
-RECORDED = frozenset(  # the tags a user may not change
-    (TAG_SWEEP, TAG_TRIAL, TAG_TRIAL_RUN, TAG_DATASET, TAG_DATASET_VERSION, TAG_FAMILY, TAG_TASK)
-    + (TAG_PRIMARY, TAG_GOAL, TAG_PARAMS)
-)
 _FLUENT = threading.Lock()  # MLflow's fluent API uses one process-wide tracking URI
 
 
@@ -89,34 +93,34 @@ class RegisteredVersion:
         """The cross-validated metrics recorded in the tags."""
         found = {}
         for key, value in self.tags.items():
-            if key.startswith(METRIC_PREFIX):
+            if key.startswith(VERSION_METRIC_PREFIX):
                 try:
-                    found[key.removeprefix(METRIC_PREFIX)] = float(value)
+                    found[key.removeprefix(VERSION_METRIC_PREFIX)] = float(value)
                 except ValueError:
                     continue
         return found
 
     @property
     def sweep_id(self) -> str | None:
-        return self.tags.get(TAG_SWEEP)
+        return self.tags.get(VERSION_SWEEP)
 
     @property
     def trial_number(self) -> int | None:
-        text = self.tags.get(TAG_TRIAL, "")
+        text = self.tags.get(VERSION_TRIAL, "")
         return int(text) if text.lstrip("-").isdigit() else None
 
     @property
     def dataset(self) -> tuple[str, int] | None:
-        name, version = self.tags.get(TAG_DATASET), self.tags.get(TAG_DATASET_VERSION, "")
+        name, version = self.tags.get(VERSION_DATASET), self.tags.get(VERSION_DATASET_VERSION, "")
         return (name, int(version)) if name and version.isdigit() else None
 
     @property
     def family(self) -> str:
-        return self.tags.get(TAG_FAMILY, "")
+        return self.tags.get(VERSION_FAMILY, "")
 
     @property
     def task(self) -> str:
-        return self.tags.get(TAG_TASK, "")
+        return self.tags.get(VERSION_TASK, "")
 
     @property
     def label(self) -> str:
@@ -135,11 +139,11 @@ def _score(version: RegisteredVersion) -> tuple[str, str, float] | None:
 
     from core.train.metrics import metric_goal
 
-    metric = version.tags.get(TAG_PRIMARY, "")
+    metric = version.tags.get(VERSION_PRIMARY, "")
     value = version.metrics.get(metric)
     if not metric or value is None or math.isnan(value):
         return None
-    goal = version.tags.get(TAG_GOAL, "")
+    goal = version.tags.get(VERSION_GOAL, "")
     if goal not in ("maximize", "minimize"):  # versions registered before the goal was recorded
         try:
             goal = metric_goal(metric)
@@ -201,7 +205,7 @@ def register_sweep_model(
     family, primary = str(spec["model_family"]), str(spec["primary_metric"])
     client = _client(tracking_uri)
     trial_run = _trial_run(client, job, trial_number)
-    number = int(trial_run.data.tags.get("trial_number", "-1"))
+    number = int(trial_run.data.tags.get(TAG_TRIAL, "-1"))
     is_best = trial_run.info.run_id == job.best_run_id
     name = validate_model_name(name or default_model_name(family, None if is_best else number))
     if is_best:
@@ -214,17 +218,17 @@ def register_sweep_model(
         if key.endswith("_mean")
     }
     tags = {
-        TAG_SWEEP: job.id,
-        TAG_TRIAL: str(number),
-        TAG_TRIAL_RUN: trial_run.info.run_id,
-        TAG_DATASET: job.dataset,
-        TAG_DATASET_VERSION: str(job.dataset_version),
-        TAG_FAMILY: family,
-        TAG_TASK: str(spec.get("task", "")),
-        TAG_PRIMARY: primary,
-        TAG_GOAL: str(spec.get("goal") or ""),
-        TAG_PARAMS: trial_run.data.tags.get("params_json", "{}"),
-        **{f"{METRIC_PREFIX}{key}": f"{value:.6g}" for key, value in sorted(metrics.items())},
+        VERSION_SWEEP: job.id,
+        VERSION_TRIAL: str(number),
+        VERSION_TRIAL_RUN: trial_run.info.run_id,
+        VERSION_DATASET: job.dataset,
+        VERSION_DATASET_VERSION: str(job.dataset_version),
+        VERSION_FAMILY: family,
+        VERSION_TASK: str(spec.get("task", "")),
+        VERSION_PRIMARY: primary,
+        VERSION_GOAL: str(spec.get("goal") or ""),
+        VERSION_PARAMS: trial_run.data.tags.get(TAG_PARAMS_JSON, "{}"),
+        **{f"{VERSION_METRIC_PREFIX}{key}": f"{value:.6g}" for key, value in sorted(metrics.items())},
     }
     score = metrics.get(primary)
     text = description or (
@@ -267,7 +271,7 @@ def set_version_tag(tracking_uri: str, name: str, version: int, key: str, value:
     key, value = key.strip(), value.strip()
     if not key:
         raise UserFacingError("The tag's key is empty.", "Type a key, such as 'reviewer' or 'stage'.")
-    if key in RECORDED or key.startswith((METRIC_PREFIX, "mlflow.")):
+    if key in RECORDED_VERSION_TAGS or key.startswith((VERSION_METRIC_PREFIX, MLFLOW_PREFIX)):
         raise UserFacingError(
             f"The tag '{key}' is recorded by the registry when a version is registered.",
             "Pick another key: this one says where the version came from.",
@@ -298,17 +302,17 @@ def _trial_run(client: MlflowClient, job: SweepJob, trial_number: int | None) ->
     runs = client.search_runs(
         [parent.info.experiment_id],
         filter_string=(
-            f"tags.`mlflow.parentRunId` = '{job.run_id}' and tags.trial_number = '{int(trial_number)}'"
+            f"tags.`{TAG_PARENT}` = '{job.run_id}' and tags.{TAG_TRIAL} = '{int(trial_number)}'"
         ),
         max_results=5,
     )
     if not runs:
         raise NotFoundError(f"Sweep '{job.id}' has no trial {trial_number}.", "Pick one of its trials.")
     run = runs[0]
-    if run.data.tags.get("trial_status", "completed") != "completed":
+    if run.data.tags.get(TAG_STATUS, "completed") != "completed":
         raise UserFacingError(
             f"Trial {trial_number} of sweep '{job.id}' did not complete "
-            f"({run.data.tags.get('trial_status')}), so it has no model to register.",
+            f"({run.data.tags.get(TAG_STATUS)}), so it has no model to register.",
             "Pick a completed trial.",
         )
     return run
@@ -316,7 +320,7 @@ def _trial_run(client: MlflowClient, job: SweepJob, trial_number: int | None) ->
 
 def _refit_trial(tracking_uri: str, job: SweepJob, trial_run: Any) -> str:
     """The trial's configuration refit on the whole train split, logged on the trial's run once."""
-    existing = trial_run.data.tags.get(TAG_REFIT)
+    existing = trial_run.data.tags.get(TAG_REFIT_MODEL_URI)
     if existing:
         return str(existing)
     import mlflow
@@ -327,7 +331,7 @@ def _refit_trial(tracking_uri: str, job: SweepJob, trial_run: Any) -> str:
     from core.train.tracking import log_model
     from core.train.trainer import fit_final
 
-    params = json.loads(trial_run.data.tags.get("params_json", "{}"))
+    params = json.loads(trial_run.data.tags.get(TAG_PARAMS_JSON, "{}"))
     frame = pd.read_csv(job.train_csv)
     schema = Schema.from_dict(job.schema)
     pipeline = fit_final(frame, schema, str(job.spec["model_family"]), params, int(job.spec.get("seed") or 0))
@@ -338,7 +342,7 @@ def _refit_trial(tracking_uri: str, job: SweepJob, trial_run: Any) -> str:
         try:
             with mlflow.start_run(run_id=run_id):
                 info = log_model(pipeline, frame.head(500), name="model")
-                mlflow.set_tag(TAG_REFIT, info.model_uri)
+                mlflow.set_tag(TAG_REFIT_MODEL_URI, info.model_uri)
         finally:
             mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None: unset again, as it was
     # start_run(run_id=...) re-ended the trial's run: put its status and end time back
@@ -453,14 +457,14 @@ def user_tags(version: RegisteredVersion) -> dict[str, str]:
     return {
         k: t
         for k, t in version.tags.items()
-        if k not in RECORDED and not k.startswith((METRIC_PREFIX, "mlflow."))
+        if k not in RECORDED_VERSION_TAGS and not k.startswith((VERSION_METRIC_PREFIX, MLFLOW_PREFIX))
     }
 
 
 def comparison_rows(versions: list[RegisteredVersion]) -> list[dict[str, Any]]:
     """One row per version for a comparison table: version, aliases, trial, every metric (the
     primary metric first), then where it came from."""
-    primary = {v.tags.get(TAG_PRIMARY, "") for v in versions}
+    primary = {v.tags.get(VERSION_PRIMARY, "") for v in versions}
     names = sorted({m for v in versions for m in v.metrics}, key=lambda m: (m not in primary, m))
     rows = []
     for v in versions:

@@ -147,7 +147,8 @@ def resume_sweep(store: JobStore, job_id: str) -> SweepJob:
 
 def close_sweep(store: JobStore, job_id: str) -> SweepJob:
     """Mark an interrupted sweep as closed, and its parent and unfinished trials as killed."""
-    from core.engine.tracking import PARENT, SweepTracker
+    from core.engine.tracking import SweepTracker
+    from core.mlflow_layout import TAG_PARENT
 
     job = _require(store, job_id)
     if effective_state(job) != "interrupted":
@@ -159,7 +160,7 @@ def close_sweep(store: JobStore, job_id: str) -> SweepJob:
         experiment_id = tracker.experiment_id(job.experiment)
         runs = tracker.client.search_runs(
             [experiment_id],
-            filter_string=f"tags.`{PARENT}` = '{job.run_id}' and attributes.status = 'RUNNING'",
+            filter_string=f"tags.`{TAG_PARENT}` = '{job.run_id}' and attributes.status = 'RUNNING'",
         )
         for run in runs:
             tracker.client.set_terminated(run.info.run_id, status="KILLED")

@@ -12,9 +12,9 @@ from mlflow.tracking import MlflowClient
 from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.errors import UserFacingError
+from core.mlflow_layout import TAG_NOTE as NOTE_TAG
 from core.train.trainer import cross_validate_trial
 from core.trials import load_sweep, read_note, write_note
-from core.trials.frame import NOTE_TAG
 from core.trials.oof import TrainingData, out_of_fold
 
 
