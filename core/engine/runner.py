@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 from core.engine.agent import Listener, WarmCluster
 from core.engine.job import ACTIVE, JobStore, SweepJob, runner_alive
-from core.engine.pool import TrialConfig, WorkerPool
+from core.engine.pool import SweepConfig, WorkerPool
 from core.resources import now
 from core.sweep.spec import LIMIT_MAX, SweepSpec
+from core.train.setup import TrialSetup
 
 if TYPE_CHECKING:  # imported when the scheduler starts, after the workers: see pool_for
     from core.engine.tracking import SweepTracker, TrialRecord
@@ -75,14 +76,16 @@ def progress_path(store: JobStore, job_id: str) -> Path:
     return store.folder / f"{job_id}.progress.json"
 
 
-def trial_config(job: SweepJob, spec: SweepSpec) -> TrialConfig:
-    return TrialConfig(
+def sweep_config(job: SweepJob, spec: SweepSpec) -> SweepConfig:
+    return SweepConfig(
         train_csv=job.train_csv,
-        schema=job.schema,
-        family=spec.model_family,
-        primary_metric=spec.primary_metric,
-        folds=spec.cv_folds,
-        seed=spec.seed or 0,
+        setup=TrialSetup(
+            schema=job.schema,
+            family=spec.model_family,
+            primary_metric=spec.primary_metric,
+            folds=spec.cv_folds,
+            seed=spec.seed or 0,
+        ),
         trial_timeout_s=spec.limits.trial_timeout_s,
         wait_for_policy=spec.policy is not None,
     )
@@ -105,7 +108,7 @@ def pool_for(job: SweepJob, warm: WorkerPool | None = None) -> WorkerPool:
         if warm is not None:
             warm.close()
         pool = WorkerPool(workers, max_trials=POOL_TRIALS)
-    pool.begin(trial_config(job, spec))
+    pool.begin(sweep_config(job, spec))
     return pool
 
 
