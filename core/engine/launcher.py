@@ -6,7 +6,6 @@ session), so it keeps running while Streamlit reruns, and the page only polls th
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -19,7 +18,7 @@ from typing import Any
 from core.backend.types import SweepProgress, TrialRow
 from core.engine.agent import WarmCluster, hand_over
 from core.engine.job import RUNNER_MODULE, SWEEPS_ENV, JobStore, SweepJob, effective_state
-from core.engine.runner import progress_path
+from core.engine.progress import read_progress
 from core.errors import ConflictError, NotFoundError
 from core.resources import now
 from core.sweep.spec import SweepSpec, check_spec
@@ -175,10 +174,7 @@ def close_sweep(store: JobStore, job_id: str) -> SweepJob:
 def sweep_status(store: JobStore, job_id: str) -> SweepStatus:
     """What the live view shows: the record, the trials so far, elapsed time and an ETA."""
     job = _require(store, job_id)
-    try:
-        progress = json.loads(progress_path(store, job_id).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        progress = {"trials": [], "started": None}
+    progress = read_progress(store, job_id)
     trials: list[TrialRow] = progress["trials"]
     started = progress.get("started") or time.time()
     state = effective_state(job)

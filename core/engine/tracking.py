@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.engine.messages import INTERRUPTED
 from core.mlflow_layout import (
     SPEC_ARTIFACT,
     TAG_BEST,
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
     from core.train.trainer import TrialResult
-
-INTERRUPTED = "The sweep was interrupted while this trial ran."  # the error of a trial a crash cut short
 
 
 
