@@ -215,7 +215,7 @@ def cancel_running_sweep(ctx: DemoContext) -> None:
 
 
 def register(ctx: DemoContext, progress: Progress) -> StepResult:
-    from core.registry import TAG_SWEEP
+    from core.mlflow_layout import VERSION_SWEEP
 
     assert ctx.sweep_id is not None
     b = ctx.backend
@@ -223,7 +223,7 @@ def register(ctx: DemoContext, progress: Progress) -> StepResult:
     name = DEMO_MODEL
     progress(0.3, "Registering the refit best model…")
     existing = (
-        [v for v in b.model_versions(ctx.workspace, name) if v.tags.get(TAG_SWEEP) == job.id]
+        [v for v in b.model_versions(ctx.workspace, name) if v.tags.get(VERSION_SWEEP) == job.id]
         if name in (b.registered_models(ctx.workspace))
         else []
     )

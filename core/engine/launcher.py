@@ -6,7 +6,6 @@ session), so it keeps running while Streamlit reruns, and the page only polls th
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -19,7 +18,7 @@ from typing import Any
 from core.backend.types import SweepProgress, TrialRow
 from core.engine.agent import WarmCluster, hand_over
 from core.engine.job import RUNNER_MODULE, SWEEPS_ENV, JobStore, SweepJob, effective_state
-from core.engine.runner import progress_path
+from core.engine.progress import read_progress
 from core.errors import ConflictError, NotFoundError
 from core.resources import now
 from core.sweep.rules import check_spec
@@ -148,7 +147,8 @@ def resume_sweep(store: JobStore, job_id: str) -> SweepJob:
 
 def close_sweep(store: JobStore, job_id: str) -> SweepJob:
     """Mark an interrupted sweep as closed, and its parent and unfinished trials as killed."""
-    from core.engine.tracking import PARENT, SweepTracker
+    from core.engine.tracking import SweepTracker
+    from core.mlflow_layout import TAG_PARENT
 
     job = _require(store, job_id)
     if effective_state(job) != "interrupted":
@@ -160,7 +160,7 @@ def close_sweep(store: JobStore, job_id: str) -> SweepJob:
         experiment_id = tracker.experiment_id(job.experiment)
         runs = tracker.client.search_runs(
             [experiment_id],
-            filter_string=f"tags.`{PARENT}` = '{job.run_id}' and attributes.status = 'RUNNING'",
+            filter_string=f"tags.`{TAG_PARENT}` = '{job.run_id}' and attributes.status = 'RUNNING'",
         )
         for run in runs:
             tracker.client.set_terminated(run.info.run_id, status="KILLED")
@@ -175,10 +175,7 @@ def close_sweep(store: JobStore, job_id: str) -> SweepJob:
 def sweep_status(store: JobStore, job_id: str) -> SweepStatus:
     """What the live view shows: the record, the trials so far, elapsed time and an ETA."""
     job = _require(store, job_id)
-    try:
-        progress = json.loads(progress_path(store, job_id).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        progress = {"trials": [], "started": None}
+    progress = read_progress(store, job_id)
     trials: list[TrialRow] = progress["trials"]
     started = progress.get("started") or time.time()
     state = effective_state(job)

@@ -3,7 +3,7 @@
 Each worker imports scikit-learn once and keeps the train split it last read, then runs trial
 after trial: starting a Python process per trial would cost seconds of imports each time. A
 pool outlives its sweep when the cluster stays warm (see :mod:`core.engine.agent`): every task
-carries its sweep's :class:`TrialConfig`, and :meth:`WorkerPool.begin` resets the per-trial
+carries its sweep's :class:`SweepConfig`, and :meth:`WorkerPool.begin` resets the per-trial
 flags for the next sweep.
 Workers report every fold as it finishes, so the scheduler can apply the early-termination
 policy; before its next fold a worker checks whether its trial was stopped (with a policy set,
@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.train.setup import TrialSetup
+
 # Events a worker puts on the result queue (tuples, cheap to pickle):
 #   ("ready", worker)                       the worker has imported what trials need
 #   ("start", worker, trial, time)          a trial begins on this worker
@@ -38,15 +40,12 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class TrialConfig:
-    """What every trial of one sweep shares."""
+class SweepConfig:
+    """What every trial of one sweep shares: the train split (a path, read once per sweep by
+    each worker), how a trial trains and is cross-validated, and the per-trial limits."""
 
     train_csv: str
-    schema: dict[str, Any]
-    family: str
-    primary_metric: str
-    folds: int
-    seed: int
+    setup: TrialSetup
     trial_timeout_s: float | None
     wait_for_policy: bool = False  # a policy is set: each fold waits for its verdict
 
@@ -87,16 +86,16 @@ class _TrainSplit:
         self.key: tuple[str, float, int, str] | None = None
         self.data: tuple[Any, Any] = (None, None)
 
-    def get(self, config: TrialConfig) -> tuple[Any, Any]:
+    def get(self, config: SweepConfig) -> tuple[Any, Any]:
         import pandas as pd
 
         from core.data.schema import Schema
 
         stat = os.stat(config.train_csv)
-        key = (config.train_csv, stat.st_mtime, stat.st_size, repr(config.schema))
+        key = (config.train_csv, stat.st_mtime, stat.st_size, repr(config.setup.schema))
         if key != self.key:
             self.data = (None, None)  # let the last sweep's frame go before reading the next
-            self.data = (pd.read_csv(config.train_csv), Schema.from_dict(config.schema))
+            self.data = (pd.read_csv(config.train_csv), Schema.from_dict(config.setup.schema))
             self.key = key
         return self.data
 
@@ -163,7 +162,7 @@ def _worker_main(worker: int, tasks: Any, results: Any, stops: Any, judged: Any,
             metrics: dict[str, float],
             trial: int = trial,
             started: float = started,
-            config: TrialConfig = config,
+            config: SweepConfig = config,
         ) -> bool:
             results.put(("fold", worker, trial, fold, metrics))
             if config.wait_for_policy:  # the policy judges this fold before the next one starts
@@ -177,14 +176,15 @@ def _worker_main(worker: int, tasks: Any, results: Any, stops: Any, judged: Any,
 
         try:
             frame, schema = split.get(config)
+            setup = config.setup
             result = cross_validate_trial(
                 frame,
                 schema,
-                config.family,
+                setup.family,
                 params,
-                primary_metric=config.primary_metric,
-                folds=config.folds,
-                seed=config.seed,
+                primary_metric=setup.primary_metric,
+                folds=setup.folds,
+                seed=setup.seed,
                 on_fold=on_fold,
             )
         except Exception as exc:  # a failing trial must not stop the sweep
@@ -206,7 +206,7 @@ class WorkerPool:
         self._judged: Any = ctx.Array("i", max_trials + 1, lock=False)  # folds judged, per trial
         self.size = size
         self.max_trials = max_trials
-        self.config: TrialConfig | None = None
+        self.config: SweepConfig | None = None
         self.clean = True  # no trial was cut short by terminate(): the workers can serve again
         self._procs = [
             ctx.Process(
@@ -220,7 +220,7 @@ class WorkerPool:
         for proc in self._procs:
             proc.start()
 
-    def begin(self, config: TrialConfig) -> None:
+    def begin(self, config: SweepConfig) -> None:
         """Serve a new sweep: its trials run with ``config``, and numbering starts afresh."""
         self.config = config
         for i in range(self.max_trials + 1):

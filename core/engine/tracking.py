@@ -1,17 +1,9 @@
 """Sweeps in MLflow: the sweep is a parent run, each trial a child run.
 
-Layout, shared with Azure ML sweeps seen through MLflow so the Trials page reads both:
-
-- parent run: tags ``azml.sweep=true``, ``sampler``, ``primary_metric``, ``goal``,
-  ``model_family``, ``dataset``, ``best_child_run_id`` (as Azure's job property), the spec
-  as the ``sweep_spec.json`` artifact, and the best value as metric ``best_<metric>``;
-- child run: tag ``mlflow.parentRunId``, ``trial_number``, ``draw`` (the index of its
-  configuration among the sweep's draws, which a resume goes on from), ``sampler``,
-  ``early_terminated``, ``worker``; params are the hyperparameters (``None`` written as "None") and the tag
-  ``params_json`` keeps their exact types; metrics follow ``core.train.tracking``: the
-  primary metric once per fold (step = fold, the running mean, so its last value is the
-  trial's score), every metric per fold as ``<metric>_fold``, and ``<metric>_mean`` /
-  ``<metric>_std`` at the end.
+The tags are those of :mod:`core.mlflow_layout`; metrics follow ``core.train.tracking``: the
+primary metric once per fold (step = fold, the running mean, so its last value is the
+trial's score), every metric per fold as ``<metric>_fold``, and ``<metric>_mean`` /
+``<metric>_std`` at the end.
 
 One process writes (the scheduler), in a few batched calls per trial, so SQLite never
 contends and tracking stays cheap next to the training.
@@ -27,6 +19,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.engine.messages import INTERRUPTED
+from core.mlflow_layout import (
+    SPEC_ARTIFACT,
+    TAG_BEST,
+    TAG_DATASET,
+    TAG_DRAW,
+    TAG_EARLY_TERMINATED,
+    TAG_ERROR,
+    TAG_FAMILY,
+    TAG_FOLDS_DONE,
+    TAG_GOAL,
+    TAG_PARAMS_JSON,
+    TAG_PARENT,
+    TAG_PRIMARY_METRIC,
+    TAG_SAMPLER,
+    TAG_SPEC_VERSION,
+    TAG_STATUS,
+    TAG_SWEEP,
+    TAG_SWEEP_ID,
+    TAG_TASK,
+    TAG_TRIAL,
+    TAG_TRIALS_PREFIX,
+    TAG_WORKER,
+)
 from core.train.tracking import mean_name, std_name
 
 if TYPE_CHECKING:
@@ -34,19 +50,6 @@ if TYPE_CHECKING:
 
     from core.train.trainer import TrialResult
 
-TAG_SWEEP = "azml.sweep"
-TAG_SWEEP_ID = "azml.sweep_id"
-TAG_TRIAL = "trial_number"
-TAG_DRAW = "draw"
-TAG_SAMPLER = "sampler"
-TAG_EARLY = "early_terminated"
-TAG_WORKER = "worker"
-TAG_PARAMS_JSON = "params_json"
-TAG_STATUS = "trial_status"  # completed / failed / early_terminated / canceled
-TAG_ERROR = "error"
-INTERRUPTED = "The sweep was interrupted while this trial ran."  # the error of a trial a crash cut short
-TAG_BEST = "best_child_run_id"
-PARENT = "mlflow.parentRunId"
 
 
 def fold_name(metric: str) -> str:
@@ -153,11 +156,11 @@ class SweepTracker:
                 TAG_SWEEP: "true",
                 TAG_SWEEP_ID: sweep_id,
                 TAG_SAMPLER: sampler,
-                "primary_metric": str(spec["primary_metric"]),
-                "goal": str(spec["goal"]),
-                "model_family": str(spec["model_family"]),
-                "task": str(spec["task"]),
-                "dataset": dataset,
+                TAG_PRIMARY_METRIC: str(spec["primary_metric"]),
+                TAG_GOAL: str(spec["goal"]),
+                TAG_FAMILY: str(spec["model_family"]),
+                TAG_TASK: str(spec["task"]),
+                TAG_DATASET: dataset,
             },
         )
         run_id = str(run.info.run_id)
@@ -169,8 +172,9 @@ class SweepTracker:
             Param("cv_folds", str(spec.get("cv_folds"))),
             Param("policy", json.dumps(spec.get("policy"))),
         ]
-        self.client.log_batch(run_id, params=params, tags=[RunTag("spec_version", str(spec.get("version")))])
-        self.client.log_dict(run_id, dict(spec), "sweep_spec.json")
+        tags = [RunTag(TAG_SPEC_VERSION, str(spec.get("version")))]
+        self.client.log_batch(run_id, params=params, tags=tags)
+        self.client.log_dict(run_id, dict(spec), SPEC_ARTIFACT)
         return run_id
 
     def start_trial(
@@ -189,7 +193,7 @@ class SweepTracker:
             start_time=_ms(started),
             run_name=f"trial-{number:03d}",
             tags={
-                PARENT: parent_run_id,
+                TAG_PARENT: parent_run_id,
                 TAG_TRIAL: str(number),
                 TAG_DRAW: str(number if draw is None else draw),
                 TAG_SAMPLER: sampler,
@@ -231,8 +235,8 @@ class SweepTracker:
             metrics.append(Metric("trial_seconds", float(result.seconds), stamp, 0))
         tags = [
             RunTag(TAG_STATUS, trial_status),
-            RunTag(TAG_EARLY, str(trial_status == "early_terminated").lower()),
-            RunTag("folds_done", str(len(fold_metrics))),
+            RunTag(TAG_EARLY_TERMINATED, str(trial_status == "early_terminated").lower()),
+            RunTag(TAG_FOLDS_DONE, str(len(fold_metrics))),
         ]
         if error:
             tags.append(RunTag(TAG_ERROR, error[:4000]))
@@ -258,7 +262,7 @@ class SweepTracker:
         from mlflow.entities import Metric, RunTag
 
         stamp = _ms(time.time())
-        tags = [RunTag(f"trials_{k}", str(v)) for k, v in counts.items()]
+        tags = [RunTag(f"{TAG_TRIALS_PREFIX}{k}", str(v)) for k, v in counts.items()]
         metrics = []
         if best_run_id is not None and best_value is not None:
             tags.append(RunTag(TAG_BEST, best_run_id))
@@ -269,7 +273,7 @@ class SweepTracker:
     def trials(self, experiment_id: str, parent_run_id: str, primary_metric: str) -> list[TrialRecord]:
         """Every child run of the sweep, by trial number (for resume and tests)."""
         runs = self.client.search_runs(
-            [experiment_id], filter_string=f"tags.`{PARENT}` = '{parent_run_id}'", max_results=5000
+            [experiment_id], filter_string=f"tags.`{TAG_PARENT}` = '{parent_run_id}'", max_results=5000
         )
         records = []
         for run in runs:

@@ -8,6 +8,8 @@
 - :mod:`core.train.trainer`: the one entry point (``build_pipeline``, ``cross_validate_trial``,
   ``fit_final``, ``log_model``), called as functions by local workers; built on
   :mod:`~core.train.pipeline`, :mod:`~core.train.folds` and :mod:`~core.train.target`.
+- :mod:`core.train.setup`: :class:`~core.train.setup.TrialSetup`, what a trial trains on and
+  how it is cross-validated (schema, family, primary metric, folds, seed).
 - :mod:`core.train.tracking`: per-fold steps, summaries and the MLflow model (skops).
 - :mod:`core.train.cli`: the same trainer as the Azure command job, ``python -m core.train``.
 

@@ -180,6 +180,7 @@ def _run(
     """The MLflow part: per-fold steps, summary, and (unless --no-model) the refitted model."""
     import mlflow
 
+    from core import mlflow_layout as layout
     from core.train import tracking
     from core.train.trainer import cross_validate_trial, fit_final
 
@@ -188,12 +189,12 @@ def _run(
         mlflow.log_params(params)
         mlflow.set_tags(
             {
-                "primary_metric": metric,
-                "folds": str(args.folds),
-                "seed": str(args.seed),
-                "task": schema.task.value,
-                "target": schema.target,
-                "schema_source": source,
+                layout.TAG_PRIMARY_METRIC: metric,
+                layout.TAG_FOLDS: str(args.folds),
+                layout.TAG_SEED: str(args.seed),
+                layout.TAG_TASK: schema.task.value,
+                layout.TAG_TARGET: schema.target,
+                layout.TAG_SCHEMA_SOURCE: source,
             }
         )
 

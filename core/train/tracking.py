@@ -5,7 +5,7 @@ index, so an early-termination policy (Azure's, or the local engine's) sees one 
 interval and the last value is the cross-validated score; each fold's own values are logged
 as ``<metric>_fold``. At the
 end every metric's mean and std over the folds that ran is logged as ``<metric>_mean`` and
-``<metric>_std``, with the early-terminated flag as a tag.
+``<metric>_std``, with the early-terminated flag as a tag (the tags: :mod:`core.mlflow_layout`).
 
 The model is logged in MLflow 3's default ``skops`` format (safe to load: no pickle). skops
 refuses types it does not know, such as a random forest's ``sklearn.tree._tree.Tree``,
@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from core.mlflow_layout import TAG_EARLY_TERMINATED, TAG_FAMILY, TAG_FOLDS_DONE
+
 if TYPE_CHECKING:
     from mlflow.models.model import ModelInfo
     from sklearn.pipeline import Pipeline
@@ -30,9 +32,6 @@ if TYPE_CHECKING:
     from core.train.trainer import TrialResult
 
 __all__ = [
-    "TAG_EARLY_TERMINATED",
-    "TAG_FAMILY",
-    "TAG_FOLDS_DONE",
     "log_fold",
     "log_model",
     "log_summary",
@@ -43,9 +42,6 @@ __all__ = [
     "trial_tags",
 ]
 
-TAG_EARLY_TERMINATED = "early_terminated"  # "true" / "false"
-TAG_FAMILY = "model_family"
-TAG_FOLDS_DONE = "folds_done"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
 
 

@@ -19,6 +19,17 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 
+from core.mlflow_layout import (
+    SPEC_ARTIFACT,
+    TAG_BEST,
+    TAG_GOAL,
+    TAG_NOTE,
+    TAG_PARAMS_JSON,
+    TAG_PRIMARY_METRIC,
+    TAG_SWEEP,
+    TAG_SWEEP_ID,
+    TAG_WORKER,
+)
 from core.trials.load import RunTable
 from core.trials.params import (
     ParamInfo,
@@ -33,9 +44,6 @@ from core.trials.status import trial_numbers, trial_status
 
 Goal: TypeAlias = Literal["maximize", "minimize"]
 GOALS: tuple[Goal, ...] = ("maximize", "minimize")
-NOTE_TAG = "mlflow.note.content"  # MLflow's own run description, shown by its UI too
-SWEEP_TAG = "azml.sweep"
-SPEC_ARTIFACT = "sweep_spec.json"
 DERIVED_SUFFIXES = ("_mean", "_std", "_fold")
 NOT_SCORES = frozenset({"trial_seconds"})
 
@@ -116,8 +124,8 @@ def sweep_meta(
         if row is not None:
             tags = source.tags[row]
             status = str(source.runs["mlflow_status"].iloc[row])
-    metric = tags.get("primary_metric") or None
-    goal = _goal(tags.get("goal"))
+    metric = tags.get(TAG_PRIMARY_METRIC) or None
+    goal = _goal(tags.get(TAG_GOAL))
     config = tags.get("primary_metric_config")  # Azure ML sweep jobs
     if config and (metric is None or goal is None):
         try:
@@ -142,8 +150,8 @@ def sweep_meta(
         primary_metric=metric,
         goal=goal,
         spec=spec,
-        recorded_best_run_id=tags.get("best_child_run_id") or None,
-        sweep_id=tags.get("azml.sweep_id") or None,
+        recorded_best_run_id=tags.get(TAG_BEST) or None,
+        sweep_id=tags.get(TAG_SWEEP_ID) or None,
         parent_status=status,
     )
 
@@ -168,7 +176,7 @@ def sweep_groups(table: RunTable) -> list[Group]:
     loose = tuple(
         i
         for i in np.flatnonzero(parents == "").tolist()
-        if ids[i] not in referenced and table.tags[i].get(SWEEP_TAG) != "true"
+        if ids[i] not in referenced and table.tags[i].get(TAG_SWEEP) != "true"
     )
     if loose:
         runs = "run" if len(loose) == 1 else "runs"
@@ -253,7 +261,7 @@ class TrialsFrame:
 
 def _exact_params(params: Mapping[str, str], tags: Mapping[str, str]) -> dict[str, Scalar]:
     typed: dict[str, Scalar] = {k: parse_text(v) for k, v in params.items()}
-    text = tags.get("params_json")
+    text = tags.get(TAG_PARAMS_JSON)
     if text:
         try:
             exact = json.loads(text)
@@ -265,7 +273,7 @@ def _exact_params(params: Mapping[str, str], tags: Mapping[str, str]) -> dict[st
 
 
 def _worker(tags: Mapping[str, str]) -> str:
-    for key in ("worker", "node", "host", "hostname"):
+    for key in (TAG_WORKER, "node", "host", "hostname"):
         if tags.get(key):
             return str(tags[key])
     return ""
@@ -275,7 +283,7 @@ def build_trials(table: RunTable, meta: SweepMeta, rows: Sequence[int] | None = 
     """The typed trials frame of ``rows`` of ``table`` (all rows when None). Sweep parent runs
     (tagged ``azml.sweep``) are never trials."""
     picked = list(range(len(table))) if rows is None else list(rows)
-    picked = [i for i in picked if table.tags[i].get(SWEEP_TAG) != "true"]
+    picked = [i for i in picked if table.tags[i].get(TAG_SWEEP) != "true"]
     sub = table.take(picked)
     tags, runs = sub.tags, sub.runs
     exact = [_exact_params(p, t) for p, t in zip(sub.params, tags, strict=True)]
@@ -300,7 +308,7 @@ def build_trials(table: RunTable, meta: SweepMeta, rows: Sequence[int] | None = 
                 "end": end,
                 "seconds": (runs["end_ms"] - runs["start_ms"]) / 1000.0,
                 "worker": [_worker(t) for t in tags],
-                "note": [t.get(NOTE_TAG, "") for t in tags],
+                "note": [t.get(TAG_NOTE, "") for t in tags],
                 "parent": runs["parent"],
             }
         )

@@ -21,13 +21,13 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 
+from core.mlflow_layout import TAG_PARENT
 from core.trials.store import client, describe_failure, sqlite_path, store_kind
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
 
 PAGE_SIZE = 1000  # runs per search_runs page: one progress step each
-PARENT_TAG = "mlflow.parentRunId"
 # Tags that can be large and that the page never reads.
 _DROPPED_TAG_PREFIXES = ("mlflow.log-model.history", "mlflow.source.", "mlflow.loggedArtifacts")
 
@@ -89,7 +89,7 @@ def table_from_runs(uri: str, experiment_id: str, runs: Sequence[Run]) -> RunTab
         if info.end_time:
             ends[i] = info.end_time
         run_tags = _kept_tags(dict(data.tags))
-        parents.append(run_tags.get(PARENT_TAG, ""))
+        parents.append(run_tags.get(TAG_PARENT, ""))
         tags.append(run_tags)
         params.append(dict(data.params))
         for key, value in data.metrics.items():

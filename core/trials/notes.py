@@ -7,7 +7,7 @@ UI, and one written there shows here. An empty note deletes the tag.
 from __future__ import annotations
 
 from core.errors import UserFacingError
-from core.trials.frame import NOTE_TAG
+from core.mlflow_layout import TAG_NOTE
 from core.trials.store import client, describe_failure
 
 MAX_NOTE_CHARS = 8000  # MLflow's limit on a tag value
@@ -18,7 +18,7 @@ def read_note(uri: str, run_id: str) -> str:
         run = client(uri).get_run(run_id)
     except Exception as exc:
         raise describe_failure(uri, exc) from None
-    return str(run.data.tags.get(NOTE_TAG, ""))
+    return str(run.data.tags.get(TAG_NOTE, ""))
 
 
 def write_note(uri: str, run_id: str, text: str) -> str:
@@ -32,9 +32,9 @@ def write_note(uri: str, run_id: str, text: str) -> str:
     mlflow_client = client(uri)
     try:
         if note:
-            mlflow_client.set_tag(run_id, NOTE_TAG, note)
-        elif NOTE_TAG in mlflow_client.get_run(run_id).data.tags:
-            mlflow_client.delete_tag(run_id, NOTE_TAG)
+            mlflow_client.set_tag(run_id, TAG_NOTE, note)
+        elif TAG_NOTE in mlflow_client.get_run(run_id).data.tags:
+            mlflow_client.delete_tag(run_id, TAG_NOTE)
     except Exception as exc:
         raise describe_failure(uri, exc) from None
     return note

@@ -15,12 +15,13 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.errors import UserFacingError
 from core.train.curves import Curve, class_curves
+from core.train.setup import TrialSetup
 
 if TYPE_CHECKING:
     from core.engine.job import SweepJob
@@ -28,16 +29,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """What re-running a trial needs: the train split, its schema and the sweep's CV setup. The
-    split is the CSV's bytes, as a backend hands them over (read from a local file, or downloaded
-    from a data asset), never a path the page would open itself."""
+    """What re-running a trial needs: the train split and the sweep's :class:`TrialSetup` (schema,
+    family, metric, CV folds and seed). The split is the CSV's bytes, as a backend hands them over
+    (read from a local file, or downloaded from a data asset), never a path the page would open
+    itself."""
 
     train_csv: bytes = field(repr=False)
-    schema: dict[str, Any]
-    family: str
-    primary_metric: str
-    folds: int
-    seed: int
+    setup: TrialSetup
 
 
 @dataclass(frozen=True)
@@ -59,11 +57,13 @@ def training_data_from_job(job: SweepJob) -> TrainingData:
     spec = job.spec
     return TrainingData(
         train_csv=Path(job.train_csv).read_bytes(),
-        schema=dict(job.schema),
-        family=str(spec["model_family"]),
-        primary_metric=str(spec["primary_metric"]),
-        folds=int(spec.get("cv_folds") or 5),
-        seed=int(spec.get("seed") or 0),
+        setup=TrialSetup(
+            schema=dict(job.schema),
+            family=str(spec["model_family"]),
+            primary_metric=str(spec["primary_metric"]),
+            folds=int(spec.get("cv_folds") or 5),
+            seed=int(spec.get("seed") or 0),
+        ),
     )
 
 
@@ -80,15 +80,16 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
             "The predictions need the training data; store the dataset again on the Data page.",
         )
     frame = pd.read_csv(io.BytesIO(data.train_csv))
-    schema = Schema.from_dict(data.schema)
+    setup = data.setup
+    schema = Schema.from_dict(setup.schema)
     result = cross_validate_trial(
         frame,
         schema,
-        data.family,
+        setup.family,
         params,
-        primary_metric=data.primary_metric,
-        folds=data.folds,
-        seed=data.seed,
+        primary_metric=setup.primary_metric,
+        folds=setup.folds,
+        seed=setup.seed,
     )
     y_true, y_pred = np.asarray(result.y_true), np.asarray(result.y_pred)
     confusion = None

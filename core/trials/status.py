@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from core.mlflow_layout import TAG_EARLY_TERMINATED, TAG_STATUS, TAG_TRIAL
+
 STATUSES: tuple[str, ...] = ("completed", "early_terminated", "failed", "canceled", "running")
 STATUS_LABELS = {
     "completed": "completed",
@@ -43,19 +45,19 @@ _NUMBERED_NAME = re.compile(r"^(?:\d+|trial[-_ ]?(\d+)|HD_[0-9a-fA-F-]+_(\d+))$"
 
 
 def trial_status(mlflow_status: str, tags: Mapping[str, str]) -> str:
-    tagged = tags.get("trial_status", "")
+    tagged = tags.get(TAG_STATUS, "")
     if tagged in STATUSES:
         return tagged
     state = _OPTUNA_STATE.get(tags.get("state", "").upper())
     if state is not None:
         return state
-    if tags.get("early_terminated", "").lower() == "true":
+    if tags.get(TAG_EARLY_TERMINATED, "").lower() == "true":
         return "early_terminated"
     return _MLFLOW_STATUS.get(mlflow_status.upper(), "running")
 
 
 def _number_from(tags: Mapping[str, str], run_name: str) -> int | None:
-    for key in ("trial_number", "number"):
+    for key in (TAG_TRIAL, "number"):
         text = tags.get(key, "").strip()
         if text.lstrip("-").isdigit():
             return int(text)

@@ -8,12 +8,13 @@ experiment from elsewhere is loaded whole once and split into groups
 
 from __future__ import annotations
 
+from core.mlflow_layout import TAG_PARENT
 from core.trials.frame import Group, TrialsFrame, build_trials, read_spec, sweep_groups, sweep_meta
-from core.trials.load import PARENT_TAG, Progress, RunTable, get_run_table, load_runs
+from core.trials.load import Progress, RunTable, get_run_table, load_runs
 
 
 def children_filter(parent_run_id: str) -> str:
-    return f"tags.`{PARENT_TAG}` = '{parent_run_id}'"
+    return f"tags.`{TAG_PARENT}` = '{parent_run_id}'"
 
 
 def load_sweep(

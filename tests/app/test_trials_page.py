@@ -8,8 +8,8 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
+from core.mlflow_layout import TAG_NOTE as NOTE_TAG
 from core.sweep.spec import Limits
-from core.trials.frame import NOTE_TAG
 from dashboard.views import trials as view
 from tests.core.engine.conftest import finished, small_spec, wait_for
 from tests.core.trials.stores import sqlite_uri, write_plain_runs

@@ -63,9 +63,9 @@ def test_the_list_and_the_live_view_agree(trained: Trained) -> None:
 def test_the_training_data_of_a_sweep(trained: Trained) -> None:
     data = trained.backend.sweep_training_data(WS_REF, trained.launched.id)
     assert data is not None
-    assert data.family == "random_forest" and data.folds == 2
-    assert data.primary_metric == trained.launched.spec["primary_metric"]
-    assert data.schema["target"] == "output"
+    assert data.setup.family == "random_forest" and data.setup.folds == 2
+    assert data.setup.primary_metric == trained.launched.spec["primary_metric"]
+    assert data.setup.schema["target"] == "output"
     train = pd.read_csv(io.BytesIO(data.train_csv))  # the split itself, not a path to it
     stored = pd.read_csv(io.BytesIO(trained.backend.data_asset_file(WS_REF, DATASET, 1, "train.csv")))
     assert train.shape == stored.shape and list(train.columns) == list(stored.columns)

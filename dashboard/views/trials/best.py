@@ -151,7 +151,8 @@ def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected:
         )
         return
     st.caption(
-        f"Re-run with the same trainer, train split, {oof.folds} folds and seed {data.seed} as the sweep"
+        f"Re-run with the same trainer, train split, {oof.folds} folds and seed {data.setup.seed} "
+        "as the sweep"
         + (" (all folds, although the policy stopped it early)." if status == "early_terminated" else ".")
     )
     if oof.task == "classification":

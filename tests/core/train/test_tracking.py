@@ -11,6 +11,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from core import mlflow_layout as layout
 from core.data.samples import heart_sample
 from core.data.schema import Schema
 from core.train import tracking
@@ -146,6 +147,6 @@ def test_fold_steps_and_summary_of_an_early_terminated_trial(
     stored = client.get_run(run.info.run_id).data
     assert stored.metrics["roc_auc_mean"] == pytest.approx(history[-1].value)
     assert stored.metrics["log_loss_std"] == pytest.approx(result.std["log_loss"])
-    assert stored.tags[tracking.TAG_EARLY_TERMINATED] == "true"
-    assert stored.tags[tracking.TAG_FOLDS_DONE] == "2"
-    assert stored.tags[tracking.TAG_FAMILY] == "random_forest"
+    assert stored.tags[layout.TAG_EARLY_TERMINATED] == "true"
+    assert stored.tags[layout.TAG_FOLDS_DONE] == "2"
+    assert stored.tags[layout.TAG_FAMILY] == "random_forest"

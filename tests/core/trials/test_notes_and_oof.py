@@ -12,9 +12,10 @@ from mlflow.tracking import MlflowClient
 from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.errors import UserFacingError
+from core.mlflow_layout import TAG_NOTE as NOTE_TAG
+from core.train.setup import TrialSetup
 from core.train.trainer import cross_validate_trial
 from core.trials import load_sweep, read_note, write_note
-from core.trials.frame import NOTE_TAG
 from core.trials.oof import TrainingData, out_of_fold
 
 
@@ -41,7 +42,9 @@ def _store_csv(tmp_path: Path, frame: pd.DataFrame) -> bytes:
 def test_out_of_fold_predictions_match_the_trainer(tmp_path: Path) -> None:
     frame = heart_sample(200, seed=7)
     schema = build_schema(frame, "output")
-    data = TrainingData(_store_csv(tmp_path, frame), schema.to_dict(), "random_forest", "accuracy", 3, 5)
+    data = TrainingData(
+        _store_csv(tmp_path, frame), TrialSetup(schema.to_dict(), "random_forest", "accuracy", 3, 5)
+    )
     params = {"n_estimators": 10, "max_depth": 4}
     oof = out_of_fold(data, params)
     reference = cross_validate_trial(
@@ -67,13 +70,15 @@ def test_regression_gives_predictions_and_no_curves(tmp_path: Path) -> None:
 
     frame = load_diabetes(as_frame=True).frame.head(150)
     schema = build_schema(frame, "target", Task.REGRESSION)
-    data = TrainingData(_store_csv(tmp_path, frame), schema.to_dict(), "random_forest", "r2", 3, 0)
+    data = TrainingData(
+        _store_csv(tmp_path, frame), TrialSetup(schema.to_dict(), "random_forest", "r2", 3, 0)
+    )
     oof = out_of_fold(data, {"n_estimators": 10})
     assert oof.task == "regression" and oof.confusion is None and oof.roc == ()
     assert oof.y_true.shape == oof.y_pred.shape == (150,)
 
 
 def test_a_missing_train_split_is_explained(tmp_path: Path) -> None:
-    data = TrainingData(b"", {}, "random_forest", "accuracy", 3, 0)
+    data = TrainingData(b"", TrialSetup({}, "random_forest", "accuracy", 3, 0))
     with pytest.raises(UserFacingError, match="train split is empty"):
         out_of_fold(data, {})
