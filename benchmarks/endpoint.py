@@ -296,7 +296,7 @@ def main() -> None:
             ours = endpoints.get("heart-bench").record
             nobatch = endpoints.get("heart-nobatch").record
             key = endpoints.keys("heart-bench").primary.reveal()
-            key_nb = endpoints.keys("heart-nobatch").primary
+            key_nb = endpoints.keys("heart-nobatch").primary.reveal()
             mlflow_ports = {}
             for workers in sorted({1, args.workers}):  # its default (1) and as many workers as ours
                 mlflow_proc, mlflow_ports[workers] = start_mlflow_serve(model_dir, workers)
