@@ -12,7 +12,7 @@ from core.trials.frame import TrialsFrame
 from core.trials.params import NONE_LABEL, ParamInfo
 from core.trials.scoring import Scores
 from dashboard.figures.hyperparams import log_axis, nice
-from dashboard.figures.marks import BEST_COLOUR, HIGHLIGHT, hover_text, metric_title
+from dashboard.figures.marks import BEST_COLOUR, HIGHLIGHT, hover_text, metric_title, ring
 from dashboard.figures.style import ROOMY, figure
 
 __all__ = ["POINTS_ON_GRID", "Bins", "contour"]
@@ -159,7 +159,7 @@ def contour(
                 y=py[picked],
                 mode="markers",
                 name="selected",
-                marker={"size": 13, "color": "rgba(0,0,0,0)", "line": {"width": 2.5, "color": HIGHLIGHT}},
+                marker=ring(13, HIGHLIGHT),
                 hoverinfo="skip",
             )
         )

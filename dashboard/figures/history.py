@@ -19,6 +19,7 @@ from dashboard.figures.marks import (
     goal_word,
     hover_text,
     metric_title,
+    ring,
 )
 from dashboard.figures.style import ROOMY, figure
 
@@ -97,11 +98,7 @@ def optimisation_history(
                 y=values[picked],
                 mode="markers",
                 name="selected",
-                marker={
-                    "size": 15,
-                    "color": "rgba(0,0,0,0)",
-                    "line": {"width": 2.5, "color": SELECTED_COLOUR},
-                },
+                marker=ring(15),
                 hoverinfo="skip",
             )
         )

@@ -20,10 +20,10 @@ from core.trials.scoring import Scores
 from dashboard.figures.marks import (
     BEST_COLOUR,
     HIGHLIGHT,
-    SELECTED_COLOUR,
     goal_word,
     hover_text,
     metric_title,
+    ring,
 )
 from dashboard.figures.style import LEGEND, PALETTE, ROOMY, figure, layout
 
@@ -256,11 +256,7 @@ def slice_plots(
                     x=xs[picked],
                     y=values[picked],
                     mode="markers",
-                    marker={
-                        "size": 12,
-                        "color": "rgba(0,0,0,0)",
-                        "line": {"width": 2.5, "color": SELECTED_COLOUR},
-                    },
+                    marker=ring(12),
                     name="selected",
                     showlegend=i == 0,
                     hoverinfo="skip",

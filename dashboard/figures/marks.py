@@ -12,6 +12,7 @@ from core.trials.status import STATUS_LABELS
 __all__ = [
     "BEST_COLOUR",
     "HIGHLIGHT",
+    "ring",
     "SELECTED_COLOUR",
     "STATUS_COLOURS",
     "STATUS_SYMBOLS",
@@ -57,3 +58,8 @@ def hover_text(frame: TrialsFrame, rows: np.ndarray, scores: Scores) -> np.ndarr
         for n, s, v in zip(numbers, statuses, values, strict=True)
     ]
     return np.asarray(text, dtype=object)
+
+
+def ring(size: int, colour: str = SELECTED_COLOUR) -> dict[str, object]:
+    """The marker of a selected trial: an empty circle drawn over its point."""
+    return {"size": size, "color": "rgba(0,0,0,0)", "line": {"width": 2.5, "color": colour}}
