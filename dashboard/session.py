@@ -6,6 +6,9 @@ Results live under keys that no widget owns, so they survive a change of page
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 import streamlit as st
 
 from core.backend import Backend, WorkspaceRef, open_backend
@@ -61,10 +64,15 @@ def current_workspace() -> WorkspaceRef | None:
     return refs[-1] if refs else None
 
 
-def workspace_label(workspace: WorkspaceRef) -> str:
-    """A workspace's name, with its resource group when another workspace has the same name."""
-    namesakes = [ref for ref in workspaces() if ref.name == workspace.name]
-    return workspace.name if len(namesakes) < 2 else f"{workspace.name} ({workspace.resource_group})"
+def workspace_labels(refs: list[WorkspaceRef]) -> Callable[[WorkspaceRef], str]:
+    """A select box's labels for ``refs``: each workspace's name, with its resource group when
+    another of them has the same name (computed once, not once per option)."""
+    names = Counter(ref.name for ref in refs)
+
+    def label(ref: WorkspaceRef) -> str:
+        return ref.name if names[ref.name] < 2 else f"{ref.name} ({ref.resource_group})"
+
+    return label
 
 
 # The Data step's working state: none of these keys is owned by a widget.

@@ -39,7 +39,7 @@ def render_sidebar() -> None:
                 key="sidebar_ws",
                 pin_key=session.CURRENT_WORKSPACE,
                 newest=refs[-1],
-                format_func=session.workspace_label,
+                format_func=session.workspace_labels(refs),
             )
         else:
             st.caption("Workspace: none yet. Create one on **1 · Resources**.")

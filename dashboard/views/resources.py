@@ -70,7 +70,9 @@ def _workspace_select(key: str) -> WorkspaceRef | None:
         return None
     current = session.current_workspace()
     index = options.index(current) if current in options else len(options) - 1
-    return st.selectbox("Workspace", options, index=index, key=key, format_func=session.workspace_label)
+    return st.selectbox(
+        "Workspace", options, index=index, key=key, format_func=session.workspace_labels(options)
+    )
 
 
 def _submit(action_key: str, action: Callable[[], object]) -> None:
