@@ -73,10 +73,8 @@ def teardown_section() -> None:
 
 
 def _label(roots: list[Resource]) -> Callable[[Resource], str]:
-    """A resource's name, with its resource group when another one has the same name."""
-
-    def label(res: Resource) -> str:
-        namesakes = sum(1 for r in roots if r.name == res.name)
-        return res.name if namesakes < 2 else f"{res.name} ({res.parent})"
-
-    return label
+    """A resource group's name; a workspace's as the workspace pickers show it."""
+    if any(r.kind != Kind.WORKSPACE for r in roots):
+        return lambda res: res.name  # resource group names are unique in a subscription
+    label = session.workspace_labels([WorkspaceRef.of(r) for r in roots])
+    return lambda res: label(WorkspaceRef.of(res))
