@@ -1,0 +1,48 @@
+"""The azure backend: the same walkthrough on a real subscription, through azure-identity, the
+management SDKs, azure-storage-blob and azure-ai-ml.
+
+One module per slice of the ``core.backend.Backend`` Protocol, each a mixin over
+:class:`~core.azure.base.AzureBase` (the client factory and error translation):
+
+- :mod:`~core.azure.groups`: resource groups and storage accounts (``ResourcesAPI``, part)
+- :mod:`~core.azure.storage`: ``StorageAPI`` (blob containers through Resource Manager, blobs
+  through azure-storage-blob at the account's own blob endpoint)
+- :mod:`~core.azure.workspaces`: workspaces, environments and compute clusters (``ResourcesAPI``)
+- :mod:`~core.azure.inventory`: inventory, teardown and long-running operations (``ResourcesAPI``)
+- :mod:`~core.azure.data_assets`: ``DataAssetsAPI`` (the workspace's default datastore)
+- :mod:`~core.azure.later`: sweeps, models and endpoints, which arrive in later releases
+"""
+
+from __future__ import annotations
+
+from core.azure.data_assets import DataAssetsMixin
+from core.azure.groups import GroupsMixin
+from core.azure.inventory import InventoryMixin
+from core.azure.later import LaterMixin
+from core.azure.storage import StorageMixin
+from core.azure.workspaces import WorkspacesMixin
+from core.backend import BackendInfo, Capabilities
+
+
+class AzureBackend(
+    GroupsMixin, StorageMixin, WorkspacesMixin, InventoryMixin, DataAssetsMixin, LaterMixin
+):
+    """Implements ``core.backend.Backend`` on one Azure subscription."""
+
+    @property
+    def info(self) -> BackendInfo:
+        cloud = self.factory.cloud
+        where = "" if cloud.name == "AzureCloud" else f" in {cloud.name} ({cloud.resource_manager})"
+        return BackendInfo(
+            name="azure",
+            description=f"Your Azure subscription{where}: creating resources there is billable.",
+            location=f"subscription {self.subscription_id}",
+        )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Azure cannot resume a sweep job or restart a deleted endpoint; its creates and deletes
+        take minutes and are polled; what they create is billed."""
+        return Capabilities(
+            resume_sweeps=False, restart_endpoints=False, long_running_operations=True, billable=True
+        )
