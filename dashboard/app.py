@@ -11,6 +11,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.pat
 
 import streamlit as st  # noqa: E402
 
+from core.errors import UserFacingError  # noqa: E402
 from dashboard import nav  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
@@ -18,4 +19,7 @@ st.set_page_config(page_title="Azure ML walkthrough", page_icon=":material/cloud
 
 page = st.navigation({"": [nav.home()], "Walkthrough": [nav.page(stem) for stem, _, _ in nav.STEPS]})
 render_sidebar()
-page.run()
+try:
+    page.run()
+except UserFacingError as exc:  # e.g. Azure could not be reached: what is wrong and how to fix it
+    st.error(str(exc), icon=":material/cloud_off:")

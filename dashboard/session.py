@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from core.backend import Backend, WorkspaceRef, open_backend
-from core.errors import UserFacingError
 from core.resources import Kind
 from core.settings import load_settings
 
+if TYPE_CHECKING:
+    from core.azure.clients import ClientFactory
+
 BACKEND_CHOICE = "backend_choice"  # owned by the sidebar radio
 BACKEND_INJECTED = "backend:injected"  # a Backend object a test (or an embedding app) puts here
+# The Azure connection: a core.azure.clients.ClientFactory (credential + subscription + cloud),
+# set by the sidebar's "Azure connection" panel once a credential and a subscription are chosen.
+AZURE_CONNECTION = "azure:connection"
+AZURE_BILLABLE_ACK = "azure:billable_ack"  # True once the user acknowledged that creates are billed
 CURRENT_WORKSPACE = "current_workspace"  # no widget owns it
 RESULT_PREFIX = "result:"  # result:<action> -> (level, message, notes)
 
@@ -27,27 +35,54 @@ def chosen_backend_name() -> str:
     return str(st.session_state.get(BACKEND_CHOICE) or load_settings().backend)
 
 
-def backend_unavailable(name: str) -> UserFacingError | None:
-    """Why the backend called ``name`` cannot be opened here, or None when it can."""
-    try:
-        open_backend(name)
-    except UserFacingError as exc:
-        return exc
-    return None
+def azure_connection() -> ClientFactory | None:
+    """The Azure connection the sidebar built, or None before a sign-in."""
+    from core.azure.clients import ClientFactory
+
+    factory = st.session_state.get(AZURE_CONNECTION)
+    return factory if isinstance(factory, ClientFactory) else None
+
+
+def azure_state_dir() -> Path:
+    """Where the azure backend keeps what Azure cannot answer (the operations it started)."""
+    return load_settings().data_dir / "azure"
+
+
+def backend_ready() -> bool:
+    """Whether :func:`backend` can be built now (False: azure is chosen but nobody signed in)."""
+    if st.session_state.get(BACKEND_INJECTED) is not None:
+        return True
+    return chosen_backend_name() != "azure" or azure_connection() is not None
 
 
 def backend() -> Backend:
-    """The active backend: an injected one, else the chosen one, else (when the chosen one is not
-    available here; the sidebar says why) the local backend. Built on each rerun: it is cheap and
-    holds no secrets in memory."""
+    """The active backend: an injected one, else the chosen one. Built on each rerun: it is cheap
+    (the azure one holds the sidebar's connection, no results).
+
+    With azure chosen and no sign-in yet, the page says so and stops: it never falls back to the
+    local backend behind the user's back."""
     injected = st.session_state.get(BACKEND_INJECTED)
     if injected is not None:
         backend: Backend = injected  # a test put it there; it is a Backend by contract
         return backend
-    try:
-        return open_backend(chosen_backend_name())
-    except UserFacingError:
-        return open_backend("local")
+    name = chosen_backend_name()
+    if name == "azure":
+        factory = azure_connection()
+        if factory is None:
+            st.info(
+                "Sign in to Azure in the sidebar first: open **Azure connection**, choose how to sign "
+                "in, then pick a subscription. Or choose the **local** backend to work on this machine.",
+                icon=":material/login:",
+            )
+            st.stop()
+        return open_backend("azure", factory=factory, state_dir=azure_state_dir())
+    return open_backend(name)
+
+
+def subscription_id() -> str:
+    """The subscription the Show-code snippets name: the connected one on azure, else the setting."""
+    factory = azure_connection() if chosen_backend_name() == "azure" else None
+    return factory.subscription_id if factory is not None else load_settings().subscription_id
 
 
 def workspaces() -> list[WorkspaceRef]:

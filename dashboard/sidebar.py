@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.backend import BACKENDS
+from core.errors import UserFacingError
 from core.settings import load_settings
 from dashboard import session
 from dashboard.widgets import follow_newest_select
@@ -22,16 +23,25 @@ def render_sidebar() -> None:
             horizontal=True,
             captions=["this machine, no account", "your subscription"],
         )
-        if st.session_state.get(session.BACKEND_INJECTED) is None and session.backend_unavailable(choice):
-            st.warning(
-                f"The {choice} backend is not available yet; it arrives in a later release. "
-                "The pages keep using the **local** backend, which follows Azure's rules.",
-                icon=":material/construction:",
-            )
-        info = session.backend().info
-        st.caption(f"Active: **{info.name}**. {info.description}")
+        injected = st.session_state.get(session.BACKEND_INJECTED) is not None
+        if choice == "azure" and not injected:
+            from dashboard.views.azure_connection import azure_panel, status_caption
 
-        refs = session.workspaces()
+            st.caption(status_caption())
+            azure_panel()
+            if not session.backend_ready():
+                return  # the page says "sign in first"; nothing here claims Azure was reached
+        info = session.backend().info
+        if choice != "azure" or injected:
+            st.caption(f"Active: **{info.name}**. {info.description}")
+        else:
+            st.caption(info.description)
+
+        try:
+            refs = session.workspaces()
+        except UserFacingError as exc:  # Azure did not answer: say so, the pages say it too
+            st.error(f"Could not list the workspaces: {exc}", icon=":material/cloud_off:")
+            return
         if refs:
             follow_newest_select(
                 "Workspace",

@@ -295,8 +295,16 @@ def open_backend(name: str | None = None, settings: Settings | None = None, **op
 
         return LocalBackend(settings.data_dir, subscription_id=settings.subscription_id, **options)
     if chosen == "azure":
-        raise UserFacingError(
-            "The azure backend is not available yet: it arrives in a later release of this dashboard.",
-            "Keep the local backend for now; everything you build locally follows Azure's rules.",
-        )
+        factory = options.get("factory")
+        if factory is None:
+            raise UserFacingError(
+                "The azure backend needs a sign-in: a credential and a subscription to work in.",
+                "Choose azure in the sidebar and sign in under Azure connection (or build it in code: "
+                "open_backend('azure', factory=ClientFactory(credential, subscription_id, cloud), "
+                "state_dir=...)).",
+            )
+        from core.azure.backend import AzureBackend
+
+        state_dir = options.get("state_dir") or settings.data_dir / "azure"
+        return AzureBackend(factory, state_dir)
     raise UserFacingError(f"There is no backend called '{name}'.", f"Pick one of {', '.join(BACKENDS)}.")
