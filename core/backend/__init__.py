@@ -7,7 +7,7 @@ from its name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.backend.types import (
@@ -55,6 +55,7 @@ __all__ = [
     "ModelsAPI",
     "Operation",
     "OperationState",
+    "Progress",
     "ResourcesAPI",
     "Secret",
     "StorageAPI",
@@ -68,6 +69,9 @@ __all__ = [
 ]
 
 BACKENDS = ("local", "azure")
+
+# An upload's progress callback: (bytes sent so far, bytes in all).
+Progress = Callable[[int, int], None]
 
 
 class ResourcesAPI(Protocol):
@@ -134,7 +138,11 @@ class StorageAPI(Protocol):
 
     def create_blob_container(self, account: str, name: str) -> Outcome: ...
 
-    def upload_blob(self, account: str, container: str, name: str, data: bytes) -> BlobInfo: ...
+    def upload_blob(
+        self, account: str, container: str, name: str, data: bytes, progress: Progress | None = None
+    ) -> BlobInfo:
+        """Upload (overwrite) one blob; ``progress(sent, total)`` is called as bytes go out."""
+        ...
 
     def list_blobs(self, account: str, container: str) -> list[BlobInfo]: ...
 
@@ -151,8 +159,14 @@ class DataAssetsAPI(Protocol):
     def next_data_asset_version(self, workspace: WorkspaceRef, name: str) -> int: ...
 
     def register_data_asset(
-        self, workspace: WorkspaceRef, asset: DataAsset, files: dict[str, bytes]
-    ) -> DataAsset: ...
+        self,
+        workspace: WorkspaceRef,
+        asset: DataAsset,
+        files: dict[str, bytes],
+        progress: Progress | None = None,
+    ) -> DataAsset:
+        """Register a new version with its files; ``progress(sent, total)`` as files are stored."""
+        ...
 
     def data_asset_file(self, workspace: WorkspaceRef, name: str, version: int, filename: str) -> bytes: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.backend import Progress
 from core.errors import ConflictError
 from core.local.base import LocalBase, WorkspaceArg
 from core.naming import DATA_ASSET, validate_asset_name
@@ -22,7 +23,11 @@ class DataAssetsMixin(LocalBase):
         return self._assets(workspace).next_version(name)
 
     def register_data_asset(
-        self, workspace: WorkspaceArg, asset: DataAsset, files: dict[str, bytes]
+        self,
+        workspace: WorkspaceArg,
+        asset: DataAsset,
+        files: dict[str, bytes],
+        progress: Progress | None = None,
     ) -> DataAsset:
         """Write a new, immutable version with its files (the held-out split, the schema…)."""
         validate_asset_name(DATA_ASSET, asset.name)
@@ -33,7 +38,11 @@ class DataAssetsMixin(LocalBase):
                     f"Data asset '{asset.name}' version {asset.version} exists already.",
                     "Register it again; the next free version is picked for you.",
                 )
-            return folder.write(asset, files)
+            written = folder.write(asset, files)
+        if progress is not None:  # local files: written at once
+            total = sum(len(data) for data in files.values())
+            progress(total, total)
+        return written
 
     def data_asset_file(self, workspace: WorkspaceArg, name: str, version: int, filename: str) -> bytes:
         return self._assets(workspace).file(name, version, filename).read_bytes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.backend import Secret
+from core.backend import Progress, Secret
 from core.errors import NotFoundError, UserFacingError
 from core.local import blobstore
 from core.local.base import LocalBase
@@ -42,10 +42,15 @@ class StorageMixin(LocalBase):
             res = self._add(Kind.BLOB_CONTAINER, name, acct.name, {})
         return Outcome(res, True, f"Created blob container '{name}' in storage account '{acct.name}'.")
 
-    def upload_blob(self, account: str, container: str, name: str, data: bytes) -> BlobInfo:
+    def upload_blob(
+        self, account: str, container: str, name: str, data: bytes, progress: Progress | None = None
+    ) -> BlobInfo:
         acct = self._require_container(account, container)
         store = self.blob_store(acct.name)
-        return call_storage(lambda: store.upload(container, name, data), acct)  # type: ignore[no-any-return]
+        info: BlobInfo = call_storage(lambda: store.upload(container, name, data), acct)
+        if progress is not None:  # one local write: it is all there at once
+            progress(len(data), len(data))
+        return info
 
     def list_blobs(self, account: str, container: str) -> list[BlobInfo]:
         acct = self._require_container(account, container)
