@@ -9,11 +9,11 @@ from typing import Any
 
 import streamlit as st
 
-from core.backend import Operation, Secret
+from core.backend import Backend, Operation, Secret
 from core.errors import UserFacingError
 from core.resources import Outcome
 from core.secrets import mask, mask_connection_string
-from dashboard.session import RESULT_PREFIX
+from dashboard.session import AZURE_BILLABLE_ACK, RESULT_PREFIX
 
 log = logging.getLogger("dashboard")
 
@@ -161,15 +161,60 @@ def _poll_operation(action_key: str, on_done: Callable[[Operation], None] | None
     if operation.done:
         st.rerun(scope="app")
     with st.status(f"{operation.kind.capitalize()} '{operation.target}'…", state="running"):
+        started = time.strftime("%H:%M:%S", time.localtime(operation.started_at))
         st.write(
-            f"{operation.status or 'Running'} · {operation.elapsed_s(time.time()):.0f} s so far. "
+            f"Started at {started} · state: **{operation.status or 'Running'}** · "
+            f"{_duration(operation.elapsed_s(time.time()))} so far. "
             "You can keep working or leave this page: the operation goes on and is picked up again."
         )
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
+
+
+SETTLED_OPERATIONS = "operation:settled"  # ids of operations this session already showed as done
+
+
+def adopt_running_operations(backend: Backend, actions: dict[str, str]) -> None:
+    """Watch again the operations the backend still runs (a reload, a new tab, a restart):
+    ``actions`` maps an ``Operation.kind`` to the page's action key."""
+    settled = st.session_state.setdefault(SETTLED_OPERATIONS, set())
+    for operation in backend.running_operations():
+        key = actions.get(operation.kind)
+        if key is None or operation.id in settled:
+            continue
+        watched = st.session_state.get(OPERATION_PREFIX + key)
+        if not isinstance(watched, Operation):
+            st.session_state[OPERATION_PREFIX + key] = operation
+
+
+def billing_acknowledged(backend: Backend) -> bool:
+    """On a billable backend, the first create of a browser session waits for an explicit OK
+    (once per session). Shows the notice and returns False until then."""
+    if not backend.capabilities.billable or st.session_state.get(AZURE_BILLABLE_ACK):
+        return True
+    with st.container(border=True):
+        st.warning(
+            "**What you create here is billable** on your Azure subscription: a storage account "
+            "(per GB stored and per request), a workspace (with the key vault, container registry "
+            "and Application Insights Azure adds to it), and a compute cluster's nodes for every "
+            "minute they run (set min instances to 0 so it scales to zero when idle). Resource "
+            "groups and containers cost nothing by themselves. Delete everything on **7 · Teardown** "
+            "when you are done.",
+            icon=":material/payments:",
+        )
+        if st.button("I understand: create billable resources", key="billing_ack", icon=":material/check:"):
+            st.session_state[AZURE_BILLABLE_ACK] = True
+            st.rerun()
+    return False
 
 
 def _settle(action_key: str, operation: Operation, on_done: Callable[[Operation], None] | None) -> None:
     """Turn a finished operation into the action's kept result, once."""
     st.session_state.pop(OPERATION_PREFIX + action_key, None)
+    st.session_state.setdefault(SETTLED_OPERATIONS, set()).add(operation.id)
     if operation.state == "failed":
         set_result(action_key, "error", operation.error or f"'{operation.kind}' failed.")
     elif isinstance(operation.result, Outcome):

@@ -9,6 +9,7 @@ st.write(
     "Create the Azure objects in order. Every button is get-or-create: pressing it twice never makes "
     "a duplicate. Names are checked against Azure's own rules before anything is created."
 )
+view.billing_section()
 view.resource_group_section()
 view.storage_account_section()
 view.blob_container_section()

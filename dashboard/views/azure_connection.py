@@ -20,8 +20,9 @@ from core.settings import LOCAL_SUBSCRIPTION_ID, PROJECT_ROOT, SUBSCRIPTION_ENV
 from dashboard import session
 
 if TYPE_CHECKING:
-    from core.azure.clients import ClientFactory
     from core.azure.connection import ConnectionReport, SubscriptionChoice
+
+    from core.azure.clients import ClientFactory
 
 SIGNED_IN = "azure:signed_in"  # a SignedIn: a credential that got a token, before a subscription
 DEVICE_CODE = "azure:device_code"  # the DeviceCodeSignIn running on its thread
@@ -87,7 +88,8 @@ def status_caption() -> str:
         return "Active: **azure**, not signed in yet. The pages wait for a sign-in (below)."
     connected = st.session_state.get(CONNECTED_AS)
     name = connected.subscription if isinstance(connected, ConnectedAs) else factory.subscription_id
-    words = f"Active: **azure** · subscription **{name}** (`{factory.subscription_id}`) · cloud **{factory.cloud.name}**"
+    sub, cloud = factory.subscription_id, factory.cloud.name
+    words = f"Active: **azure** · subscription **{name}** (`{sub}`) · cloud **{cloud}**"
     report = _report_for(factory)
     if report is None:
         return words + " · connection not tested yet."
@@ -122,7 +124,9 @@ def _cloud_picker() -> AzureCloud | None:
     if choice != CUSTOM:
         return env_cloud if choice == env_option else KNOWN_CLOUDS[choice]
     base = env_cloud if env_option == CUSTOM else PUBLIC_CLOUD
-    name = st.text_input("Cloud name", value=base.name if env_option == CUSTOM else "CustomCloud", key="az_cloud_name")
+    name = st.text_input(
+        "Cloud name", value=base.name if env_option == CUSTOM else "CustomCloud", key="az_cloud_name"
+    )
     arm = st.text_input("Resource Manager URL", value=base.resource_manager, key="az_arm_url")
     scope = st.text_input(
         "Resource Manager token scope",
@@ -260,7 +264,9 @@ def _poll_device_code(cloud: AzureCloud) -> None:
         st.code(sign_in.user_code, language=None)
         if sign_in.expires_at:
             left = max(0, int(sign_in.expires_at - time.time()))
-            st.caption(f"The code expires in {left // 60} min {left % 60:02d} s. This panel updates by itself.")
+            st.caption(
+                f"The code expires in {left // 60} min {left % 60:02d} s. This panel updates by itself."
+            )
     else:
         st.caption("Asking the sign-in service for a code…")
     if st.button("Cancel", key="az_dc_cancel"):
@@ -329,7 +335,10 @@ def _from_config(signed: SignedIn) -> None:
     from core.azure.connection import subscription_from_config
 
     upload = st.file_uploader(
-        "config.json", type=["json"], key="az_config_upload", help="Download it from the workspace's page in the Azure portal."
+        "config.json",
+        type=["json"],
+        key="az_config_upload",
+        help="Download it from the workspace's page in the Azure portal.",
     )
     if upload is None:
         return
@@ -346,7 +355,9 @@ def _from_config(signed: SignedIn) -> None:
         from core.backend import WorkspaceRef
 
         if config.resource_group and config.workspace_name:
-            st.session_state[session.CURRENT_WORKSPACE] = WorkspaceRef(config.resource_group, config.workspace_name)
+            st.session_state[session.CURRENT_WORKSPACE] = WorkspaceRef(
+                config.resource_group, config.workspace_name
+            )
         _connect(signed, config.subscription_id, config.subscription_id)
 
 
@@ -368,7 +379,9 @@ def _environment_subscription() -> str:
 def _connect(signed: SignedIn, subscription_id: str, name: str) -> None:
     from core.azure.clients import ClientFactory
 
-    st.session_state[session.AZURE_CONNECTION] = ClientFactory(signed.credential, subscription_id, signed.cloud)
+    st.session_state[session.AZURE_CONNECTION] = ClientFactory(
+        signed.credential, subscription_id, signed.cloud
+    )
     st.session_state[CONNECTED_AS] = ConnectedAs(name, signed.how)
     st.session_state.pop(REPORT, None)
     st.rerun()
@@ -409,7 +422,10 @@ def _show_report(report: ConnectionReport) -> None:
         if check.ok:
             st.markdown(f":green[:material/check_circle:] **{check.name}**: {check.message}")
         else:
-            st.error(f"**{check.name}**: {check.message}" + (f"\n\n{check.fix}" if check.fix else ""), icon=":material/error:")
+            st.error(
+                f"**{check.name}**: {check.message}" + (f"\n\n{check.fix}" if check.fix else ""),
+                icon=":material/error:",
+            )
 
 
 def _forget_sign_in() -> None:

@@ -14,9 +14,10 @@ from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_envi
 from core.locations import LOCATIONS
 from core.naming import RULES
 from core.resources import Kind, Outcome, Resource
-from core.settings import load_settings
 from dashboard import nav, session
 from dashboard.widgets import (
+    adopt_running_operations,
+    billing_acknowledged,
     masked_secret,
     run_action,
     show_code,
@@ -33,6 +34,27 @@ DEFAULTS = {
     "ws_name": defaults.WORKSPACE,
     "cc_name": defaults.COMPUTE_CLUSTER,
 }
+
+
+# What the backend's running operations do, and the action key of the form that watches each.
+CURRENT_NODES = "current_nodes"  # a compute cluster's nodes up now, in an azure inventory entry
+STUDIO_URL = "studio_url"  # the workspace's page in Azure ML studio, in an azure inventory entry
+OPERATION_ACTIONS = {"create workspace": "ws", "create compute cluster": "cc"}
+
+
+def billing_section() -> None:
+    """Pick up operations still running (a reload, another tab), and on a billable backend ask
+    once per session for an acknowledgement before the first create."""
+    backend = session.backend()
+    adopt_running_operations(backend, OPERATION_ACTIONS)
+    billing_acknowledged(backend)
+
+
+def _can_create() -> bool:
+    """False on a billable backend until the user acknowledged it (see billing_section)."""
+    return not session.backend().capabilities.billable or bool(
+        st.session_state.get(session.AZURE_BILLABLE_ACK)
+    )
 
 
 def _names(kind: Kind) -> list[str]:
@@ -101,11 +123,11 @@ def resource_group_section() -> None:
             "Name", value=DEFAULTS["rg_name"], key="rg_name", help=_rule(Kind.RESOURCE_GROUP)
         )
         location = right.selectbox("Location", LOCATIONS, index=LOCATIONS.index("eastus"), key="rg_location")
-        if st.form_submit_button("Create or get resource group", type="primary"):
+        if st.form_submit_button("Create or get resource group", type="primary", disabled=not _can_create()):
             _submit("rg", lambda: session.backend().create_resource_group(name, location))
     show_result("rg")
     show_code(
-        codegen.resource_group_code(_value("rg_name"), _value("rg_location"), load_settings().subscription_id)
+        codegen.resource_group_code(_value("rg_name"), _value("rg_location"), session.subscription_id())
     )
 
 
@@ -127,7 +149,9 @@ def storage_account_section() -> None:
             help="Leave empty for a local folder. Paste an Azurite or Azure storage connection string to use "
             "real blob storage. It is stored owner-only on this machine and never shown in full.",
         )
-        if st.form_submit_button("Create or get storage account", type="primary", disabled=rg is None):
+        if st.form_submit_button(
+            "Create or get storage account", type="primary", disabled=rg is None or not _can_create()
+        ):
             _submit("sa", lambda: session.backend().create_storage_account(rg or "", name, conn or None))
     show_result("sa")
     account = _find(Kind.STORAGE_ACCOUNT, _value("sa_name")) or _find(
@@ -143,7 +167,7 @@ def storage_account_section() -> None:
     location = account.properties.get("location", "eastus") if account else _value("rg_location")
     show_code(
         codegen.storage_account_code(
-            _value("rg_name"), _value("sa_name"), str(location), load_settings().subscription_id
+            _value("rg_name"), _value("sa_name"), str(location), session.subscription_id()
         )
     )
 
@@ -156,7 +180,9 @@ def blob_container_section() -> None:
         name = st.text_input(
             "Name", value=DEFAULTS["bc_name"], key="bc_name", help=_rule(Kind.BLOB_CONTAINER)
         )
-        if st.form_submit_button("Create or get blob container", type="primary", disabled=account is None):
+        if st.form_submit_button(
+            "Create or get blob container", type="primary", disabled=account is None or not _can_create()
+        ):
             _submit("bc", lambda: session.backend().create_blob_container(account or "", name))
     show_result("bc")
     show_code(codegen.blob_container_code(_value("bc_name")))
@@ -176,8 +202,10 @@ def workspace_section() -> None:
             key="ws_account",
             format_func=lambda a: a or "(none)",
         )
-        if st.form_submit_button("Create or get workspace", type="primary", disabled=rg is None):
-            with st.spinner("Creating the MLflow tracking store…"):
+        if st.form_submit_button(
+            "Create or get workspace", type="primary", disabled=rg is None or not _can_create()
+        ):
+            with st.spinner("Starting…"):
                 start_operation(
                     "ws", lambda: session.backend().begin_create_workspace(rg or "", name, account or None)
                 )
@@ -196,12 +224,14 @@ def workspace_section() -> None:
             mime="application/json",
             icon=":material/download:",
         )
-        st.caption(f"MLflow tracking URI: `{ws.properties['tracking_uri']}`")
+        studio = ws.properties.get(STUDIO_URL)
+        if studio:
+            st.link_button("Open in Azure ML studio", str(studio), icon=":material/open_in_new:")
+        if ws.properties.get("tracking_uri"):
+            st.caption(f"MLflow tracking URI: `{ws.properties['tracking_uri']}`")
     location = ws.properties.get("location", "eastus") if ws else _value("rg_location")
     show_code(
-        codegen.workspace_code(
-            _value("rg_name"), _value("ws_name"), str(location), load_settings().subscription_id
-        )
+        codegen.workspace_code(_value("rg_name"), _value("ws_name"), str(location), session.subscription_id())
     )
 
 
@@ -213,7 +243,7 @@ def environment_section() -> None:
         image = st.text_input("Base image", value=DEFAULT_BASE_IMAGE, key="env_image")
         conda = st.text_area("Conda YAML", value=DEFAULT_CONDA_YAML, height=260, key="env_yaml")
         pressed = st.form_submit_button(
-            "Validate and register environment", type="primary", disabled=ws is None
+            "Validate and register environment", type="primary", disabled=ws is None or not _can_create()
         )
         if pressed and ws is not None:
             chosen = ws
@@ -231,7 +261,7 @@ def environment_section() -> None:
         codegen.environment_code(
             _value("rg_name"),
             ws_name,
-            load_settings().subscription_id,
+            session.subscription_id(),
             _env_name(str(st.session_state.get("env_yaml") or DEFAULT_CONDA_YAML)),
             str(st.session_state.get("env_image") or DEFAULT_BASE_IMAGE),
             str(st.session_state.get("env_yaml") or DEFAULT_CONDA_YAML),
@@ -273,7 +303,9 @@ def compute_section() -> None:
             help="After a sweep the cluster stays warm this long, so the next sweep starts at once. "
             "Locally: the sweep's runner and worker processes wait, then exit. 0 scales to zero at once.",
         )
-        if st.form_submit_button("Create or update compute cluster", type="primary", disabled=ws is None):
+        if st.form_submit_button(
+            "Create or update compute cluster", type="primary", disabled=ws is None or not _can_create()
+        ):
             spec = ComputeSpec(name, str(size), int(low), int(high), int(idle))
             if ws is not None:
                 chosen = ws
@@ -288,7 +320,7 @@ def compute_section() -> None:
         int(st.session_state.get("cc_idle") or 120),
     )
     ws_name = _current_workspace_name()
-    show_code(codegen.compute_code(_value("rg_name"), ws_name, load_settings().subscription_id, spec))
+    show_code(codegen.compute_code(_value("rg_name"), ws_name, session.subscription_id(), spec))
 
 
 def inventory_section() -> None:
@@ -297,17 +329,30 @@ def inventory_section() -> None:
     if not items:
         st.info("Nothing exists yet. Start with step 1 above.", icon=":material/inventory_2:")
         return
+    billable = session.backend().capabilities.billable
+    rows = []
+    for r in items:
+        row = {
+            "Type": r.kind.label,
+            "Name": r.name,
+            "Parent": r.parent or "—",
+            "Created (UTC)": r.created_at.replace("T", " ").removesuffix("+00:00"),
+            "Details": _details(r),
+        }
+        if billable:
+            row["Billed now"] = _billed(r)
+        rows.append(row)
+    if billable:
+        running = [f"{r.kind.label} '{r.name}' ({_billed(r)})" for r in items if _running_now(r)]
+        if running:
+            st.warning(
+                "Running now, and billed while it runs: " + "; ".join(running) + ".",
+                icon=":material/payments:",
+            )
+        else:
+            st.caption("Nothing is running now: no cluster node is up and no endpoint exists.")
     st.dataframe(
-        [
-            {
-                "Type": r.kind.label,
-                "Name": r.name,
-                "Parent": r.parent or "—",
-                "Created (UTC)": r.created_at.replace("T", " ").removesuffix("+00:00"),
-                "Details": _details(r),
-            }
-            for r in items
-        ],
+        rows,
         hide_index=True,
         width="stretch",
         column_config={"Details": st.column_config.TextColumn(width="large")},
@@ -325,14 +370,45 @@ def _details(res: Resource) -> str:
         case Kind.BLOB_CONTAINER:
             return "container"
         case Kind.WORKSPACE:
+            if p.get(STUDIO_URL):
+                return f"{p.get('location', '')} · studio {p[STUDIO_URL]}".strip(" ·")
             return "MLflow tracking + registry on SQLite"
         case Kind.ENVIRONMENT:
             return f"version {p.get('latest_version')}"
         case Kind.COMPUTE:
+            workers = (
+                f"{p.get('local_workers')} local workers, " if p.get("local_workers") is not None else ""
+            )
             return (
                 f"{p.get('vm_size')}, {p.get('min_instances')}–{p.get('max_instances')} instances, "
-                f"{p.get('local_workers')} local workers, idle {p.get('idle_seconds')} s"
+                f"{workers}idle {p.get('idle_seconds')} s"
             )
+    return ""
+
+
+def _nodes(res: Resource) -> int:
+    value = res.properties.get(CURRENT_NODES)
+    return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else 0
+
+
+def _running_now(res: Resource) -> bool:
+    """Billed by the minute right now: a cluster with nodes up, an endpoint (it runs until deleted)."""
+    return (res.kind == Kind.COMPUTE and _nodes(res) > 0) or res.kind in (Kind.ENDPOINT, Kind.DEPLOYMENT)
+
+
+def _billed(res: Resource) -> str:
+    match res.kind:
+        case Kind.RESOURCE_GROUP | Kind.BLOB_CONTAINER | Kind.ENVIRONMENT:
+            return "no (free by itself)"
+        case Kind.STORAGE_ACCOUNT:
+            return "yes: per GB stored"
+        case Kind.WORKSPACE:
+            return "yes: its key vault, registry and insights"
+        case Kind.COMPUTE:
+            nodes = _nodes(res)
+            return f"yes: {nodes} node(s) running" if nodes else "not now: 0 nodes running"
+        case Kind.ENDPOINT | Kind.DEPLOYMENT:
+            return "yes: its instances run until deleted"
     return ""
 
 

@@ -9,11 +9,19 @@ import streamlit as st
 from core import codegen, defaults
 from core.backend import Operation, WorkspaceRef
 from core.resources import Kind, Resource, subtree
-from core.settings import load_settings
 from dashboard import session
 from dashboard.views import demo as demo_view
-from dashboard.widgets import set_result, show_code, show_result, start_operation, watch_operation
+from dashboard.views.resources import CURRENT_NODES
+from dashboard.widgets import (
+    adopt_running_operations,
+    set_result,
+    show_code,
+    show_result,
+    start_operation,
+    watch_operation,
+)
 
+OPERATION_ACTIONS = {"delete workspace": "teardown", "delete resource group": "teardown"}
 SCOPES = {"workspace": "A workspace and what is in it", "resource_group": "A whole resource group"}
 
 
@@ -29,8 +37,10 @@ def _deleted(operation: Operation) -> None:
 
 
 def teardown_section() -> None:
+    backend = session.backend()
+    adopt_running_operations(backend, OPERATION_ACTIONS)
     watch_operation("teardown", _deleted)
-    items = session.backend().inventory()
+    items = backend.inventory()
     show_result("teardown")
     if not items:
         st.info("There is nothing to tear down.", icon=":material/inventory_2:")
@@ -51,23 +61,40 @@ def teardown_section() -> None:
         + "\n".join(f"- {r.kind.label} **{r.name}**" for r in doomed),
         icon=":material/warning:",
     )
+    billable = backend.capabilities.billable
+    if billable:
+        _billing_notes(items, doomed, root)
+    purge = False
+    if billable and kind == Kind.WORKSPACE:
+        purge = st.checkbox(
+            "Delete permanently (purge)",
+            key="td_purge",
+            help="Without it, Azure soft-deletes the workspace for 14 days.",
+        )
+        st.caption(
+            "Azure keeps a deleted workspace **soft-deleted for 14 days**, so it can be recovered; "
+            "meanwhile its name stays taken in this resource group and a new workspace of the same "
+            "name cannot be created. Purge deletes it at once and frees the name, with no way back."
+        )
     with st.form("td_form", clear_on_submit=True):
         typed = st.text_input(f"Type **{target}** to confirm", key="td_confirm")
-        if st.form_submit_button("Delete for good", type="primary", icon=":material/delete_forever:"):
+        label = "Delete permanently" if purge else "Delete for good"
+        if st.form_submit_button(label, type="primary", icon=":material/delete_forever:"):
             if typed.strip() != target:
                 set_result("teardown", "error", f"Nothing was deleted: type '{target}' exactly to confirm.")
             else:
-                backend = session.backend()
                 if kind == Kind.WORKSPACE:
                     workspace = WorkspaceRef.of(root)
-                    start_operation("teardown", lambda: backend.begin_delete_workspace(workspace))
+                    start_operation(
+                        "teardown", lambda: backend.begin_delete_workspace(workspace, permanently=purge)
+                    )
                 else:
                     start_operation("teardown", lambda: backend.begin_delete_resource_group(target))
             st.rerun()
     resource_group = root.parent if kind == Kind.WORKSPACE and root.parent else target
     show_code(
         codegen.teardown_code(
-            resource_group, target if kind == Kind.WORKSPACE else None, load_settings().subscription_id
+            resource_group, target if kind == Kind.WORKSPACE else None, session.subscription_id()
         )
     )
 
@@ -78,3 +105,40 @@ def _label(roots: list[Resource]) -> Callable[[Resource], str]:
         return lambda res: res.name  # resource group names are unique in a subscription
     label = session.workspace_labels([WorkspaceRef.of(r) for r in roots])
     return lambda res: label(WorkspaceRef.of(res))
+
+
+def _billing_notes(items: list[Resource], doomed: list[Resource], root: Resource) -> None:
+    """What is billed right now among what goes, and what stays (and stays billed)."""
+    running = [r for r in doomed if _running_now(r)]
+    if running:
+        st.error(
+            "Still billable right now (it stops once deleted): "
+            + "; ".join(_running_words(r) for r in running)
+            + ".",
+            icon=":material/payments:",
+        )
+    else:
+        st.caption("Nothing in it is running now: no cluster node is up and no endpoint exists.")
+    if root.kind == Kind.WORKSPACE and root.parent:
+        group = next((r for r in items if r.kind == Kind.RESOURCE_GROUP and r.name == root.parent), None)
+        gone = set(map(id, doomed))
+        kept = [r for r in (subtree(items, group) if group else []) if id(r) not in gone and r is not group]
+        if kept:
+            st.info(
+                f"Left in resource group **{root.parent}** (and billed while they exist): "
+                + ", ".join(f"{r.kind.label} **{r.name}**" for r in kept)
+                + ". Delete the resource group to remove them too.",
+                icon=":material/inventory_2:",
+            )
+
+
+def _running_now(res: Resource) -> bool:
+    nodes = res.properties.get(CURRENT_NODES)
+    up = isinstance(nodes, int) and nodes > 0
+    return (res.kind == Kind.COMPUTE and up) or res.kind in (Kind.ENDPOINT, Kind.DEPLOYMENT)
+
+
+def _running_words(res: Resource) -> str:
+    if res.kind == Kind.COMPUTE:
+        return f"compute cluster **{res.name}** with {res.properties.get(CURRENT_NODES)} node(s) up"
+    return f"{res.kind.label} **{res.name}**"
