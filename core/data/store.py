@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.backend import Backend, WorkspaceRef
+from core.backend import Backend, Progress, WorkspaceRef
 from core.data.schema import Schema
 from core.data.split import Split
 from core.errors import UserFacingError
@@ -52,10 +52,12 @@ def store_dataset(
     split: Split,
     schema: Schema,
     source: str,
+    progress: Progress | None = None,
 ) -> StoredDataset:
     """Upload the train split and register train + test + schema as one data-asset version.
 
     Registering the same content again returns the existing version (get-or-create).
+    ``progress(sent, total)`` follows the train split's upload.
     """
     from core.naming import DATA_ASSET, validate_asset_name
 
@@ -70,7 +72,7 @@ def store_dataset(
         if existing.fingerprint == fingerprint:
             blob_name = str(existing.properties["blob_name"])
             if blob_name not in {b.name for b in backend.list_blobs(account, container)}:
-                backend.upload_blob(account, container, blob_name, files[TRAIN])
+                backend.upload_blob(account, container, blob_name, files[TRAIN], progress=progress)
             return StoredDataset(
                 existing,
                 False,
@@ -79,7 +81,7 @@ def store_dataset(
             )
     version = backend.next_data_asset_version(workspace, name)
     blob_name = f"{name}/v{version}/{TRAIN}"
-    blob: BlobInfo = backend.upload_blob(account, container, blob_name, files[TRAIN])
+    blob: BlobInfo = backend.upload_blob(account, container, blob_name, files[TRAIN], progress=progress)
     asset = DataAsset(
         name=name,
         version=version,

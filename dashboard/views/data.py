@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -23,9 +25,9 @@ from core.data.split import DEFAULT_SEED, DEFAULT_TEST_FRACTION, class_balance, 
 from core.data.store import store_dataset
 from core.errors import UserFacingError
 from core.resources import Kind
-from core.settings import load_settings
 from dashboard import figures, nav, session
 from dashboard.widgets import (
+    billing_acknowledged,
     follow_newest_select,
     pin_selection,
     run_action,
@@ -268,6 +270,8 @@ def store_section(data: WorkingData, schema: Schema) -> None:
         st.warning("Storing needs a workspace and a blob container.", icon=":material/block:")
         nav.link("resources", label="Create them on 1 · Resources")
         return
+    if not billing_acknowledged(session.backend()):
+        return
     with st.form("store_form"):
         left, right = st.columns(2)
         name = left.text_input("Data asset name", value=data.suggested_name, key=f"store_name:{data.load_id}")
@@ -275,12 +279,22 @@ def store_section(data: WorkingData, schema: Schema) -> None:
         target = right.selectbox("Blob container (account/container)", options, key="store_container")
         if st.form_submit_button("Upload train split and register data asset", type="primary"):
             account, container = target.split("/", 1)
+            bar = st.progress(0.0, text="Uploading the train split…")
             stored = run_action(
                 "store",
                 lambda: store_dataset(
-                    session.backend(), workspace, account, container, name, split, schema, data.source
+                    session.backend(),
+                    workspace,
+                    account,
+                    container,
+                    name,
+                    split,
+                    schema,
+                    data.source,
+                    progress=upload_progress(bar),
                 ),
             )
+            bar.empty()
             if stored is not None:
                 pin_selection(session.DATA_CURRENT, (stored.asset.name, stored.asset.version))
                 set_result("store", "success" if stored.created else "info", stored.message)
@@ -295,12 +309,26 @@ def store_section(data: WorkingData, schema: Schema) -> None:
         codegen.data_upload_code(
             workspace.resource_group,
             workspace.name,
-            load_settings().subscription_id,
+            session.subscription_id(),
             container,
             blob_name,
             current[0] if current else data.suggested_name,
         )
     )
+
+
+def upload_progress(bar: Any) -> Callable[[int, int], None]:
+    """A progress callback that moves ``bar`` (an st.progress) as bytes go out."""
+
+    def update(sent: int, total: int) -> None:
+        fraction = min(1.0, sent / total) if total else 1.0
+        bar.progress(fraction, text=f"Uploading the train split: {_size(sent)} of {_size(total)}")
+
+    return update
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} kB" if n >= 1000 else f"{n} B"
 
 
 # -- stored datasets -------------------------------------------------------------------------

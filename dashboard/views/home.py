@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from core.errors import UserFacingError
 from core.resources import RESOURCE_STEP_KINDS, Kind
 from dashboard import nav, session
 
@@ -90,17 +93,26 @@ def _endpoint_status(sweep: tuple[str, str]) -> tuple[str, str]:
     return ":blue[ready]", "register the best model and deploy it"
 
 
+def _guarded(status: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+    """A step's status, or why the backend cannot tell (a step that arrives later on it, Azure
+    not answering): never an error instead of the overview."""
+    try:
+        return status()
+    except UserFacingError as exc:
+        return ":gray[unavailable]", exc.problem
+
+
 def steps_overview() -> None:
-    resources = _resources_status()
-    data = _data_status()
-    sweep = _sweep_status(data)
+    resources = _guarded(_resources_status)
+    data = _guarded(_data_status)
+    sweep = _guarded(lambda: _sweep_status(data))
     statuses = {
         "resources": resources,
         "data": data,
         "eda": _eda_status(data),
         "sweep": sweep,
-        "trials": _trials_status(sweep),
-        "endpoint": _endpoint_status(sweep),
+        "trials": _guarded(lambda: _trials_status(sweep)),
+        "endpoint": _guarded(lambda: _endpoint_status(sweep)),
     }
     anything = bool(session.backend().inventory())
     for stem, _, _ in nav.STEPS:
