@@ -24,7 +24,7 @@ from azure.core.credentials import AccessToken
 
 from tests.azure.fake import FakeAzure, FakeTransport
 from tests.azure.fake.server import LoopbackCloud, serve_loopback_cloud
-from tests.conftest import AZURITE_KEY
+from tests.conftest import AZURITE_KEY, free_port
 
 if TYPE_CHECKING:
     from core.azure.backend import AzureBackend
@@ -131,3 +131,9 @@ def loopback_product_cloud(cloud: LoopbackCloud) -> AzureCloud:
     from core.azure.cloud import cloud_from_environment
 
     return cloud_from_environment(cloud.environment())
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """An https URL on a loopback port nothing listens on: "no network" without a network."""
+    return f"https://127.0.0.1:{free_port()}/"
