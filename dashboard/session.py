@@ -19,6 +19,7 @@ from core.settings import load_settings
 
 if TYPE_CHECKING:
     from core.azure.clients import ClientFactory
+    from core.azure.cloud import AzureCloud
 
 BACKEND_CHOICE = "backend_choice"  # owned by the sidebar radio
 BACKEND_INJECTED = "backend:injected"  # a Backend object a test (or an embedding app) puts here
@@ -77,6 +78,12 @@ def backend() -> Backend:
             st.stop()
         return open_backend("azure", factory=factory, state_dir=azure_state_dir())
     return open_backend(name)
+
+
+def snippet_cloud() -> AzureCloud | None:
+    """The cloud the Show-code snippets name: the connected one on azure, else None (public)."""
+    factory = azure_connection() if chosen_backend_name() == "azure" else None
+    return factory.cloud if factory is not None else None
 
 
 def subscription_id() -> str:

@@ -313,6 +313,7 @@ def store_section(data: WorkingData, schema: Schema) -> None:
             container,
             blob_name,
             current[0] if current else data.suggested_name,
+            cloud=session.snippet_cloud(),
         )
     )
 

@@ -127,7 +127,9 @@ def resource_group_section() -> None:
             _submit("rg", lambda: session.backend().create_resource_group(name, location))
     show_result("rg")
     show_code(
-        codegen.resource_group_code(_value("rg_name"), _value("rg_location"), session.subscription_id())
+        codegen.resource_group_code(
+            _value("rg_name"), _value("rg_location"), session.subscription_id(), cloud=session.snippet_cloud()
+        )
     )
 
 
@@ -167,7 +169,11 @@ def storage_account_section() -> None:
     location = account.properties.get("location", "eastus") if account else _value("rg_location")
     show_code(
         codegen.storage_account_code(
-            _value("rg_name"), _value("sa_name"), str(location), session.subscription_id()
+            _value("rg_name"),
+            _value("sa_name"),
+            str(location),
+            session.subscription_id(),
+            cloud=session.snippet_cloud(),
         )
     )
 
@@ -231,7 +237,13 @@ def workspace_section() -> None:
             st.caption(f"MLflow tracking URI: `{ws.properties['tracking_uri']}`")
     location = ws.properties.get("location", "eastus") if ws else _value("rg_location")
     show_code(
-        codegen.workspace_code(_value("rg_name"), _value("ws_name"), str(location), session.subscription_id())
+        codegen.workspace_code(
+            _value("rg_name"),
+            _value("ws_name"),
+            str(location),
+            session.subscription_id(),
+            cloud=session.snippet_cloud(),
+        )
     )
 
 
@@ -265,6 +277,7 @@ def environment_section() -> None:
             _env_name(str(st.session_state.get("env_yaml") or DEFAULT_CONDA_YAML)),
             str(st.session_state.get("env_image") or DEFAULT_BASE_IMAGE),
             str(st.session_state.get("env_yaml") or DEFAULT_CONDA_YAML),
+            cloud=session.snippet_cloud(),
         )
     )
 
@@ -320,7 +333,11 @@ def compute_section() -> None:
         int(st.session_state.get("cc_idle") or 120),
     )
     ws_name = _current_workspace_name()
-    show_code(codegen.compute_code(_value("rg_name"), ws_name, session.subscription_id(), spec))
+    show_code(
+        codegen.compute_code(
+            _value("rg_name"), ws_name, session.subscription_id(), spec, cloud=session.snippet_cloud()
+        )
+    )
 
 
 def inventory_section() -> None:

@@ -94,7 +94,11 @@ def teardown_section() -> None:
     resource_group = root.parent if kind == Kind.WORKSPACE and root.parent else target
     show_code(
         codegen.teardown_code(
-            resource_group, target if kind == Kind.WORKSPACE else None, session.subscription_id()
+            resource_group,
+            target if kind == Kind.WORKSPACE else None,
+            session.subscription_id(),
+            cloud=session.snippet_cloud(),
+            permanently_delete=purge,
         )
     )
 
