@@ -74,13 +74,13 @@ def _kill_leftovers(data_dir: Path) -> None:
                 os.kill(int(proc.name), signal.SIGKILL)
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free port with its own data folder (per test file)."""
-    _need_chromium()
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+@contextlib.contextmanager
+def run_dashboard(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on a free port with ``data_dir`` as its AZML_DATA_DIR and
+    ``extra_env`` added to its environment; yields its url. Its output goes to streamlit.log next
+    to ``data_dir``."""
     port = free_port()
-    env = {**os.environ, "AZML_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **(extra_env or {}), "AZML_DATA_DIR": str(data_dir)}
     log = (data_dir.parent / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         [
@@ -121,7 +121,16 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         DASHBOARDS.pop(url, None)
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+        log.close()
         _kill_leftovers(data_dir)
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on a free port with its own data folder (per test file)."""
+    _need_chromium()
+    with run_dashboard(tmp_path_factory.mktemp("e2e-data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,161 @@
+"""The azure backend in a real browser: `streamlit run` with the loopback fake Azure as its cloud.
+
+The dashboard gets only the product's own cloud settings (``LoopbackCloud.environment()``: the
+Resource Manager URL, the sign-in authority, instance discovery off, the test CA in
+``REQUESTS_CA_BUNDLE``); no test mode. The walk chooses azure in the sidebar, signs in as a
+service principal against the fake's authority, picks the subscription, tests the connection,
+creates every resource, stores the heart sample, explores it and tears the resource group down,
+with a screenshot per step (test-artifacts/e2e/azure-*.png).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import defaults
+from core.data.samples import heart_sample
+from tests.azure.conftest import SUBSCRIPTION, TENANT, loopback_cloud  # noqa: F401 - a fixture
+from tests.azure.fake.server import LoopbackCloud
+from tests.e2e.conftest import _need_chromium, run_dashboard, screenshot, sidebar, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.azurite]
+
+CLIENT_ID = str(uuid.uuid4())
+CLIENT_SECRET = "e2e-sp-secret-" + uuid.uuid4().hex
+RG, WS = defaults.RESOURCE_GROUP, defaults.WORKSPACE
+RESOURCE_BUTTONS = [
+    ("Create or get resource group", f"resource group '{RG}'"),
+    ("Create or get storage account", f"storage account '{defaults.STORAGE_ACCOUNT}'"),
+    ("Create or get blob container", f"'{defaults.BLOB_CONTAINER}'"),
+    ("Create or get workspace", f"workspace '{WS}'"),
+    ("Validate and register environment", "environment 'sklearn-mlflow-env'"),
+    ("Create or update compute cluster", f"compute cluster '{defaults.COMPUTE_CLUSTER}'"),
+]
+
+
+@pytest.fixture(scope="module")
+def azure_dashboard(
+    loopback_cloud: LoopbackCloud,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Path]]:
+    """The dashboard with the loopback fake as its cloud; yields its url and its log file."""
+    _need_chromium()
+    loopback_cloud.fake.clients[CLIENT_ID] = CLIENT_SECRET
+    data_dir = tmp_path_factory.mktemp("e2e-azure-data")
+    with run_dashboard(data_dir, loopback_cloud.environment()) as url:
+        yield url, data_dir.parent / "streamlit.log"
+
+
+def main_text(page: Any) -> str:
+    return str(page.inner_text("[data-testid='stMain']"))
+
+
+def expect(page: Any, snippet: str, timeout: float = 90_000) -> None:
+    page.get_by_test_id("stMain").get_by_text(snippet, exact=False).first.wait_for(timeout=timeout)
+
+
+def expect_side(page: Any, snippet: str, timeout: float = 60_000) -> None:
+    page.get_by_test_id("stSidebar").get_by_text(snippet, exact=False).first.wait_for(timeout=timeout)
+
+
+def click(page: Any, name: str, where: str = "stMain") -> None:
+    page.get_by_test_id(where).get_by_role("button", name=name, exact=True).click()
+    wait_idle(page)
+
+
+def nav(page: Any, label: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(label, exact=True).click()
+    wait_idle(page)
+
+
+def radio(page: Any, group: str, option: str, where: str = "stMain") -> None:
+    radios = page.get_by_test_id(where).get_by_test_id("stRadio").filter(has_text=group)
+    radios.get_by_text(option, exact=True).click()
+    wait_idle(page)
+
+
+def test_the_azure_walk_against_the_fake_cloud(
+    azure_dashboard: tuple[str, Path], module_page: Any, tmp_path: Path
+) -> None:
+    url, log = azure_dashboard
+    page = module_page
+    page.goto(url)
+    expect(page, "Azure ML walkthrough")
+    wait_idle(page)
+
+    # 1. Choose azure: the pages wait for a sign-in, they do not fall back to local.
+    radio(page, "Backend", "azure", where="stSidebar")
+    expect(page, "Sign in to Azure in the sidebar first")
+    assert "not signed in yet" in sidebar(page)
+    screenshot(page, "azure-1-sign-in")
+
+    # 2. Sign in as a service principal against the fake's authority.
+    side = page.get_by_test_id("stSidebar")
+    assert "Another cloud" in side.inner_text()  # the cloud comes from the settings
+    radio(page, "Sign in with", "Service principal (typed in)", where="stSidebar")
+    side.get_by_label("Tenant id", exact=True).fill(TENANT)
+    side.get_by_label("Client (application) id", exact=True).fill(CLIENT_ID)
+    side.get_by_label("Client secret", exact=True).fill(CLIENT_SECRET)
+    click(page, "Sign in", where="stSidebar")
+    expect_side(page, f"Signed in: service principal {CLIENT_ID}")
+    expect_side(page, "Fake subscription")
+    screenshot(page, "azure-2-signed-in")
+    click(page, "Connect", where="stSidebar")
+    expect_side(page, "subscription Fake subscription")
+    click(page, "Test connection", where="stSidebar")
+    expect_side(page, "every check passed")
+    assert SUBSCRIPTION in sidebar(page)
+    screenshot(page, "azure-3-connected")
+
+    # 3. Resources: acknowledge that it is billable, then create everything.
+    nav(page, "1 · Resources")
+    expect(page, "What you create here is billable")
+    screenshot(page, "azure-4-billable")
+    click(page, "I understand: create billable resources")
+    for button, result in RESOURCE_BUTTONS:
+        click(page, button)
+        expect(page, result, timeout=180_000)
+    body = main_text(page)
+    keys = re.findall(r"AccountKey=([^;\s]+)", body)
+    assert keys and all("•" in key for key in keys), keys
+    assert "Open in Azure ML studio" in body or "studio" in body
+    screenshot(page, "azure-5-resources")
+
+    # 4. Data: the heart sample, uploaded from disk, split and stored in the default datastore.
+    csv = tmp_path / "heart.csv"
+    heart_sample().to_csv(csv, index=False)
+    nav(page, "2 · Data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+    click(page, "Load this file")
+    expect(page, "Loaded 'heart.csv': 303 rows × 14 columns")
+    click(page, "Split")
+    expect(page, "held-out test:")
+    click(page, "Upload train split and register data asset")
+    expect(page, "registered data asset 'heart' version 1", timeout=180_000)
+    screenshot(page, "azure-6-data")
+
+    # 5. EDA reads the stored version back.
+    nav(page, "3 · Explore (EDA)")
+    expect(page, "Exploring data asset heart v1 (train split)")
+    screenshot(page, "azure-7-eda")
+
+    # 6. Teardown: the whole resource group, after seeing what goes and what is billed.
+    nav(page, "7 · Teardown")
+    radio(page, "What to delete", "A whole resource group")
+    expect(page, "This deletes")
+    screenshot(page, "azure-8-teardown-plan")
+    box = page.get_by_label(re.compile(rf"^Type \W*{re.escape(RG)}\W* to confirm$"))
+    box.fill(RG)
+    click(page, "Delete for good")
+    expect(page, "There is nothing to tear down.", timeout=180_000)
+    screenshot(page, "azure-9-teardown")
+
+    # The secret never reached the page or the dashboard's log.
+    assert CLIENT_SECRET not in page.content()
+    assert CLIENT_SECRET not in log.read_text(errors="replace")
