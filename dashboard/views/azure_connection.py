@@ -20,9 +20,8 @@ from core.settings import LOCAL_SUBSCRIPTION_ID, PROJECT_ROOT, SUBSCRIPTION_ENV
 from dashboard import session
 
 if TYPE_CHECKING:
-    from core.azure.connection import ConnectionReport, SubscriptionChoice
-
     from core.azure.clients import ClientFactory
+    from core.azure.connection import ConnectionReport, SubscriptionChoice
 
 SIGNED_IN = "azure:signed_in"  # a SignedIn: a credential that got a token, before a subscription
 DEVICE_CODE = "azure:device_code"  # the DeviceCodeSignIn running on its thread
@@ -254,7 +253,8 @@ def _poll_device_code(cloud: AzureCloud) -> None:
     state = sign_in.poll()
     if state == "signed_in" and sign_in.credential is not None:
         st.session_state.pop(DEVICE_CODE, None)
-        st.session_state[SIGNED_IN] = SignedIn(sign_in.credential, cloud, "device code")
+        who = f" as {sign_in.username}" if getattr(sign_in, "username", "") else ""
+        st.session_state[SIGNED_IN] = SignedIn(sign_in.credential, cloud, f"device code{who}")
         st.session_state.pop(SUBSCRIPTIONS, None)
         st.rerun(scope="app")
     if state == "failed":

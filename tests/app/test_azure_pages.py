@@ -8,6 +8,7 @@ the session as the sidebar would, reaching the fake in process (``FakeTransport`
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,6 +183,37 @@ def test_an_unknown_tenant_is_explained(loopback_env: LoopbackCloud) -> None:
     error = texts(at.sidebar.error)
     assert "tenant" in error.lower()
     assert "Traceback" not in page_text(at)
+
+
+@pytest.mark.usefixtures("data_dir")
+def test_device_code_sign_in_shows_the_code_and_the_link_then_signs_in(loopback_env: LoopbackCloud) -> None:
+    from tests.azure.fake.routes_auth import approve_device_code
+
+    at = start("")
+    at.sidebar.radio(key="az_how").set_value("device_code").run()
+    at.sidebar.text_input(key="az_dc_tenant").input(TENANT)
+    click(at, "Get a sign-in code")
+    code = ""
+    for _ in range(50):  # the code comes from a thread; the fragment shows it when it is there
+        at.run()
+        codes = [c.value for c in at.sidebar.code]
+        if codes:
+            code = codes[0]
+            break
+        time.sleep(0.1)
+    assert code, "no device code was shown"
+    assert "enter the code" in texts(at.sidebar.markdown) and loopback_env.url in texts(at.sidebar.markdown)
+    assert "expires in" in texts(at.sidebar.caption)
+    assert session.AZURE_CONNECTION not in at.session_state  # not signed in before the user is
+
+    approve_device_code(loopback_env.fake, code)
+    for _ in range(50):
+        at.run()
+        if "Signed in: device code" in texts(at.sidebar.success):
+            break
+        time.sleep(0.1)
+    assert "Signed in: device code" in texts(at.sidebar.success)
+    assert at.sidebar.selectbox(key="az_sub_pick").value.id == SUBSCRIPTION
 
 
 # -- Test connection: what is wrong and how to fix it ---------------------------------------
