@@ -230,7 +230,7 @@ def workspace_section() -> None:
             mime="application/json",
             icon=":material/download:",
         )
-        studio = ws.properties.get(STUDIO_URL)
+        studio = ws.properties.get(STUDIO_URL) or _studio_url(current)
         if studio:
             st.link_button("Open in Azure ML studio", str(studio), icon=":material/open_in_new:")
         if ws.properties.get("tracking_uri"):
@@ -401,6 +401,14 @@ def _details(res: Resource) -> str:
                 f"{workers}idle {p.get('idle_seconds')} s"
             )
     return ""
+
+
+def _studio_url(workspace: WorkspaceRef) -> str:
+    """The workspace's page in Azure ML studio, in the connected cloud (none on local)."""
+    factory = session.azure_connection() if session.chosen_backend_name() == "azure" else None
+    if factory is None:
+        return ""
+    return factory.cloud.studio_url(factory.subscription_id, workspace.resource_group, workspace.name)
 
 
 def _nodes(res: Resource) -> int:
