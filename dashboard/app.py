@@ -12,11 +12,12 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.pat
 import streamlit as st  # noqa: E402
 
 from core.errors import UserFacingError  # noqa: E402
-from dashboard import nav  # noqa: E402
+from dashboard import nav, session  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
 st.set_page_config(page_title="Azure ML walkthrough", page_icon=":material/cloud:", layout="wide")
 
+session.new_run()
 page = st.navigation({"": [nav.home()], "Walkthrough": [nav.page(stem) for stem, _, _ in nav.STEPS]})
 render_sidebar()
 try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from core.backend import Backend, WorkspaceRef, open_backend
-from core.resources import Kind
+from core.resources import Kind, Resource
 from core.settings import load_settings
 
 if TYPE_CHECKING:
@@ -92,9 +92,38 @@ def subscription_id() -> str:
     return factory.subscription_id if factory is not None else load_settings().subscription_id
 
 
+RUN_COUNTER = "run:counter"  # bumped by the app at the start of every full run
+INVENTORY_CACHE = "run:inventory"  # (run counter, inventory) on azure
+
+
+def new_run() -> None:
+    """Mark the start of a full run of the app (the inventory is read again once per run)."""
+    st.session_state[RUN_COUNTER] = int(st.session_state.get(RUN_COUNTER, 0)) + 1
+
+
+def inventory() -> list[Resource]:
+    """The backend's inventory. On azure, where it takes a dozen calls to Azure, it is read once
+    per run of the app and again after any action (see ``forget_inventory``); elsewhere each call
+    reads it."""
+    if st.session_state.get(BACKEND_INJECTED) is not None or chosen_backend_name() != "azure":
+        return backend().inventory()
+    run = st.session_state.get(RUN_COUNTER)
+    cached = st.session_state.get(INVENTORY_CACHE)
+    if run is not None and isinstance(cached, tuple) and cached[0] == run:
+        return list(cached[1])
+    items = backend().inventory()
+    st.session_state[INVENTORY_CACHE] = (run, items)
+    return list(items)
+
+
+def forget_inventory() -> None:
+    """Something may have changed (an action ran): read the inventory again next time."""
+    st.session_state.pop(INVENTORY_CACHE, None)
+
+
 def workspaces() -> list[WorkspaceRef]:
     """Every workspace, oldest first, each named by its resource group and name."""
-    return [WorkspaceRef.of(r) for r in backend().inventory() if r.kind == Kind.WORKSPACE]
+    return [WorkspaceRef.of(r) for r in inventory() if r.kind == Kind.WORKSPACE]
 
 
 def current_workspace() -> WorkspaceRef | None:

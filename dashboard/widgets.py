@@ -13,7 +13,7 @@ from core.backend import Backend, Operation, Secret
 from core.errors import UserFacingError
 from core.resources import Outcome
 from core.secrets import mask, mask_connection_string
-from dashboard.session import AZURE_BILLABLE_ACK, RESULT_PREFIX
+from dashboard.session import AZURE_BILLABLE_ACK, RESULT_PREFIX, forget_inventory
 
 log = logging.getLogger("dashboard")
 
@@ -26,6 +26,7 @@ def show_code(code: str, label: str = "Show code: the same step with the Azure S
 def run_action(action_key: str, action: Callable[[], Any]) -> Any:
     """Run a core call and keep its result on screen; never let a traceback reach the UI."""
     result_key = RESULT_PREFIX + action_key
+    forget_inventory()  # whatever the action did, the next read sees it
     try:
         value = action()
     except UserFacingError as exc:
@@ -214,6 +215,7 @@ def billing_acknowledged(backend: Backend) -> bool:
 def _settle(action_key: str, operation: Operation, on_done: Callable[[Operation], None] | None) -> None:
     """Turn a finished operation into the action's kept result, once."""
     st.session_state.pop(OPERATION_PREFIX + action_key, None)
+    forget_inventory()
     st.session_state.setdefault(SETTLED_OPERATIONS, set()).add(operation.id)
     if operation.state == "failed":
         set_result(action_key, "error", operation.error or f"'{operation.kind}' failed.")

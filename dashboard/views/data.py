@@ -262,7 +262,7 @@ def store_section(data: WorkingData, schema: Schema) -> None:
     st.subheader("Store the train split", anchor=False)
     split = st.session_state.get(session.DATA_SPLIT)
     workspace = session.current_workspace()
-    containers = [r for r in session.backend().inventory() if r.kind == Kind.BLOB_CONTAINER]
+    containers = [r for r in session.inventory() if r.kind == Kind.BLOB_CONTAINER]
     if split is None:
         st.info("Split the data first (above).", icon=":material/arrow_upward:")
         return

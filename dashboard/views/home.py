@@ -22,7 +22,7 @@ WHAT = {
 
 
 def _resources_status() -> tuple[str, str]:
-    kinds = {r.kind for r in session.backend().inventory()}
+    kinds = {r.kind for r in session.inventory()}
     missing = [k.label for k in RESOURCE_STEP_KINDS if k not in kinds]
     if not missing:
         return ":green[done]", "every resource exists"
@@ -31,7 +31,7 @@ def _resources_status() -> tuple[str, str]:
 
 def _data_status() -> tuple[str, str]:
     workspace = session.current_workspace()
-    containers = [r for r in session.backend().inventory() if r.kind == Kind.BLOB_CONTAINER]
+    containers = [r for r in session.inventory() if r.kind == Kind.BLOB_CONTAINER]
     if workspace is None or not containers:
         return ":gray[blocked]", "needs a workspace and a blob container (step 1)"
     assets = session.backend().list_data_assets(workspace)
@@ -50,7 +50,7 @@ def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
     workspace = session.current_workspace()
     clusters = [
         r
-        for r in session.backend().inventory()
+        for r in session.inventory()
         if r.kind == Kind.COMPUTE and workspace and r.parent == workspace.name
     ]
     if workspace is None or not data[0].startswith(":green") or not clusters:
@@ -114,7 +114,7 @@ def steps_overview() -> None:
         "trials": _guarded(lambda: _trials_status(sweep)),
         "endpoint": _guarded(lambda: _endpoint_status(sweep)),
     }
-    anything = bool(session.backend().inventory())
+    anything = bool(session.inventory())
     for stem, _, _ in nav.STEPS:
         with st.container(border=True):
             left, right = st.columns([3, 2], vertical_alignment="center")

@@ -58,11 +58,11 @@ def _can_create() -> bool:
 
 
 def _names(kind: Kind) -> list[str]:
-    return [r.name for r in session.backend().inventory() if r.kind == kind]
+    return [r.name for r in session.inventory() if r.kind == kind]
 
 
 def _find(kind: Kind, name: str | None) -> Resource | None:
-    return next((r for r in session.backend().inventory() if r.kind == kind and r.name == name), None)
+    return next((r for r in session.inventory() if r.kind == kind and r.name == name), None)
 
 
 def _current_workspace_name() -> str:
@@ -264,7 +264,7 @@ def environment_section() -> None:
                 lambda: session.backend().create_environment(chosen, build_environment_spec(conda, image)),
             )
     show_result("env")
-    envs = [r for r in session.backend().inventory() if r.kind == Kind.ENVIRONMENT]
+    envs = [r for r in session.inventory() if r.kind == Kind.ENVIRONMENT]
     for env in envs:
         versions = ", ".join(f"v{v['version']}" for v in env.properties["versions"])
         st.caption(f"`{env.name}` in `{env.parent}`: {versions} · image `{env.properties['image']}`")
@@ -342,7 +342,7 @@ def compute_section() -> None:
 
 def inventory_section() -> None:
     st.subheader("Inventory", anchor=False)
-    items = session.backend().inventory()
+    items = session.inventory()
     if not items:
         st.info("Nothing exists yet. Start with step 1 above.", icon=":material/inventory_2:")
         return

@@ -49,7 +49,7 @@ def prerequisites() -> tuple[WorkspaceRef, list[Any], list[Resource]] | None:
         nav.link("resources", label="Create them on 1 · Resources")
         return None
     backend = session.backend()
-    clusters = [r for r in backend.inventory() if r.kind == Kind.COMPUTE and r.parent == workspace.name]
+    clusters = [r for r in session.inventory() if r.kind == Kind.COMPUTE and r.parent == workspace.name]
     assets = backend.list_data_assets(workspace)
     missing = []
     if not clusters:

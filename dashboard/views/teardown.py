@@ -40,7 +40,7 @@ def teardown_section() -> None:
     backend = session.backend()
     adopt_running_operations(backend, OPERATION_ACTIONS)
     watch_operation("teardown", _deleted)
-    items = backend.inventory()
+    items = session.inventory()
     show_result("teardown")
     if not items:
         st.info("There is nothing to tear down.", icon=":material/inventory_2:")
