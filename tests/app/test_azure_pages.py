@@ -425,3 +425,17 @@ def test_teardown_lists_what_goes_and_purges_a_workspace(
     assert "Deleted" in texts(at.success)
     deletes = loopback_env.fake.calls("DELETE", f"/workspaces/{ws}$")
     assert deletes and any(d.query.get("forceToPurge", "").lower() == "true" for d in deletes), deletes
+
+
+def test_open_backend_says_the_azure_backend_needs_a_sign_in(
+    fake_factory: ClientFactory,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from core.backend import open_backend
+    from core.errors import UserFacingError
+
+    with pytest.raises(UserFacingError, match="needs a sign-in"):
+        open_backend("azure")
+    backend = open_backend("azure", factory=fake_factory, state_dir=tmp_path / "azure")
+    assert backend.info.name == "azure" and backend.capabilities.billable
+    assert SUBSCRIPTION in backend.info.location

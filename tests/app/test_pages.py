@@ -33,13 +33,20 @@ def test_home_lists_the_seven_steps_with_status(open_page: Callable[[str], AppTe
     assert "not built yet" not in text, "every step is built"
 
 
-def test_sidebar_says_plainly_that_azure_is_not_here_yet(open_page: Callable[[str], AppTest]) -> None:
+def test_choosing_azure_asks_for_a_sign_in_and_never_falls_back_to_local(
+    open_page: Callable[[str], AppTest],
+) -> None:
     at = open_page("")
     assert at.sidebar.radio(key="backend_choice").value == "local"
     at.sidebar.radio(key="backend_choice").set_value("azure").run()
     assert not at.exception
-    assert "not available yet" in at.sidebar.warning[0].value
-    assert "Create one on" in " ".join(c.value for c in at.sidebar.caption)
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Active: **azure**, not signed in yet" in captions
+    assert "Active: **local**" not in captions
+    assert [e.label for e in at.sidebar.expander] == ["Azure connection"]
+    assert "Sign in to Azure in the sidebar first" in " ".join(i.value for i in at.info)
+    at.sidebar.radio(key="backend_choice").set_value("local").run()
+    assert "Active: **local**" in " ".join(c.value for c in at.sidebar.caption)
 
 
 def test_an_injected_backend_is_the_one_every_page_uses(
@@ -67,5 +74,6 @@ def test_the_backend_setting_is_the_sidebars_default(
     monkeypatch.setenv("AZML_BACKEND", "azure")
     at = open_page("")
     assert at.sidebar.radio(key="backend_choice").value == "azure"
-    assert "not available yet" in at.sidebar.warning[0].value, "and says plainly it works on local"
-    assert "Active: **local**" in " ".join(c.value for c in at.sidebar.caption)
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Active: **azure**, not signed in yet" in captions, "and says plainly nobody signed in"
+    assert "Active: **local**" not in captions
