@@ -35,7 +35,7 @@ CLOUD_LABELS = {
     "AzureCloud": "Azure (public cloud)",
     "AzureChinaCloud": "Azure China (21Vianet)",
     "AzureUSGovernment": "Azure US Government",
-    CUSTOM: "Another cloud: give its endpoints",
+    CUSTOM: "Other cloud (its endpoints)",
 }
 HOW = {
     "default": "Azure CLI, environment or managed identity",
@@ -62,7 +62,9 @@ class ConnectedAs:
 def azure_panel() -> None:
     """The panel, in the sidebar, when the azure backend is chosen."""
     factory = session.azure_connection()
-    with st.expander("Azure connection", expanded=factory is None, icon=":material/key:"):
+    report = _report_for(factory) if factory is not None else None
+    settled = report is not None and report[0].ok  # open until a test found everything fine
+    with st.expander("Azure connection", expanded=not settled, icon=":material/key:"):
         if factory is not None:
             _connected(factory)
             return
@@ -123,6 +125,14 @@ def _cloud_picker() -> AzureCloud | None:
     if choice != CUSTOM:
         return env_cloud if choice == env_option else KNOWN_CLOUDS[choice]
     base = env_cloud if env_option == CUSTOM else PUBLIC_CLOUD
+    if env_option == CUSTOM:
+        st.caption(
+            f"**{env_cloud.name}** from your settings: Resource Manager `{env_cloud.resource_manager}`, "
+            f"sign-in `{env_cloud.authority}`, instance discovery "
+            f"{'off' if env_cloud.disable_instance_discovery else 'on'}."
+        )
+        if not st.toggle("Change the endpoints", key="az_cloud_edit"):
+            return env_cloud
     name = st.text_input(
         "Cloud name", value=base.name if env_option == CUSTOM else "CustomCloud", key="az_cloud_name"
     )

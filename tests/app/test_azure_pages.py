@@ -128,7 +128,11 @@ def test_service_principal_sign_in_picks_a_subscription_and_tests_the_connection
     at = start("")
     # The cloud comes from the environment: the loopback fake as a custom cloud.
     assert at.sidebar.selectbox(key="az_cloud").value == "custom"
+    assert f"Resource Manager `{loopback_env.url}/`" in texts(at.sidebar.caption)
+    at.sidebar.toggle(key="az_cloud_edit").set_value(True).run()
     assert at.sidebar.text_input(key="az_arm_url").value == loopback_env.url + "/"
+    assert at.sidebar.checkbox(key="az_skip_discovery").value is True
+    at.sidebar.toggle(key="az_cloud_edit").set_value(False).run()
     at.sidebar.radio(key="az_how").set_value("service_principal").run()
 
     def sign_in(with_secret: str) -> None:

@@ -52,6 +52,14 @@ def azure_dashboard(
         yield url, data_dir.parent / "streamlit.log"
 
 
+@pytest.fixture(autouse=True)
+def _screenshot_a_failure(request: pytest.FixtureRequest, module_page: Any) -> Iterator[None]:
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(module_page, f"failed-{request.node.name}")
+
+
 def main_text(page: Any) -> str:
     return str(page.inner_text("[data-testid='stMain']"))
 
@@ -97,14 +105,16 @@ def test_the_azure_walk_against_the_fake_cloud(
 
     # 2. Sign in as a service principal against the fake's authority.
     side = page.get_by_test_id("stSidebar")
-    assert "Another cloud" in side.inner_text()  # the cloud comes from the settings
+    assert "FakeCloud from your settings" in side.inner_text()  # the cloud comes from the settings
     radio(page, "Sign in with", "Service principal (typed in)", where="stSidebar")
     side.get_by_label("Tenant id", exact=True).fill(TENANT)
     side.get_by_label("Client (application) id", exact=True).fill(CLIENT_ID)
     side.get_by_label("Client secret", exact=True).fill(CLIENT_SECRET)
     click(page, "Sign in", where="stSidebar")
     expect_side(page, f"Signed in: service principal {CLIENT_ID}")
-    expect_side(page, "Fake subscription")
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Connect", exact=True).wait_for()
+    chosen = page.get_by_test_id("stSidebar").get_by_role("combobox").last.input_value()
+    assert chosen.startswith("Fake subscription"), chosen
     screenshot(page, "azure-2-signed-in")
     click(page, "Connect", where="stSidebar")
     expect_side(page, "subscription Fake subscription")
