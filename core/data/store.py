@@ -68,6 +68,9 @@ def store_dataset(
         SCHEMA: json.dumps(schema.to_dict(), indent=2, sort_keys=True).encode(),
     }
     fingerprint = hashlib.sha256(b"".join(files.values())).hexdigest()[:16]
+    upload_size, asset_size = len(files[TRAIN]), sum(len(data) for data in files.values())
+    upload_progress = _phase(progress, 0, upload_size, upload_size + asset_size)
+    asset_progress = _phase(progress, upload_size, asset_size, upload_size + asset_size)
     for existing in backend.data_asset_versions(workspace, name):
         if existing.fingerprint == fingerprint:
             blob_name = str(existing.properties["blob_name"])
@@ -81,7 +84,9 @@ def store_dataset(
             )
     version = backend.next_data_asset_version(workspace, name)
     blob_name = f"{name}/v{version}/{TRAIN}"
-    blob: BlobInfo = backend.upload_blob(account, container, blob_name, files[TRAIN], progress=progress)
+    blob: BlobInfo = backend.upload_blob(
+        account, container, blob_name, files[TRAIN], progress=upload_progress
+    )
     asset = DataAsset(
         name=name,
         version=version,
@@ -104,13 +109,26 @@ def store_dataset(
             "stratified": split.stratified,
         },
     )
-    backend.register_data_asset(workspace, asset, files)
+    backend.register_data_asset(workspace, asset, files, progress=asset_progress)
     return StoredDataset(
         asset,
         True,
         blob_name,
         f"Uploaded '{blob_name}' and registered data asset '{name}' version {version}.",
     )
+
+
+def _phase(progress: Progress | None, offset: int, size: int, grand: int) -> Progress | None:
+    """One step's share of the whole store's progress: the upload, then the registration."""
+    if progress is None:
+        return None
+    report = progress
+
+    def update(sent: int, total: int) -> None:
+        done = size if total <= 0 else round(size * min(sent, total) / total)
+        report(offset + done, grand)
+
+    return update
 
 
 def load_dataset(

@@ -323,7 +323,7 @@ def upload_progress(bar: Any) -> Callable[[int, int], None]:
 
     def update(sent: int, total: int) -> None:
         fraction = min(1.0, sent / total) if total else 1.0
-        bar.progress(fraction, text=f"Uploading the train split: {_size(sent)} of {_size(total)}")
+        bar.progress(fraction, text=f"Uploading and registering the split: {_size(sent)} of {_size(total)}")
 
     return update
 
