@@ -227,14 +227,9 @@ def test_storage_account_quota(azure: Slice, fake_azure: FakeAzure) -> None:
     assert "Usage + quotas" in caught.value.fix
 
 
-def test_storage_provider_not_registered_and_not_registrable(azure: Slice, fake_azure: FakeAzure) -> None:
+def test_storage_provider_not_registered(azure: Slice, fake_azure: FakeAzure) -> None:
     azure.create_resource_group(RG, "eastus")
     set_provider_state(fake_azure, SUBSCRIPTION, "Microsoft.Storage", "NotRegistered")
-    fake_azure.fail(
-        "POST",
-        "/providers/Microsoft.Storage/register$",
-        arm_error(403, "AuthorizationFailed", "The client does not have authorization to register."),
-    )
     with pytest.raises(UserFacingError) as caught:
         azure.create_storage_account(RG, SA)
     assert str(caught.value).startswith(
