@@ -71,14 +71,19 @@ def fake_cloud() -> AzureCloud:
 
 
 @pytest.fixture
-def fake_azure(azurite: str) -> FakeAzure:
-    """A fresh fake Azure whose storage accounts are Azurite's account."""
-    return FakeAzure(
+def fake_azure(azurite: str) -> Iterator[FakeAzure]:
+    """A fresh fake Azure whose storage accounts are Azurite's account; the containers it made in
+    Azurite are deleted afterwards."""
+    from tests.azure.fake.routes_storage import azurite_cleanup
+
+    fake = FakeAzure(
         tenant_id=TENANT,
         subscriptions={SUBSCRIPTION: "Fake subscription"},
         blob_endpoint=blob_endpoint_of(azurite),
         blob_key=AZURITE_KEY,
     )
+    yield fake
+    azurite_cleanup(fake)
 
 
 @pytest.fixture
