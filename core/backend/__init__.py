@@ -139,7 +139,7 @@ class StorageAPI(Protocol):
     def create_blob_container(self, account: str, name: str) -> Outcome: ...
 
     def upload_blob(
-        self, account: str, container: str, name: str, data: bytes, progress: Progress | None = None
+        self, account: str, container: str, name: str, data: bytes, *, progress: Progress | None = None
     ) -> BlobInfo:
         """Upload (overwrite) one blob; ``progress(sent, total)`` is called as bytes go out."""
         ...
@@ -163,6 +163,7 @@ class DataAssetsAPI(Protocol):
         workspace: WorkspaceRef,
         asset: DataAsset,
         files: dict[str, bytes],
+        *,
         progress: Progress | None = None,
     ) -> DataAsset:
         """Register a new version with its files; ``progress(sent, total)`` as files are stored."""

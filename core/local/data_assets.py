@@ -27,6 +27,7 @@ class DataAssetsMixin(LocalBase):
         workspace: WorkspaceArg,
         asset: DataAsset,
         files: dict[str, bytes],
+        *,
         progress: Progress | None = None,
     ) -> DataAsset:
         """Write a new, immutable version with its files (the held-out split, the schema…)."""

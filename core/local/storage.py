@@ -43,7 +43,7 @@ class StorageMixin(LocalBase):
         return Outcome(res, True, f"Created blob container '{name}' in storage account '{acct.name}'.")
 
     def upload_blob(
-        self, account: str, container: str, name: str, data: bytes, progress: Progress | None = None
+        self, account: str, container: str, name: str, data: bytes, *, progress: Progress | None = None
     ) -> BlobInfo:
         acct = self._require_container(account, container)
         store = self.blob_store(acct.name)
