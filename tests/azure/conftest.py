@@ -121,6 +121,9 @@ def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     with serve_loopback_cloud(fake, tmp_path_factory.mktemp("fake-azure-tls")) as cloud:
         yield cloud
+    from tests.azure.fake.routes_storage import azurite_cleanup
+
+    azurite_cleanup(fake)
 
 
 @pytest.fixture
