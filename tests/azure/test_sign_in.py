@@ -114,9 +114,14 @@ def test_authority_unreachable_is_a_network_error(closed_port_url: str) -> None:
     assert "Check the network connection" in str(error)
 
 
-def test_device_code_sign_in_waits_for_the_user_then_signs_in(trust_loopback: LoopbackCloud) -> None:
+@pytest.mark.parametrize("tenant", [TENANT, "organizations"])
+def test_device_code_sign_in_waits_for_the_user_then_signs_in(
+    trust_loopback: LoopbackCloud, tenant: str
+) -> None:
     cloud = loopback_product_cloud(trust_loopback)
-    sign_in = DeviceCodeSignIn(cloud, tenant_id=TENANT)
+    sign_in = (
+        DeviceCodeSignIn(cloud) if tenant == "organizations" else DeviceCodeSignIn(cloud, tenant_id=tenant)
+    )
     sign_in.start()
 
     assert sign_in.wait(("waiting_for_user", "failed"), timeout=20) == "waiting_for_user", sign_in.error
@@ -135,7 +140,7 @@ def test_device_code_sign_in_waits_for_the_user_then_signs_in(trust_loopback: Lo
     codes_before = len(trust_loopback.fake.calls("POST", "/devicecode$"))
     assert sign_in.credential.get_token(cloud.scope).token.startswith("fake-access-")
     assert len(trust_loopback.fake.calls("POST", "/devicecode$")) == codes_before
-    device_post = trust_loopback.fake.calls("POST", f"/{TENANT}/oauth2/v2.0/devicecode$")[-1]
+    device_post = trust_loopback.fake.calls("POST", f"/{tenant}/oauth2/v2.0/devicecode$")[-1]
     assert device_post.body["client_id"] == AZURE_CLI_CLIENT_ID
     assert cloud.scope in device_post.body["scope"]
 
