@@ -246,6 +246,14 @@ def _sign_in_error(exc: Any, what: str) -> AzureSignInError:
             code=f"AADSTS{found.group(1)}",
         )
     lowered = text.lower()
+    if "failed to retrieve a token from the included credentials" in lowered:
+        return AzureSignInError(
+            f"{what} failed: no Azure sign-in was found on this machine (no environment credentials, "
+            "managed identity or `az login`).",
+            "Sign in on the Connection page (service principal or device code), or run `az login` in "
+            "the terminal that starts the dashboard, then try again.",
+            status=exc.status_code,
+        )
     if "timed out waiting for user" in lowered:
         return AzureSignInError(
             f"{what} failed: nobody finished the sign-in in the browser before the code expired.",
@@ -276,14 +284,20 @@ def _sign_in_error(exc: Any, what: str) -> AzureSignInError:
 
 
 def _http_error(exc: Any, what: str) -> AzureProblem:
+    from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
     status: int | None = exc.status_code
+    if status is None and isinstance(exc, ResourceNotFoundError):
+        status = 404
+    elif status is None and isinstance(exc, ResourceExistsError):
+        status = 409
     code = _arm_code(exc)
+    answered = " ".join(str(x) for x in (status, code) if x)
     detail = _short(_arm_message(exc))
-    said = (
-        f"Azure answered {status}{' ' + code if code else ''}: {detail}"
-        if detail
-        else (f"Azure answered {status}{' ' + code if code else ''}.")
-    )
+    if detail:
+        said = f"Azure answered {answered}: {detail}" if answered else f"Azure answered: {detail}"
+    else:
+        said = f"Azure answered {answered or 'with an error'}."
     retry = _retry_after(getattr(exc, "response", None))
     common: dict[str, Any] = {"status": status, "code": code, "retry_after": retry}
 
@@ -301,6 +315,13 @@ def _http_error(exc: Any, what: str) -> AzureProblem:
             f"Register it once: in the portal, Subscriptions → your subscription → Resource "
             f"providers → {namespace} → Register (or `az provider register --namespace "
             f"{namespace}`), wait until it shows Registered, then try again.",
+            **common,
+        )
+    if code in {"AuthenticationFailed", "KeyBasedAuthenticationNotPermitted"}:
+        return AzurePermissionError(
+            f"{what} failed: the storage account refused its key. {said}",
+            "If shared key access is turned off on the account (Configuration in the portal), turn it "
+            "on; if the keys were just rotated, try again.",
             **common,
         )
     if status == 403 or code in {"AuthorizationFailed", "LinkedAuthorizationFailed"}:
