@@ -246,6 +246,14 @@ def _sign_in_error(exc: Any, what: str) -> AzureSignInError:
             code=f"AADSTS{found.group(1)}",
         )
     lowered = text.lower()
+    if "failed to retrieve a token from the included credentials" in lowered:
+        return AzureSignInError(
+            f"{what} failed: no Azure sign-in was found on this machine (no environment credentials, "
+            "managed identity or `az login`).",
+            "Sign in on the Connection page (service principal or device code), or run `az login` in "
+            "the terminal that starts the dashboard, then try again.",
+            status=exc.status_code,
+        )
     if "timed out waiting for user" in lowered:
         return AzureSignInError(
             f"{what} failed: nobody finished the sign-in in the browser before the code expired.",

@@ -52,6 +52,8 @@ account = storage_client.storage_accounts.get_properties(account_group, account_
 key = storage_client.storage_accounts.list_keys(account_group, account_name).keys_property[0].value
 
 # 2. Upload the train split only; the test split stays on your machine for the endpoint test.
+# (Where account keys are disabled, pass credential=credential instead of the key: that needs the
+# Storage Blob Data Contributor role on the account.)
 service = BlobServiceClient(account.primary_endpoints.blob, credential=key)
 blob_path = {py_literal(blob_name)}
 blob = service.get_blob_client(container=datastore.container_name, blob=blob_path)

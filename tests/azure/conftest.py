@@ -56,6 +56,14 @@ class FakeCredential:
         pass
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that reach Azurite (through ``fake_azure`` or ``loopback_cloud``) carry the azurite
+    marker, so ``-m "not azurite"`` leaves them out as it does the others."""
+    for item in items:
+        if "azurite" in getattr(item, "fixturenames", ()) and item.get_closest_marker("azurite") is None:
+            item.add_marker(pytest.mark.azurite)
+
+
 def blob_endpoint_of(connection_string: str) -> str:
     """Azurite's blob endpoint (``http://127.0.0.1:PORT/devstoreaccount1/``) from its connection
     string."""
@@ -121,6 +129,9 @@ def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     with serve_loopback_cloud(fake, tmp_path_factory.mktemp("fake-azure-tls")) as cloud:
         yield cloud
+    from tests.azure.fake.routes_storage import azurite_cleanup
+
+    azurite_cleanup(fake)
 
 
 @pytest.fixture

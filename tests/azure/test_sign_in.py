@@ -114,9 +114,14 @@ def test_authority_unreachable_is_a_network_error(closed_port_url: str) -> None:
     assert "Check the network connection" in str(error)
 
 
-def test_device_code_sign_in_waits_for_the_user_then_signs_in(trust_loopback: LoopbackCloud) -> None:
+@pytest.mark.parametrize("tenant", [TENANT, "organizations"])
+def test_device_code_sign_in_waits_for_the_user_then_signs_in(
+    trust_loopback: LoopbackCloud, tenant: str
+) -> None:
     cloud = loopback_product_cloud(trust_loopback)
-    sign_in = DeviceCodeSignIn(cloud, tenant_id=TENANT)
+    sign_in = (
+        DeviceCodeSignIn(cloud) if tenant == "organizations" else DeviceCodeSignIn(cloud, tenant_id=tenant)
+    )
     sign_in.start()
 
     assert sign_in.wait(("waiting_for_user", "failed"), timeout=20) == "waiting_for_user", sign_in.error
@@ -135,7 +140,7 @@ def test_device_code_sign_in_waits_for_the_user_then_signs_in(trust_loopback: Lo
     codes_before = len(trust_loopback.fake.calls("POST", "/devicecode$"))
     assert sign_in.credential.get_token(cloud.scope).token.startswith("fake-access-")
     assert len(trust_loopback.fake.calls("POST", "/devicecode$")) == codes_before
-    device_post = trust_loopback.fake.calls("POST", f"/{TENANT}/oauth2/v2.0/devicecode$")[-1]
+    device_post = trust_loopback.fake.calls("POST", f"/{tenant}/oauth2/v2.0/devicecode$")[-1]
     assert device_post.body["client_id"] == AZURE_CLI_CLIENT_ID
     assert cloud.scope in device_post.body["scope"]
 
@@ -172,3 +177,52 @@ def test_device_code_unknown_tenant(trust_loopback: LoopbackCloud) -> None:
 
     assert sign_in.wait(("signed_in", "failed"), timeout=20) == "failed"
     assert "the tenant does not exist (AADSTS90002)" in sign_in.error
+
+
+def _only_environment_credential(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DefaultAzureCredential's chain narrowed to its environment credential (azure-identity's own
+    AZURE_TOKEN_CREDENTIALS setting), so the test does not depend on this machine's `az login`."""
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+    for name in (
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_default_credential_signs_in_at_the_clouds_authority(
+    trust_loopback: LoopbackCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.azure.credentials import default_credential
+
+    cloud = loopback_product_cloud(trust_loopback)
+    sp = _principal(trust_loopback)
+    _only_environment_credential(monkeypatch)
+    monkeypatch.setenv("AZURE_TENANT_ID", sp.tenant_id)
+    monkeypatch.setenv("AZURE_CLIENT_ID", sp.client_id)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", sp.client_secret.reveal())
+
+    token = default_credential(cloud).get_token(cloud.scope)
+
+    assert token.token.startswith("fake-access-")
+    assert (
+        trust_loopback.fake.calls("POST", f"/{TENANT}/oauth2/v2.0/token$")[-1].body["client_id"]
+        == sp.client_id
+    )
+
+
+def test_default_credential_with_nothing_to_find(
+    trust_loopback: LoopbackCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.azure.credentials import default_credential
+
+    cloud = loopback_product_cloud(trust_loopback)
+    _only_environment_credential(monkeypatch)
+
+    error = _sign_in_error(lambda: default_credential(cloud).get_token(cloud.scope))
+
+    assert isinstance(error, AzureSignInError)
+    assert str(error).startswith("Signing in failed: no Azure sign-in was found on this machine")
+    assert "az login" in error.fix

@@ -164,3 +164,31 @@ def test_default_conda_yaml_pins_a_matching_mlflow_pair() -> None:
         if "==" in line
     )
     assert pins == {"mlflow": "3.15.0", "azureml-mlflow": "1.62.0.post6"}
+
+
+CLOUD_KEYWORDS = {
+    "authority",
+    "disable_instance_discovery",
+    "base_url",
+    "credential_scopes",
+    "cloud",
+    "cloud_metadata",
+}
+
+
+def _without_cloud_settings(code: str) -> str:
+    """The snippet's syntax tree with the cloud's keyword arguments taken out of every call."""
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            node.keywords = [k for k in node.keywords if k.arg not in CLOUD_KEYWORDS]
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize("cloud", [CHINA, CUSTOM], ids=["sovereign", "custom"])
+def test_another_clouds_snippets_differ_only_in_the_cloud_settings(cloud: AzureCloud) -> None:
+    """What runs against the fake cloud in tests/azure is, but for these keywords, what a public
+    cloud user pastes."""
+    public, other = _all_snippets(PUBLIC_CLOUD), _all_snippets(cloud)
+    for name in public:
+        assert _without_cloud_settings(other[name]) == _without_cloud_settings(public[name]), name
