@@ -63,7 +63,9 @@ def asset_of(data: Data) -> DataAsset:
     if not created:
         context = getattr(data, "creation_context", None)
         when = getattr(context, "created_at", None)
-        created = when.isoformat(timespec="seconds") if hasattr(when, "isoformat") else str(when or "")
+        created = (
+            when.isoformat(timespec="seconds") if when is not None and hasattr(when, "isoformat") else ""
+        )
     return DataAsset(
         name=str(data.name),
         version=int(str(data.version)),
@@ -138,7 +140,9 @@ class DataAssetsMixin(MLBase):
                 "Register the dataset from the Data page, which uploads its train split.",
             )
         ml = self._ml(ref.resource_group, ref.name)
-        datastore = self.call("reading the workspace's default datastore", lambda: ml.datastores.get_default())
+        datastore = self.call(
+            "reading the workspace's default datastore", lambda: ml.datastores.get_default()
+        )
         container = self._datastore_container(ws, datastore)
         folder = data_folder(asset.name, asset.version)
         self._upload(container, folder, files, progress)
@@ -199,7 +203,8 @@ class DataAssetsMixin(MLBase):
 
         def get() -> Data | None:
             try:
-                return ml.data.get(name, version=str(version))
+                found: Data = ml.data.get(name, version=str(version))
+                return found
             except Exception as exc:
                 if is_not_found(exc):
                     return None
@@ -233,7 +238,7 @@ class DataAssetsMixin(MLBase):
             )
             key = self.call(
                 f"reading the keys of storage account '{account}'",
-                lambda: client.storage_accounts.list_keys(rg, account).keys_property[0].value,
+                lambda: (client.storage_accounts.list_keys(rg, account).keys_property or [])[0].value,
             )
         else:  # a datastore on another account: its own secret, at the cloud's blob address
             ml = self._ml(arm_group(ws.id), str(ws.name))

@@ -20,7 +20,9 @@ from core.resources import Kind, Resource, subtree
 _KIND_ORDER = list(Kind)
 # The containers a workspace makes in its storage account for itself (its default datastore's
 # ``azureml-blobstore-<workspace id>`` and ``azureml``); they go with the workspace.
-_SYSTEM_CONTAINER = re.compile(r"^azureml(-blobstore-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$")
+_SYSTEM_CONTAINER = re.compile(
+    r"^azureml(-blobstore-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$"
+)
 
 
 def _iso(value: Any) -> str:
@@ -44,21 +46,28 @@ class InventoryMixin(OperationsBase):
 
     def _groups_inventory(self) -> list[Resource]:
         client = self.factory.resources()
-        groups = self.call("listing the subscription's resource groups", lambda: list(client.resource_groups.list()))
+        groups = self.call(
+            "listing the subscription's resource groups", lambda: list(client.resource_groups.list())
+        )
         return [
             Resource(
                 Kind.RESOURCE_GROUP,
                 str(g.name),
                 None,
                 (g.tags or {}).get(CREATED_TAG, ""),
-                {"location": g.location, "provisioning_state": getattr(g.properties, "provisioning_state", "")},
+                {
+                    "location": g.location,
+                    "provisioning_state": getattr(g.properties, "provisioning_state", ""),
+                },
             )
             for g in groups
         ]
 
     def _storage_inventory(self) -> list[Resource]:
         client = self.factory.storage()
-        accounts = self.call("listing the subscription's storage accounts", lambda: list(client.storage_accounts.list()))
+        accounts = self.call(
+            "listing the subscription's storage accounts", lambda: list(client.storage_accounts.list())
+        )
         found: list[Resource] = []
         for account in accounts:
             rg = arm_group(account.id)
@@ -101,13 +110,18 @@ class InventoryMixin(OperationsBase):
             return result
 
         for container in listed("environments", lambda: ml.environments.list()):
-            versions = listed(f"versions of environment '{container.name}'", lambda c=container: ml.environments.list(name=c.name))
+            versions = listed(
+                f"versions of environment '{container.name}'",
+                lambda c=container: ml.environments.list(name=c.name),
+            )
             res = environment_resource(str(container.name), ref.name, versions)
             found.append(Resource(res.kind, res.name, res.parent, res.created_at, res.properties | where))
         for compute in listed("compute clusters", lambda: ml.compute.list()):
             if getattr(compute, "type", "").lower() != "amlcompute":
                 continue
-            nodes = listed(f"nodes of compute cluster '{compute.name}'", lambda c=compute: ml.compute.list_nodes(c.name))
+            nodes = listed(
+                f"nodes of compute cluster '{compute.name}'", lambda c=compute: ml.compute.list_nodes(c.name)
+            )
             res = compute_resource(compute, ref.name, current_nodes=len(nodes))
             found.append(Resource(res.kind, res.name, res.parent, res.created_at, res.properties | where))
         for endpoint in listed("online endpoints", lambda: ml.online_endpoints.list()):
@@ -117,7 +131,9 @@ class InventoryMixin(OperationsBase):
                 "provisioning_state": getattr(endpoint, "provisioning_state", "") or "",
                 "traffic": dict(getattr(endpoint, "traffic", None) or {}),
             }
-            found.append(Resource(Kind.ENDPOINT, str(endpoint.name), ref.name, _iso(_created(endpoint)), props | where))
+            found.append(
+                Resource(Kind.ENDPOINT, str(endpoint.name), ref.name, _iso(_created(endpoint)), props | where)
+            )
             for deployment in listed(
                 f"deployments of endpoint '{endpoint.name}'",
                 lambda e=endpoint: ml.online_deployments.list(e.name),
@@ -185,7 +201,9 @@ class InventoryMixin(OperationsBase):
         in_group = [r for r in inventory if r.properties.get("resource_group", name) == name]
         doomed = subtree(in_group, root)
         client = self.factory.resources()
-        poller = self.call(f"deleting resource group '{name}'", lambda: client.resource_groups.begin_delete(name))
+        poller = self.call(
+            f"deleting resource group '{name}'", lambda: client.resource_groups.begin_delete(name)
+        )
         context = {"resource_group": name, "doomed": [r.to_dict() for r in doomed]}
         return self._track(DELETE_GROUP, name, context, poller)
 

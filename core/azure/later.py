@@ -159,7 +159,9 @@ class LaterMixin(MLBase):
     ) -> EndpointKeys:
         self._later(workspace, "Online endpoints")
 
-    def set_endpoint_traffic(self, workspace: WorkspaceArg, name: str, traffic: dict[str, int]) -> EndpointInfo:
+    def set_endpoint_traffic(
+        self, workspace: WorkspaceArg, name: str, traffic: dict[str, int]
+    ) -> EndpointInfo:
         self._later(workspace, "Online endpoints")
 
     def start_endpoint(self, workspace: WorkspaceArg, name: str) -> EndpointInfo:

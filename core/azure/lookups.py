@@ -61,6 +61,27 @@ class MLBase(AzureBase):
         client: MLClient = cache[key]
         return client
 
+    def _arm_get(self, path: str, api_version: str, doing: str) -> dict[str, Any] | None:
+        """GET an ARM path through the resource client's own pipeline (``send_request``): for
+        what azure-mgmt-resource 26 has no operation class for (template deployments). None on 404."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+
+        client = self.factory.resources()
+        sep = "&" if "?" in path else "?"
+
+        def get() -> dict[str, Any] | None:
+            response = client.send_request(HttpRequest("GET", f"{path}{sep}api-version={api_version}"))
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            body: dict[str, Any] = response.json()
+            return body
+
+        return self.call(doing, get)
+
     # -- resource groups ------------------------------------------------------------------
     def _group_location(self, resource_group: str) -> str:
         """The location of a resource group; NotFoundError (with the fix) when there is none."""
@@ -114,7 +135,8 @@ class MLBase(AzureBase):
 
         def get() -> Workspace | None:
             try:
-                return ml.workspaces.get(ref.name)
+                found: Workspace | None = ml.workspaces.get(ref.name)
+                return found
             except Exception as exc:
                 if is_not_found(exc):
                     return None

@@ -28,12 +28,13 @@ from core.errors import UserFacingError
 from core.resources import Outcome, Resource, now
 
 if TYPE_CHECKING:
-    from azure.core.polling import LROPoller
+    pass
 
 CREATE_WORKSPACE = "create workspace"
 CREATE_COMPUTE = "create compute cluster"
 DELETE_WORKSPACE = "delete workspace"
 DELETE_GROUP = "delete resource group"
+DEPLOYMENTS_API = "2020-06-01"  # the api-version azure-ai-ml's deployment executor uses
 
 _LOCK = threading.RLock()
 _POLLERS: dict[str, Any] = {}  # Operation.id -> the SDK's LROPoller (this process only)
@@ -142,11 +143,16 @@ class OperationsBase(MLBase):
             return finished
         tracked = next((t for t in self._load_tracked() if t.id == operation.id), None)
         if tracked is None:
-            return operation if operation.done else replace(
-                operation,
-                state="failed",
-                error="This operation is no longer known to the dashboard; check the resource in the inventory.",
-                ended_at=time.time(),
+            return (
+                operation
+                if operation.done
+                else replace(
+                    operation,
+                    state="failed",
+                    error="This operation is no longer known to the dashboard; "
+                    "check the resource in the inventory.",
+                    ended_at=time.time(),
+                )
             )
         return self._poll_tracked(tracked)
 
@@ -230,7 +236,9 @@ class OperationsBase(MLBase):
         existing = self._find_workspace(ref)
         if existing is not None:
             res = self._workspace_resource(existing, resource_group)
-            outcome = Outcome(res, False, f"Workspace '{name}' exists already in {res.properties['location']}.")
+            outcome = Outcome(
+                res, False, f"Workspace '{name}' exists already in {res.properties['location']}."
+            )
             return self._done_at_once(CREATE_WORKSPACE, name, outcome)
         before = self._deployment_names(resource_group)
         ml = self._ml(resource_group)
@@ -268,12 +276,18 @@ class OperationsBase(MLBase):
 
         return self.call(f"reading workspace '{ref.name}'", get)
 
+    def _deployment_path(self, resource_group: str, name: str = "") -> str:
+        path = f"{self.rg_id(resource_group)}/providers/Microsoft.Resources/deployments"
+        return f"{path}/{name}" if name else path
+
     def _deployment_names(self, resource_group: str) -> list[str]:
-        client = self.factory.resources()
-        return self.call(
+        """The resource group's template deployments (azure-ai-ml submits one per workspace)."""
+        listed = self._arm_get(
+            self._deployment_path(resource_group),
+            DEPLOYMENTS_API,
             f"listing the deployments of resource group '{resource_group}'",
-            lambda: [str(d.name) for d in client.deployments.list_by_resource_group(resource_group)],
         )
+        return [str(d.get("name")) for d in (listed or {}).get("value", [])]
 
     def _account_id(self, resource_group: str, account: str) -> str:
         """The ARM id of a storage account of the resource group (NotFoundError when missing)."""
@@ -303,18 +317,20 @@ class OperationsBase(MLBase):
         doing = f"creating workspace '{name}' in resource group '{rg}'"
         status = "Running"
         if deployment:
-            client = self.factory.resources()
-            dep = self.call(doing, lambda: client.deployments.get(rg, deployment))
-            status = state_text(dep.properties.provisioning_state, "Running")
+            dep = self._arm_get(self._deployment_path(rg, deployment), DEPLOYMENTS_API, doing) or {}
+            props = dep.get("properties") or {}
+            status = state_text(props.get("provisioningState"), "Running")
             if status == "Failed":
-                return "failed", status, _deployment_error(dep, doing, name)
+                return "failed", status, _deployment_error(props.get("error") or {}, doing, name)
             if status not in ("Succeeded",):
                 return "running", status, None
         found = self._find_workspace(WorkspaceRef(rg, name))
         if found is None:
             return "running", status, None
         res = self._workspace_resource(found, rg)
-        message = f"Created workspace '{name}' in {res.properties['location']}, with its MLflow tracking server."
+        message = (
+            f"Created workspace '{name}' in {res.properties['location']}, with its MLflow tracking server."
+        )
         return "succeeded", "Succeeded", Outcome(res, True, message)
 
     # -- create compute ---------------------------------------------------------------------
@@ -342,9 +358,14 @@ class OperationsBase(MLBase):
         state = state_text(found.provisioning_state, "Creating")
         if state == "Failed":
             errors = getattr(found, "provisioning_errors", None) or "no details"
-            return "failed", state, UserFacingError(
-                f"Azure could not create compute cluster '{name}' ({errors}).",
-                "Check the VM size and your quota for it in this region (Usage + quotas), then try again.",
+            return (
+                "failed",
+                state,
+                UserFacingError(
+                    f"Azure could not create compute cluster '{name}' ({errors}).",
+                    "Check the VM size and your quota for it in this region (Usage + quotas), "
+                    "then try again.",
+                ),
             )
         if state != "Succeeded":
             return "running", state, None
@@ -396,15 +417,14 @@ class OperationsBase(MLBase):
         return "running", state, None
 
 
-def _deployment_error(deployment: Any, doing: str, workspace: str) -> UserFacingError:
+def _deployment_error(error: dict[str, Any], doing: str, workspace: str) -> UserFacingError:
     """The user-facing error of a failed workspace deployment (Azure's innermost message)."""
     from core.errors import ConflictError
 
-    error = getattr(deployment.properties, "error", None)
-    details = list(getattr(error, "details", None) or [])
+    details = list(error.get("details") or [])
     inner = details[0] if details else error
-    code = str(getattr(inner, "code", "") or "")
-    message = str(getattr(inner, "message", "") or "the deployment failed")
+    code = str(inner.get("code") or "")
+    message = str(inner.get("message") or "the deployment failed")
     what = doing[:1].upper() + doing[1:]
     if "soft-deleted" in message.lower() or "softdeleted" in code.lower():
         return ConflictError(

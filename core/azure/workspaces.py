@@ -49,10 +49,10 @@ def compute_resource(compute: Any, workspace: str, current_nodes: int | None = N
 
 def environment_resource(name: str, workspace: str, versions: list[Environment]) -> Resource:
     """An environment with its versions (oldest first), as the local backend records one."""
-    rows = sorted(versions, key=lambda e: int(e.version) if str(e.version).isdigit() else 0)
+    rows = sorted(versions, key=lambda e: _number(e.version))
     listed = [
         {
-            "version": int(e.version) if str(e.version).isdigit() else e.version,
+            "version": _number(e.version) or e.version,
             "image": e.image or "",
             "fingerprint": (e.tags or {}).get(FINGERPRINT_TAG, ""),
             "created_at": _created(e),
@@ -62,6 +62,10 @@ def environment_resource(name: str, workspace: str, versions: list[Environment])
     latest = listed[-1] if listed else {}
     props = {"versions": listed, "latest_version": latest.get("version"), "image": latest.get("image", "")}
     return Resource(Kind.ENVIRONMENT, name, workspace, listed[0]["created_at"] if listed else "", props)
+
+
+def _number(version: Any) -> int:
+    return int(str(version)) if str(version).isdigit() else 0
 
 
 def _created(entity: Any) -> str:
@@ -115,7 +119,7 @@ class WorkspacesMixin(OperationsBase):
                     False,
                     f"Environment '{spec.name}' version {version.version} has this exact spec already.",
                 )
-        number = 1 + max((int(v.version) for v in versions if str(v.version).isdigit()), default=0)
+        number = 1 + max((_number(v.version) for v in versions), default=0)
         entity = Environment(
             name=spec.name,
             version=str(number),
@@ -155,7 +159,9 @@ class WorkspacesMixin(OperationsBase):
         from azure.ai.ml.entities import AmlCompute
 
         name = validate_name(Kind.COMPUTE, spec.name)
-        spec = validate_compute_spec(ComputeSpec(name, spec.vm_size, spec.min_instances, spec.max_instances, spec.idle_seconds))
+        spec = validate_compute_spec(
+            ComputeSpec(name, spec.vm_size, spec.min_instances, spec.max_instances, spec.idle_seconds)
+        )
         ref, _ = self._workspace(workspace)
         ml = self._ml(ref.resource_group, ref.name)
         existing = self._find_compute(ref, name)

@@ -21,6 +21,7 @@ from tests.azure.fake.routes_ml import (
     new_workspace,
     soft_deleted,
     stamp,
+    storage_id,
     track,
     ws_id,
 )
@@ -68,7 +69,9 @@ def create_deployment(fake: FakeAzure, request: Request, sub: str, rg: str, name
         return arm_error(400, "InvalidTemplate", "The template has no resources.")
     params = {key: _param(raw, key) for key in raw}
     if not params.get("workspaceName"):
-        return arm_error(400, "InvalidTemplate", "The fake Azure deploys azure-ai-ml's workspace template only.")
+        return arm_error(
+            400, "InvalidTemplate", "The fake Azure deploys azure-ai-ml's workspace template only."
+        )
     did = deployment_id(sub, rg, name)
     record: dict[str, Any] = {
         "id": did,
@@ -117,11 +120,14 @@ def _deploy_workspace(
         return _failure("Conflict", message)
     account = params.get("storageAccountName") or ""
     account_rg = params.get("storageAccountResourceGroupName") or rg
-    account_id = f"/subscriptions/{sub}/resourceGroups/{account_rg}/providers/Microsoft.Storage/storageAccounts/{account}"
+    account_id = storage_id(sub, account_rg, account)
     location = params.get("location") or (find_group(fake, sub, rg) or {}).get("location")
     if params.get("storageAccountOption") == "existing":
         if account_id.lower() not in fake.resources:
-            message = f"The Resource 'Microsoft.Storage/storageAccounts/{account}' under resource group '{account_rg}' was not found."
+            message = (
+                f"The Resource 'Microsoft.Storage/storageAccounts/{account}' under resource group "
+                f"'{account_rg}' was not found."
+            )
             ops.append(_operation(ws_id(sub, rg, workspace), "Failed", "ResourceNotFound", message))
             return _failure("ResourceNotFound", message)
     elif params.get("storageAccountOption") == "new":
@@ -183,7 +189,10 @@ def _operation(resource_id: str, state: str, code: str = "", message: str = "") 
         },
     }
     if state == "Failed":
-        props["statusMessage"] = {"status": "Failed", "error": {"code": code, "message": message, "details": []}}
+        props["statusMessage"] = {
+            "status": "Failed",
+            "error": {"code": code, "message": message, "details": []},
+        }
     return {"id": f"{resource_id}/operations/{op_id}", "operationId": op_id, "properties": props}
 
 

@@ -13,6 +13,7 @@ a soft-deleted workspace name is taken until it is purged.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
 from datetime import UTC, datetime
@@ -29,6 +30,10 @@ def stamp() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def storage_id(sub: str, rg: str, account: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}"
+
+
 def ws_id(sub: str, rg: str, ws: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{PROVIDER}/workspaces/{ws}"
 
@@ -40,7 +45,7 @@ def find_workspace(fake: FakeAzure, sub: str, rg: str, ws: str) -> dict[str, Any
 def soft_deleted(fake: FakeAzure) -> dict[str, dict[str, Any]]:
     """Soft-deleted workspaces by lower-case id; they go with their resource group."""
     store: dict[str, dict[str, Any]] = fake.data.setdefault("ml_soft_deleted", {})
-    for key, body in list(store.items()):
+    for key in list(store):
         sub, rg = key.split("/")[2], key.split("/")[4]
         if find_group(fake, sub, rg) is None:
             del store[key]
@@ -119,7 +124,9 @@ def get_workspace(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str)
     return Response(200, found)
 
 
-@route("GET", "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces")
+@route(
+    "GET", "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces"
+)
 def list_workspaces(fake: FakeAzure, request: Request, sub: str, rg: str) -> Response:
     if (missing := check_subscription(fake, sub)) is not None:
         return missing
@@ -153,6 +160,7 @@ def delete_workspace(fake: FakeAzure, request: Request, sub: str, rg: str, ws: s
     body = fake.resources.get(key)
     if body is None:
         if purge and key in soft_deleted(fake):
+
             def purge_only() -> None:
                 soft_deleted(fake).pop(key, None)
 
@@ -172,14 +180,16 @@ def delete_workspace(fake: FakeAzure, request: Request, sub: str, rg: str, ws: s
     return track(fake, key, fake.begin(request, finish, status=202, async_operation=False))
 
 
-def new_workspace(fake: FakeAzure, request: Request, sub: str, rg: str, params: dict[str, Any]) -> dict[str, Any]:
+def new_workspace(
+    fake: FakeAzure, request: Request, sub: str, rg: str, params: dict[str, Any]
+) -> dict[str, Any]:
     """The workspace an ARM deployment of azure-ai-ml's ``workspace_base.json`` creates, with its
     default datastore ``workspaceblobstore`` (a container ``azureml-blobstore-<guid>``)."""
     name = params["workspaceName"]
     location = params.get("location") or find_group(fake, sub, rg)["location"]  # type: ignore[index]
     account_rg = params.get("storageAccountResourceGroupName") or rg
     account = params.get("storageAccountName", "")
-    account_id = f"/subscriptions/{sub}/resourceGroups/{account_rg}/providers/Microsoft.Storage/storageAccounts/{account}"
+    account_id = storage_id(sub, account_rg, account)
     kv = params.get("keyVaultName", "")
     insights = params.get("applicationInsightsName", "")
     workspace_id = str(uuid.uuid4())
@@ -269,10 +279,8 @@ def create_azurite_container(fake: FakeAzure, container: str) -> None:
     from azure.storage.blob import BlobServiceClient
 
     service = BlobServiceClient(account_url=fake.blob_endpoint, credential=fake.blob_key)
-    try:
+    with contextlib.suppress(ResourceExistsError):
         service.create_container(container)
-    except ResourceExistsError:
-        pass
 
 
 # -- datastores -----------------------------------------------------------------------------
@@ -311,7 +319,9 @@ def _versions(fake: FakeAzure, sub: str, rg: str, ws: str, kind: str, name: str)
     return store
 
 
-def _container_body(sub: str, rg: str, ws: str, kind: str, name: str, versions: dict[str, Any]) -> dict[str, Any]:
+def _container_body(
+    sub: str, rg: str, ws: str, kind: str, name: str, versions: dict[str, Any]
+) -> dict[str, Any]:
     latest = max(versions, key=lambda v: int(v) if v.isdigit() else 0) if versions else None
     first = min((v["systemData"]["createdAt"] for v in versions.values()), default=stamp())
     return {
@@ -343,7 +353,8 @@ def _put_version(
     if existing is not None:
         # Versions are immutable: only description and tags may change.
         changed = {
-            k for k in ("image", "condaFile", "dataUri", "dataType")
+            k
+            for k in ("image", "condaFile", "dataUri", "dataType")
             if k in props and props[k] != existing["properties"].get(k)
         }
         if changed:
@@ -354,7 +365,9 @@ def _put_version(
                 f"{', '.join(sorted(changed))}; versions are immutable.",
             )
         existing["properties"]["tags"] = props.get("tags") or existing["properties"].get("tags") or {}
-        existing["properties"]["description"] = props.get("description", existing["properties"].get("description"))
+        existing["properties"]["description"] = props.get(
+            "description", existing["properties"].get("description")
+        )
         return Response(200, existing)
     if kind == "data":
         if not props.get("dataUri") or not props.get("dataType"):
@@ -386,11 +399,17 @@ def _get_version(fake: FakeAzure, sub: str, rg: str, ws: str, kind: str, name: s
         return missing
     found = _versions(fake, sub, rg, ws, kind, name).get(version)
     if found is None:
-        return arm_error(404, "UserError", f"Could not find asset with ID: {ws_id(sub, rg, ws)}/{kind}/{name}/versions/{version}")
+        return arm_error(
+            404,
+            "UserError",
+            f"Could not find asset with ID: {ws_id(sub, rg, ws)}/{kind}/{name}/versions/{version}",
+        )
     return Response(200, found)
 
 
-def _list_versions(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, kind: str, name: str) -> Response:
+def _list_versions(
+    fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, kind: str, name: str
+) -> Response:
     if (missing := require_workspace(fake, sub, rg, ws)) is not None:
         return missing
     found = list(children(fake, sub, rg, ws, kind).get(name, {}).values())
@@ -403,7 +422,9 @@ def _get_container(fake: FakeAzure, sub: str, rg: str, ws: str, kind: str, name:
         return missing
     versions = children(fake, sub, rg, ws, kind).get(name)
     if not versions:
-        return arm_error(404, "UserError", f"Could not find asset with ID: {ws_id(sub, rg, ws)}/{kind}/{name}")
+        return arm_error(
+            404, "UserError", f"Could not find asset with ID: {ws_id(sub, rg, ws)}/{kind}/{name}"
+        )
     return Response(200, _container_body(sub, rg, ws, kind, name, versions))
 
 
@@ -422,19 +443,27 @@ for _kind in ("environments", "data"):
 
     def _bind(kind: str) -> None:
         @route("PUT", WS + f"/{kind}/{{name}}/versions/{{version}}")
-        def put_version(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str, version: str) -> Response:
+        def put_version(
+            fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str, version: str
+        ) -> Response:
             return _put_version(fake, request, sub, rg, ws, kind, name, version)
 
         @route("GET", WS + f"/{kind}/{{name}}/versions/{{version}}")
-        def get_version(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str, version: str) -> Response:
+        def get_version(
+            fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str, version: str
+        ) -> Response:
             return _get_version(fake, sub, rg, ws, kind, name, version)
 
         @route("GET", WS + f"/{kind}/{{name}}/versions")
-        def list_versions(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
+        def list_versions(
+            fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str
+        ) -> Response:
             return _list_versions(fake, request, sub, rg, ws, kind, name)
 
         @route("GET", WS + f"/{kind}/{{name}}")
-        def get_container(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
+        def get_container(
+            fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name: str
+        ) -> Response:
             return _get_container(fake, sub, rg, ws, kind, name)
 
         @route("GET", WS + f"/{kind}")
@@ -513,8 +542,12 @@ def create_compute(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str
                 "currentNodeCount": 0,
                 "targetNodeCount": 0,
                 "nodeStateCounts": {
-                    "idleNodeCount": 0, "runningNodeCount": 0, "preparingNodeCount": 0,
-                    "unusableNodeCount": 0, "leavingNodeCount": 0, "preemptedNodeCount": 0,
+                    "idleNodeCount": 0,
+                    "runningNodeCount": 0,
+                    "preparingNodeCount": 0,
+                    "unusableNodeCount": 0,
+                    "leavingNodeCount": 0,
+                    "preemptedNodeCount": 0,
                 },
                 "errors": None,
             },
@@ -536,7 +569,9 @@ def create_compute(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str
         props["currentNodeCount"] = props["targetNodeCount"] = props["scaleSettings"]["minNodeCount"]
         props["nodeStateCounts"]["idleNodeCount"] = props["currentNodeCount"]
 
-    answer = fake.begin(request, finish, status=200 if existing else 201, body=copy.deepcopy(record), location=False)
+    answer = fake.begin(
+        request, finish, status=200 if existing else 201, body=copy.deepcopy(record), location=False
+    )
     return track(fake, record["id"], answer)
 
 
@@ -548,7 +583,9 @@ def get_compute(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, n
     found = children(fake, sub, rg, ws, "computes").get(name)
     if found is None:
         return arm_error(
-            404, "ResourceNotFound", f"The Resource '{PROVIDER}/workspaces/{ws}/computes/{name}' was not found."
+            404,
+            "ResourceNotFound",
+            f"The Resource '{PROVIDER}/workspaces/{ws}/computes/{name}' was not found.",
         )
     return Response(200, found)
 
@@ -566,7 +603,11 @@ def list_nodes(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, na
         return missing
     found = children(fake, sub, rg, ws, "computes").get(name)
     if found is None:
-        return arm_error(404, "ResourceNotFound", f"The Resource '{PROVIDER}/workspaces/{ws}/computes/{name}' was not found.")
+        return arm_error(
+            404,
+            "ResourceNotFound",
+            f"The Resource '{PROVIDER}/workspaces/{ws}/computes/{name}' was not found.",
+        )
     count = int(found["properties"]["properties"].get("currentNodeCount") or 0)
     nodes = [
         {
@@ -606,10 +647,14 @@ def list_endpoints(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str
 
 
 @route("GET", WS + "/onlineEndpoints/{endpoint}/deployments")
-def list_deployments(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, endpoint: str) -> Response:
+def list_deployments(
+    fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, endpoint: str
+) -> Response:
     if (missing := require_workspace(fake, sub, rg, ws)) is not None:
         return missing
     if endpoint not in children(fake, sub, rg, ws, "onlineEndpoints"):
         return arm_error(404, "UserError", f"Could not find endpoint: {endpoint}.")
-    found = [d for d in children(fake, sub, rg, ws, "onlineDeployments").values() if d.get("_endpoint") == endpoint]
+    found = [
+        d for d in children(fake, sub, rg, ws, "onlineDeployments").values() if d.get("_endpoint") == endpoint
+    ]
     return Response(200, {"value": [{k: v for k, v in d.items() if k != "_endpoint"} for d in found]})
