@@ -117,7 +117,21 @@ def explain(exc: BaseException, *, doing: str) -> UserFacingError:
     except ImportError:  # pragma: no cover - azure-identity is a dependency
         CredentialUnavailableError = ()  # type: ignore[assignment,misc]  # noqa: N806
 
+    try:
+        from azure.identity import AuthenticationRequiredError
+    except ImportError:  # pragma: no cover
+        AuthenticationRequiredError = ()  # type: ignore[assignment,misc]  # noqa: N806
+
     what = _sentence(doing)
+    cause = exc.__cause__ or exc.__context__
+    no_answer = isinstance(cause, (ServiceRequestError, ServiceResponseError))
+    if isinstance(exc, ClientAuthenticationError) and no_answer and cause is not None:
+        return _network_error(cause, what)  # sign-in could not reach the authority
+    if isinstance(exc, AuthenticationRequiredError):
+        return AzureSignInError(
+            f"{what} failed: your Azure sign-in has expired or does not cover this request.",
+            "Sign in again on the Connection page, then try again.",
+        )
     if isinstance(exc, CredentialUnavailableError):
         return AzureSignInError(
             f"{what} failed: no Azure sign-in was found ({_short(str(exc)).split('. ')[0]}).",
@@ -188,6 +202,10 @@ _AADSTS: dict[str, tuple[str, str]] = {
         "the device code sign-in is still waiting for you",
         "Open the sign-in page, enter the code, and finish signing in.",
     ),
+    "70018": (
+        "the sign-in was declined in the browser",
+        "Start the sign-in again and approve it with the account that can use the subscription.",
+    ),
     "70019": (
         "the device code expired before the sign-in was finished",
         "Start the sign-in again and enter the new code within 15 minutes.",
@@ -203,19 +221,52 @@ _AADSTS: dict[str, tuple[str, str]] = {
 }
 
 
+def _chain_text(exc: BaseException) -> str:
+    """The messages of ``exc`` and the exceptions it came from (MSAL replaces Entra's answer
+    with its own sentence and keeps the answer as the context)."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        texts.append(str(getattr(current, "message", "") or current))
+        current = current.__cause__ or current.__context__
+    return " | ".join(texts)
+
+
 def _sign_in_error(exc: Any, what: str) -> AzureSignInError:
     text = str(getattr(exc, "message", "") or exc)
-    found = re.search(r"AADSTS(\d+)", text)
+    found = re.search(r"AADSTS(\d+)", text) or re.search(r"AADSTS(\d+)", _chain_text(exc))
     if found and found.group(1) in _AADSTS:
         meaning, fix = _AADSTS[found.group(1)]
         return AzureSignInError(
-            f"{what} failed: Microsoft Entra refused the sign-in because {meaning} "
-            f"(AADSTS{found.group(1)}).",
+            f"{what} failed: Microsoft Entra refused the sign-in because {meaning} (AADSTS{found.group(1)}).",
             fix,
             status=exc.status_code,
             code=f"AADSTS{found.group(1)}",
         )
     lowered = text.lower()
+    if "failed to retrieve a token from the included credentials" in lowered:
+        return AzureSignInError(
+            f"{what} failed: no Azure sign-in was found on this machine (no environment credentials, "
+            "managed identity or `az login`).",
+            "Sign in on the Connection page (service principal or device code), or run `az login` in "
+            "the terminal that starts the dashboard, then try again.",
+            status=exc.status_code,
+        )
+    if "timed out waiting for user" in lowered:
+        return AzureSignInError(
+            f"{what} failed: nobody finished the sign-in in the browser before the code expired.",
+            "Start the sign-in again, open the page shown and enter the new code.",
+            status=exc.status_code,
+        )
+    if "unable to get authority configuration" in lowered or "oidc discovery failed" in lowered:
+        return AzureSignInError(
+            f"{what} failed: the sign-in authority did not answer for this tenant (no such tenant, "
+            "or not a Microsoft Entra authority).",
+            "Check the directory (tenant) ID and the cloud's sign-in authority in Settings.",
+            status=exc.status_code,
+        )
     if "authority" in lowered and ("not" in lowered or "invalid" in lowered):
         return AzureSignInError(
             f"{what} failed: the sign-in authority was not accepted ({_short(text)}).",
@@ -233,12 +284,20 @@ def _sign_in_error(exc: Any, what: str) -> AzureSignInError:
 
 
 def _http_error(exc: Any, what: str) -> AzureProblem:
+    from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
     status: int | None = exc.status_code
+    if status is None and isinstance(exc, ResourceNotFoundError):
+        status = 404
+    elif status is None and isinstance(exc, ResourceExistsError):
+        status = 409
     code = _arm_code(exc)
+    answered = " ".join(str(x) for x in (status, code) if x)
     detail = _short(_arm_message(exc))
-    said = f"Azure answered {status}{' ' + code if code else ''}: {detail}" if detail else (
-        f"Azure answered {status}{' ' + code if code else ''}."
-    )
+    if detail:
+        said = f"Azure answered {answered}: {detail}" if answered else f"Azure answered: {detail}"
+    else:
+        said = f"Azure answered {answered or 'with an error'}."
     retry = _retry_after(getattr(exc, "response", None))
     common: dict[str, Any] = {"status": status, "code": code, "retry_after": retry}
 
@@ -256,6 +315,13 @@ def _http_error(exc: Any, what: str) -> AzureProblem:
             f"Register it once: in the portal, Subscriptions → your subscription → Resource "
             f"providers → {namespace} → Register (or `az provider register --namespace "
             f"{namespace}`), wait until it shows Registered, then try again.",
+            **common,
+        )
+    if code in {"AuthenticationFailed", "KeyBasedAuthenticationNotPermitted"}:
+        return AzurePermissionError(
+            f"{what} failed: the storage account refused its key. {said}",
+            "If shared key access is turned off on the account (Configuration in the portal), turn it "
+            "on; if the keys were just rotated, try again.",
             **common,
         )
     if status == 403 or code in {"AuthorizationFailed", "LinkedAuthorizationFailed"}:
@@ -276,8 +342,7 @@ def _http_error(exc: Any, what: str) -> AzureProblem:
         return AzureConflictError(
             f"{what} failed: this storage account name is taken by someone else; storage account "
             f"names are unique across all of Azure. {said}",
-            "Pick another name (3–24 lowercase letters and digits), for example with a short "
-            "random suffix.",
+            "Pick another name (3–24 lowercase letters and digits), for example with a short random suffix.",
             **common,
         )
     if code in {"QuotaExceeded", "OperationNotAllowed", "RequestDisallowedByPolicy", "InsufficientQuota"} or (
@@ -357,8 +422,10 @@ def _network_error(exc: Any, what: str) -> AzureNetworkError:
             "If a company proxy inspects HTTPS, point REQUESTS_CA_BUNDLE at its CA bundle; otherwise "
             "check the cloud's URLs in Settings.",
         )
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or (
-        "getaddrinfo" in lowered or "name resolution" in lowered
+    if (
+        "name or service not known" in lowered
+        or "nodename nor servname" in lowered
+        or ("getaddrinfo" in lowered or "name resolution" in lowered)
     ):
         return AzureNetworkError(
             f"{what} failed: the Azure endpoint's host name could not be resolved (no DNS).",

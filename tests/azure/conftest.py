@@ -24,7 +24,7 @@ from azure.core.credentials import AccessToken
 
 from tests.azure.fake import FakeAzure, FakeTransport
 from tests.azure.fake.server import LoopbackCloud, serve_loopback_cloud
-from tests.conftest import AZURITE_KEY
+from tests.conftest import AZURITE_KEY, free_port
 
 if TYPE_CHECKING:
     from core.azure.backend import AzureBackend
@@ -56,6 +56,14 @@ class FakeCredential:
         pass
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that reach Azurite (through ``fake_azure`` or ``loopback_cloud``) carry the azurite
+    marker, so ``-m "not azurite"`` leaves them out as it does the others."""
+    for item in items:
+        if "azurite" in getattr(item, "fixturenames", ()) and item.get_closest_marker("azurite") is None:
+            item.add_marker(pytest.mark.azurite)
+
+
 def blob_endpoint_of(connection_string: str) -> str:
     """Azurite's blob endpoint (``http://127.0.0.1:PORT/devstoreaccount1/``) from its connection
     string."""
@@ -71,14 +79,19 @@ def fake_cloud() -> AzureCloud:
 
 
 @pytest.fixture
-def fake_azure(azurite: str) -> FakeAzure:
-    """A fresh fake Azure whose storage accounts are Azurite's account."""
-    return FakeAzure(
+def fake_azure(azurite: str) -> Iterator[FakeAzure]:
+    """A fresh fake Azure whose storage accounts are Azurite's account; the containers it made in
+    Azurite are deleted afterwards."""
+    from tests.azure.fake.routes_storage import azurite_cleanup
+
+    fake = FakeAzure(
         tenant_id=TENANT,
         subscriptions={SUBSCRIPTION: "Fake subscription"},
         blob_endpoint=blob_endpoint_of(azurite),
         blob_key=AZURITE_KEY,
     )
+    yield fake
+    azurite_cleanup(fake)
 
 
 @pytest.fixture
@@ -116,6 +129,9 @@ def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     with serve_loopback_cloud(fake, tmp_path_factory.mktemp("fake-azure-tls")) as cloud:
         yield cloud
+    from tests.azure.fake.routes_storage import azurite_cleanup
+
+    azurite_cleanup(fake)
 
 
 @pytest.fixture
@@ -131,3 +147,9 @@ def loopback_product_cloud(cloud: LoopbackCloud) -> AzureCloud:
     from core.azure.cloud import cloud_from_environment
 
     return cloud_from_environment(cloud.environment())
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """An https URL on a loopback port nothing listens on: "no network" without a network."""
+    return f"https://127.0.0.1:{free_port()}/"
