@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.azure.lookups import CREATED_TAG, WorkspaceArg, arm_group, is_not_found
+from core.azure.groups import GroupsMixin
+from core.azure.lookups import WorkspaceArg, is_not_found
 from core.azure.operations import DELETE_GROUP, DELETE_WORKSPACE, OperationsBase
+from core.azure.storage import container_resource
 from core.azure.workspaces import compute_resource, environment_resource
 from core.backend import Operation, WorkspaceRef
 from core.resources import Kind, Resource, subtree
@@ -49,19 +51,7 @@ class InventoryMixin(OperationsBase):
         groups = self.call(
             "listing the subscription's resource groups", lambda: list(client.resource_groups.list())
         )
-        return [
-            Resource(
-                Kind.RESOURCE_GROUP,
-                str(g.name),
-                None,
-                (g.tags or {}).get(CREATED_TAG, ""),
-                {
-                    "location": g.location,
-                    "provisioning_state": getattr(g.properties, "provisioning_state", ""),
-                },
-            )
-            for g in groups
-        ]
+        return [GroupsMixin.group_resource(g) for g in groups]
 
     def _storage_inventory(self) -> list[Resource]:
         client = self.factory.storage()
@@ -70,23 +60,14 @@ class InventoryMixin(OperationsBase):
         )
         found: list[Resource] = []
         for account in accounts:
-            rg = arm_group(account.id)
-            endpoints = getattr(account, "primary_endpoints", None)
-            found.append(
-                Resource(
-                    Kind.STORAGE_ACCOUNT,
-                    str(account.name),
-                    rg,
-                    _iso(getattr(account, "creation_time", None)),
-                    {"location": account.location, "endpoint": getattr(endpoints, "blob", "") or ""},
-                )
-            )
+            res = GroupsMixin.account_resource(account)
+            found.append(res)
             containers = self.call(
                 f"listing the blob containers of storage account '{account.name}'",
-                lambda rg=rg, name=account.name: list(client.blob_containers.list(rg, name)),  # type: ignore[misc]
+                lambda rg=res.parent, name=account.name: list(client.blob_containers.list(rg, name)),  # type: ignore[misc]
             )
             found += [
-                Resource(Kind.BLOB_CONTAINER, str(c.name), str(account.name), _iso(c.last_modified_time), {})
+                container_resource(c, res.name)
                 for c in containers
                 if not _SYSTEM_CONTAINER.match(str(c.name))
             ]

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from core.azure.lookups import MLBase, WorkspaceArg, is_not_found
 from core.backend import DeployedModel, EndpointInfo, EndpointKeys, Operation, SweepInfo, SweepProgress
 from core.errors import UserFacingError
-from core.resources import Outcome, Resource
+from core.naming import validate_name
+from core.resources import Kind, Outcome, Resource
 
 if TYPE_CHECKING:
     from core.registry import RegisteredVersion
@@ -135,6 +136,7 @@ class LaterMixin(MLBase):
         self._later(workspace, "Online endpoints")
 
     def create_endpoint(self, workspace: WorkspaceArg, name: str, description: str = "") -> Outcome:
+        validate_name(Kind.ENDPOINT, name)  # a bad name is wrong whatever the release
         self._later(workspace, "Online endpoints")
 
     def create_deployment(
@@ -146,6 +148,8 @@ class LaterMixin(MLBase):
         model_version: int,
         instance_count: int = 1,
     ) -> Outcome:
+        validate_name(Kind.ENDPOINT, endpoint)
+        validate_name(Kind.DEPLOYMENT, name)
         self._later(workspace, "Online endpoints")
 
     def get_endpoint(self, workspace: WorkspaceArg, name: str) -> EndpointInfo:

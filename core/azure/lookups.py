@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 WorkspaceArg = WorkspaceRef | str
 ML_PROVIDER = "Microsoft.MachineLearningServices"
-CREATED_TAG = "azml-created-at"  # when this dashboard created it (Azure's entity does not say)
+CREATED_TAG = "created-at"  # when this dashboard created it (as core.azure.groups tags a group)
 
 
 def is_not_found(exc: BaseException) -> bool:

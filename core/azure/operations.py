@@ -241,7 +241,9 @@ class OperationsBase(MLBase):
             )
             return self._done_at_once(CREATE_WORKSPACE, name, outcome)
         before = self._deployment_names(resource_group)
-        ml = self._ml(resource_group)
+        # A new MLClient: building one makes its cloud azure-ai-ml's cloud for the process, which
+        # is where the ARM-deployment executor behind begin_create sends the template.
+        ml = self.factory.ml(resource_group)
         entity = Workspace(
             name=name,
             location=location,

@@ -13,7 +13,6 @@ a soft-deleted workspace name is taken until it is purged.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import uuid
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 from tests.azure.fake.core import FakeAzure, Request, Response, arm_error, route
 from tests.azure.fake.routes_resources import check_subscription, find_group, group_not_found
+from tests.azure.fake.routes_storage import azurite_create
 
 PROVIDER = "Microsoft.MachineLearningServices"
 WS = "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
@@ -228,7 +228,6 @@ def new_workspace(
     }
     fake.resources[wid.lower()] = body
     container = f"azureml-blobstore-{workspace_id}"
-    create_azurite_container(fake, container)
     children(fake, sub, rg, name, "datastores")["workspaceblobstore"] = {
         "id": f"{wid}/datastores/workspaceblobstore",
         "name": "workspaceblobstore",
@@ -250,8 +249,10 @@ def new_workspace(
             "properties": {},
         },
     }
-    # Resource Manager lists it among the account's containers, as Azure does.
-    fake.resources[f"{account_id}/blobServices/default/containers/{container}".lower()] = {
+    # Resource Manager lists it among the account's containers, as Azure does; Azurite has it too.
+    container_key = f"{account_id}/blobServices/default/containers/{container}".lower()
+    azurite_create(fake, container, container_key)
+    fake.resources[container_key] = {
         "id": f"{account_id}/blobServices/default/containers/{container}",
         "name": container,
         "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
@@ -269,18 +270,6 @@ def new_workspace(
         },
     }
     return body
-
-
-def create_azurite_container(fake: FakeAzure, container: str) -> None:
-    """The data plane sees what Resource Manager made: the container exists in Azurite too."""
-    if not fake.blob_endpoint:
-        return
-    from azure.core.exceptions import ResourceExistsError
-    from azure.storage.blob import BlobServiceClient
-
-    service = BlobServiceClient(account_url=fake.blob_endpoint, credential=fake.blob_key)
-    with contextlib.suppress(ResourceExistsError):
-        service.create_container(container)
 
 
 # -- datastores -----------------------------------------------------------------------------
