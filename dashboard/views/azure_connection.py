@@ -410,6 +410,7 @@ def _connected(factory: ClientFactory) -> None:
 
         with st.spinner("Asking Azure…"):
             st.session_state[REPORT] = (factory, test_connection(factory), time.time())
+        st.rerun()  # the status line above says what the test found
     report = _report_for(factory)
     if report is not None:
         _show_report(report[0])
