@@ -53,4 +53,5 @@ def render_sidebar() -> None:
             )
         else:
             st.caption("Workspace: none yet. Create one on **1 · Resources**.")
-        st.caption(f"State folder: `{info.location}`")
+        if choice != "azure" or injected:  # on azure the status line above names the subscription
+            st.caption(f"State folder: `{info.location}`")

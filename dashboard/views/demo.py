@@ -43,6 +43,14 @@ def render() -> None:
         f"(resources, the heart sample, a {demo.DEMO_TRIALS}-trial sweep …). Each step's output stays on "
         "screen. Running it again reuses what exists."
     )
+    if session.backend().capabilities.billable:
+        st.info(
+            "The one-click demo runs on the **local** backend only: on a subscription it would create "
+            "billable resources in one click, and sweeps arrive on the azure backend in a later release. "
+            "Choose local in the sidebar to run it, or walk the steps one page at a time.",
+            icon=":material/info:",
+        )
+        return
     interrupted = st.session_state.pop(RUNNING, None)
     if isinstance(interrupted, demo.DemoContext):
         demo.cancel_running_sweep(interrupted)

@@ -144,12 +144,16 @@ def storage_account_section() -> None:
         name = st.text_input(
             "Name", value=DEFAULTS["sa_name"], key="sa_name", help=_rule(Kind.STORAGE_ACCOUNT)
         )
-        conn = st.text_input(
-            "Connection string (optional)",
-            type="password",
-            key="sa_conn",
-            help="Leave empty for a local folder. Paste an Azurite or Azure storage connection string to use "
-            "real blob storage. It is stored owner-only on this machine and never shown in full.",
+        conn = (
+            ""
+            if session.backend().capabilities.billable  # on a subscription the account is created there
+            else st.text_input(
+                "Connection string (optional)",
+                type="password",
+                key="sa_conn",
+                help="Leave empty for a local folder. Paste an Azurite or Azure storage connection string "
+                "to use real blob storage. It is stored owner-only on this machine and never shown in full.",
+            )
         )
         if st.form_submit_button(
             "Create or get storage account", type="primary", disabled=rg is None or not _can_create()
@@ -205,7 +209,7 @@ def workspace_section() -> None:
             "Default storage account",
             accounts,
             index=len(accounts) - 1,
-            key="ws_account",
+            key=f"ws_account:{len(accounts)}",  # a new account becomes the default
             format_func=lambda a: a or "(none)",
         )
         if st.form_submit_button(
@@ -353,11 +357,12 @@ def inventory_section() -> None:
             "Type": r.kind.label,
             "Name": r.name,
             "Parent": r.parent or "—",
-            "Created (UTC)": r.created_at.replace("T", " ").removesuffix("+00:00"),
+            "Created (UTC)": r.created_at.replace("T", " ")[:19],
             "Details": _details(r),
         }
-        if billable:
-            row["Billed now"] = _billed(r)
+        if billable:  # before the wide details, so it shows without scrolling
+            row = {**{k: v for k, v in row.items() if k != "Details"}, "Billed now": _billed(r)}
+            row["Details"] = _details(r)
         rows.append(row)
     if billable:
         running = [f"{r.kind.label} '{r.name}' ({_billed(r)})" for r in items if _running_now(r)]
