@@ -153,6 +153,9 @@ def test_the_azure_walk_against_the_fake_cloud(
     # 5. EDA reads the stored version back.
     nav(page, "3 · Explore (EDA)")
     expect(page, "Exploring data asset heart v1 (train split)")
+    page.get_by_test_id("stMetricValue").first.wait_for()
+    page.get_by_test_id("stPlotlyChart").first.wait_for()
+    wait_idle(page)
     screenshot(page, "azure-7-eda")
 
     # 6. Teardown: the whole resource group, after seeing what goes and what is billed.
