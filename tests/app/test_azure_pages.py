@@ -471,3 +471,48 @@ def test_open_backend_says_the_azure_backend_needs_a_sign_in(
     backend = open_backend("azure", factory=fake_factory, state_dir=tmp_path / "azure")
     assert backend.info.name == "azure" and backend.capabilities.billable
     assert SUBSCRIPTION in backend.info.location
+
+
+# -- Data and EDA on azure: upload to the default datastore, read it back -------------------
+@pytest.mark.usefixtures("data_dir")
+def test_data_stores_the_split_on_azure_and_eda_reads_it_back(
+    loopback_env: LoopbackCloud, loopback_factory: ClientFactory, tmp_path: Path
+) -> None:
+    from core.azure.backend import AzureBackend
+    from core.backend import WorkspaceRef
+    from core.data.samples import heart_sample
+    from core.data.store import load_dataset
+
+    rg, sa, ws = unique("rg-data-"), unique("sadata"), unique("ws-data-")
+    backend = AzureBackend(loopback_factory, tmp_path / "setup")
+    backend.create_resource_group(rg, "eastus")
+    backend.create_storage_account(rg, sa)
+    backend.create_blob_container(sa, "data4ml")
+    operation = backend.begin_create_workspace(rg, ws, sa)
+    for _ in range(60):
+        operation = backend.poll_operation(operation)
+        if operation.done:
+            break
+    assert operation.state == "succeeded", operation.error
+
+    at = start("data", loopback_factory)
+    at.session_state[session.CURRENT_WORKSPACE] = WorkspaceRef(rg, ws)
+    at.file_uploader(key="data_upload").upload(
+        "heart.csv", heart_sample().to_csv(index=False).encode(), "text/csv"
+    )
+    at.run()
+    click(at, "Load this file")
+    click(at, "Split")
+    assert "billable" in texts(at.warning)  # not acknowledged in this session yet
+    click(at, "I understand: create billable resources")
+    at.selectbox(key="store_container").set_value(f"{sa}/data4ml").run()
+    click(at, "Upload train split and register data asset")
+    assert "registered data asset 'heart' version 1" in texts(at.success), texts(at.error)
+    stored = load_dataset(backend, WorkspaceRef(rg, ws), "heart")
+    assert len(stored.train) == 273
+
+    at.switch_page("../pages/eda.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert "heart v1" in texts(at.caption) + texts(at.markdown)
+    assert len(at.get("plotly_chart")) >= 4
