@@ -226,7 +226,7 @@ def new_workspace(
             "storageAccount": account_id,
             "keyVault": f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{kv}",
             "applicationInsights": (
-                f"/subscriptions/{sub}/resourceGroups/{rg}/providers/microsoft.insights/components/{insights}"
+                f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Insights/components/{insights}"
             ),
             "containerRegistry": None,
             "discoveryUrl": f"https://{host}/discovery",
