@@ -91,3 +91,20 @@ def test_versions_are_immutable_and_mistakes_are_explained(
     with pytest.raises(NotFoundError, match="no workspace called 'nowhere'"):
         azure_backend.list_data_assets("nowhere")
     assert len(fake_azure.calls("PUT", "/data/heart/versions/")) == 2, "refused registrations sent nothing"
+
+
+def test_the_default_datastore_is_listed_and_its_secret_is_the_account_key(
+    azure_backend: AzureBackend, fake_azure: FakeAzure
+) -> None:
+    """What the fake answers for datastores, through azure-ai-ml: the list, the default, and the
+    secret (``listSecrets``), as a job or another client of the workspace would read them."""
+    seed_workspace(azure_backend, fake_azure)
+    ml = azure_backend.factory.ml(REF.resource_group, WS)
+    assert [d.name for d in ml.datastores.list()] == ["workspaceblobstore"]
+    with_secret = ml.datastores.get("workspaceblobstore", include_secrets=True)
+    assert with_secret.credentials.account_key == fake_azure.blob_key
+    assert fake_azure.calls("POST", f"/workspaces/{WS}/datastores/workspaceblobstore/listSecrets")
+    from azure.core.exceptions import ResourceNotFoundError
+
+    with pytest.raises(ResourceNotFoundError):
+        ml.datastores.get("nosuchstore")
