@@ -150,7 +150,7 @@ def test_a_cluster_is_get_or_create_and_its_size_cannot_change(
     made = azure_backend.create_compute(REF, ComputeSpec("cpu-cluster", max_instances=3, idle_seconds=300))
     assert made.created and made.resource.parent == WS
     assert made.resource.properties | {"location": ""} == {
-        "vm_size": "STANDARD_DS3_v2",
+        "vm_size": "STANDARD_DS3_V2",  # as Azure answers it
         "min_instances": 0,
         "max_instances": 3,
         "idle_seconds": 300,

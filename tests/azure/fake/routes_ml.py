@@ -534,7 +534,9 @@ def create_compute(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str
             "isAttachedCompute": False,
             "disableLocalAuth": True,
             "properties": {
-                "vmSize": inner.get("vmSize", "STANDARD_DS3_V2"),
+                "vmSize": str(
+                    inner.get("vmSize") or "STANDARD_DS3_V2"
+                ).upper(),  # Azure answers it in capitals
                 "vmPriority": inner.get("vmPriority", "Dedicated"),
                 "osType": "Linux",
                 "scaleSettings": {},
