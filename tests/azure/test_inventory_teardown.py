@@ -115,3 +115,26 @@ def test_the_later_slices_say_so_after_finding_the_workspace(
         assert "local backend" in caught.value.fix
     with pytest.raises(NotFoundError, match="no workspace called 'nowhere'"):
         azure_backend.list_sweeps(WorkspaceRef(RG, "nowhere"))
+
+
+def test_online_endpoints_are_in_the_inventory_and_go_with_their_workspace(
+    azure_backend: AzureBackend, fake_azure: FakeAzure
+) -> None:
+    from core.azure.later import LaterError
+    from tests.azure.conftest import SUBSCRIPTION
+    from tests.azure.fake.routes_ml import seed_endpoint
+
+    seed_workspace(azure_backend, fake_azure)
+    seed_endpoint(fake_azure, SUBSCRIPTION, RG, WS, "heart-endpoint", {"blue": 100})
+    found = {(r.kind, r.name, r.parent): r for r in azure_backend.inventory()}
+    endpoint = found[(Kind.ENDPOINT, "heart-endpoint", WS)]
+    assert endpoint.properties["traffic"] == {"blue": 100} and endpoint.properties["scoring_uri"]
+    assert found[(Kind.DEPLOYMENT, "blue", "heart-endpoint")].properties["instance_type"] == "Standard_DS3_v2"
+    with pytest.raises(LaterError, match="heart-endpoint") as caught:
+        azure_backend.list_endpoints(REF)
+    assert "inventory" in caught.value.fix, "it says where the endpoint can be seen"
+    gone = azure_backend.delete_workspace(REF, permanently=True)
+    kinds = [r.kind for r in gone]
+    assert {Kind.ENDPOINT, Kind.DEPLOYMENT, Kind.WORKSPACE} <= set(kinds)
+    assert kinds.index(Kind.DEPLOYMENT) < kinds.index(Kind.ENDPOINT) < kinds.index(Kind.WORKSPACE)
+    assert not [r for r in azure_backend.inventory() if r.kind in (Kind.ENDPOINT, Kind.DEPLOYMENT)]

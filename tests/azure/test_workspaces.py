@@ -212,3 +212,33 @@ def test_a_quota_error_says_what_to_do(azure_backend: AzureBackend, fake_azure: 
     assert "Traceback" not in text
     assert azure_backend.running_operations() == [], "a refused create leaves nothing running"
     assert not [r for r in azure_backend.inventory() if r.kind is Kind.COMPUTE]
+
+
+def test_azure_ml_s_own_wait_on_a_workspace_deployment_works_against_the_fake(
+    trust_loopback: LoopbackCloud, tmp_path: Path
+) -> None:
+    """The SDK's own ``begin_create(...).result()`` follows the deployment's operations (a path
+    with no ``/providers/`` segment) and gets the workspace: the fake answers as Azure does."""
+    import re
+
+    from azure.ai.ml.entities import Workspace
+
+    fake = trust_loopback.fake
+    backend = loopback_backend(trust_loopback, tmp_path)
+    rg, account, ws = unique("rg-sdk-"), unique("sdkdata"), unique("ws-sdk-")
+    backend.create_resource_group(rg, "eastus")
+    account_id = backend.create_storage_account(rg, account).resource.properties["id"]
+    ml = backend.factory.ml(rg)
+    made = ml.workspaces.begin_create(
+        Workspace(name=ws, location="eastus", storage_account=account_id)
+    ).result()
+    assert made.name == ws and made.mlflow_tracking_uri and made.storage_account == account_id
+    operations = [
+        r
+        for r in fake.calls("GET", f"/resourcegroups/{rg}/deployments/")
+        if re.search(r"/operations$", r.path)
+    ]
+    assert operations and all("/providers/" not in r.path for r in operations)
+    listed = [r for r in backend.inventory() if r.kind is Kind.WORKSPACE and r.parent == rg]
+    assert [r.name for r in listed] == [ws]
+    backend.delete_resource_group(rg)
