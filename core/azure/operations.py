@@ -432,8 +432,9 @@ def _deployment_error(error: dict[str, Any], doing: str, workspace: str) -> User
         return ConflictError(
             f"{what} failed: the name '{workspace}' is still held by a soft-deleted workspace "
             "(Azure keeps a deleted workspace for 14 days so it can be recovered).",
-            "Delete it permanently (purge) from the Resources page, or recover it in Azure ML "
-            "studio, or choose another name.",
+            "Choose another name, or free this one: in the Azure portal, Azure Machine Learning → "
+            "Recently deleted, Permanently delete it (or Recover it to use it again). To free a "
+            "name at once, delete a workspace with 'permanently' ticked.",
         )
     if code == "ResourceNotFound":
         return UserFacingError(

@@ -14,9 +14,10 @@ can run:
 It goes through the product's ``AzureBackend`` only: a resource group with a unique name, a storage
 account and a container, a workspace, the default environment, a compute cluster with 0 minimum
 nodes (nothing runs on it, so no node is billed), the heart sample uploaded and registered as a
-data asset and read back; then it deletes the resource group and checks that it is gone. The
-resource group is deleted in a ``finally`` whatever failed before. It takes about 10 minutes and
-costs cents (the storage accounts and the workspace's key vault for those minutes).
+data asset and read back; then it purges the workspace, deletes the resource group and checks
+that it is gone. The resource group is deleted in a ``finally`` whatever failed before. It takes
+about 10 minutes and costs cents (the storage accounts and the workspace's key vault for those
+minutes). The same walk runs offline on every test run, against the fake Azure.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_envi
 
 if TYPE_CHECKING:
     from core.azure.backend import AzureBackend
+    from tests.azure.fake.server import LoopbackCloud
 
 SUBSCRIPTION_ENV = "AZURE_SUBSCRIPTION_ID"
 LOCATION_ENV = "AZML_LIVE_LOCATION"
@@ -87,14 +89,7 @@ def _group_exists(backend: AzureBackend, name: str) -> bool:
 @pytest.fixture
 def live_names(live_backend: AzureBackend) -> Iterator[dict[str, str]]:
     """Unique names; the resource group is deleted afterwards whatever happened."""
-    suffix = uuid.uuid4().hex[:8]
-    names = {
-        "rg": f"rg-azml-smoke-{suffix}",
-        "storage": f"azmlsmoke{suffix}",
-        "container": "smoke-data",
-        "workspace": f"ws-smoke-{suffix}",
-        "compute": f"cpu-smoke-{suffix[:4]}",
-    }
+    names = unique_names()
     try:
         yield names
     finally:
@@ -102,13 +97,19 @@ def live_names(live_backend: AzureBackend) -> Iterator[dict[str, str]]:
             live_backend.delete_resource_group(names["rg"])
 
 
-@pytest.mark.azure_live
-def test_steps_1_2_and_7_on_a_real_subscription(
-    live_backend: AzureBackend, live_names: dict[str, str]
-) -> None:
-    backend, n = live_backend, live_names
-    location = os.environ.get(LOCATION_ENV, "eastus")
+def unique_names() -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "rg": f"rg-azml-smoke-{suffix}",
+        "storage": f"azmlsmoke{suffix}",
+        "container": "smoke-data",
+        "workspace": f"ws-smoke-{suffix}",
+        "compute": f"smoke-cpu{suffix[:6]}",  # every "-" is followed by a letter
+    }
 
+
+def walk_steps_1_2_and_7(backend: AzureBackend, n: dict[str, str], location: str) -> None:
+    """Steps 1, 2 and 7 through the backend, checking each result."""
     # Step 1: resources.
     group = backend.create_resource_group(n["rg"], location)
     assert group.created and _group_exists(backend, n["rg"])
@@ -138,9 +139,28 @@ def test_steps_1_2_and_7_on_a_real_subscription(
     assert len(loaded.train) == len(split.train) and len(loaded.test) == len(split.test)
     assert list(loaded.train.columns) == list(split.train.columns)
 
-    # Step 7: teardown; the resource group and everything in it are gone.
+    # Step 7: teardown: the workspace purged (so nothing stays soft-deleted), then the resource
+    # group and everything in it.
+    gone = backend.delete_workspace(ws, permanently=True)
+    assert n["workspace"] in {r.name for r in gone}
     backend.delete_resource_group(n["rg"])
     assert not _group_exists(backend, n["rg"])
+
+
+@pytest.mark.azure_live
+def test_steps_1_2_and_7_on_a_real_subscription(
+    live_backend: AzureBackend, live_names: dict[str, str]
+) -> None:
+    walk_steps_1_2_and_7(live_backend, live_names, os.environ.get(LOCATION_ENV, "eastus"))
+
+
+def test_the_smoke_walk_runs_on_the_fake_cloud(trust_loopback: LoopbackCloud, tmp_path: Path) -> None:
+    """The same walk, offline, on the fake Azure served as a loopback cloud (+ Azurite): the live
+    test's own steps and checks are known to work before anyone spends money on them."""
+    from tests.azure.ml_helpers import loopback_backend
+
+    backend = loopback_backend(trust_loopback, tmp_path / "azure-state")
+    walk_steps_1_2_and_7(backend, unique_names(), "westeurope")
 
 
 def test_the_live_test_is_skipped_unless_asked(pytestconfig: pytest.Config) -> None:

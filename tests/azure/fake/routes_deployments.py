@@ -150,7 +150,7 @@ def _deploy_workspace(
         ops.append(_operation(account_id, "Succeeded"))
     for option, kind, name_param in (
         ("keyVaultOption", "Microsoft.KeyVault/vaults", "keyVaultName"),
-        ("applicationInsightsOption", "microsoft.insights/components", "applicationInsightsName"),
+        ("applicationInsightsOption", "Microsoft.Insights/components", "applicationInsightsName"),
         ("applicationInsightsOption", "Microsoft.OperationalInsights/workspaces", "logAnalyticsName"),
     ):
         if params.get(option) != "new" or not params.get(name_param):

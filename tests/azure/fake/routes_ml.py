@@ -30,6 +30,20 @@ def stamp() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def system_data(by_type: str = "User", created: str | None = None) -> dict[str, Any]:
+    """Azure's systemData, whole (azure-ai-ml formats every field of it)."""
+    when = created or stamp()
+    who = "fake.user@contoso.com" if by_type == "User" else "Microsoft.MachineLearningServices"
+    return {
+        "createdBy": who,
+        "createdByType": by_type,
+        "createdAt": when,
+        "lastModifiedBy": who,
+        "lastModifiedByType": by_type,
+        "lastModifiedAt": stamp(),
+    }
+
+
 def storage_id(sub: str, rg: str, account: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}"
 
@@ -205,14 +219,14 @@ def new_workspace(
         "tags": dict(params.get("tagValues") or {}),
         "sku": {"name": "Basic", "tier": "Basic"},
         "identity": {"type": "SystemAssigned", "principalId": str(uuid.uuid4()), "tenantId": fake.tenant_id},
-        "systemData": {"createdAt": stamp(), "createdByType": "User", "lastModifiedAt": stamp()},
+        "systemData": system_data("User"),
         "properties": {
             "friendlyName": params.get("friendlyName") or name,
             "description": params.get("description") or "",
             "storageAccount": account_id,
             "keyVault": f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{kv}",
             "applicationInsights": (
-                f"/subscriptions/{sub}/resourceGroups/{rg}/providers/microsoft.insights/components/{insights}"
+                f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Insights/components/{insights}"
             ),
             "containerRegistry": None,
             "discoveryUrl": f"https://{host}/discovery",
@@ -232,7 +246,7 @@ def new_workspace(
         "id": f"{wid}/datastores/workspaceblobstore",
         "name": "workspaceblobstore",
         "type": f"{PROVIDER}/workspaces/datastores",
-        "systemData": {"createdAt": stamp(), "createdByType": "Application"},
+        "systemData": system_data("Application"),
         "properties": {
             "datastoreType": "AzureBlob",
             "accountName": account,
@@ -317,7 +331,7 @@ def _container_body(
         "id": f"{ws_id(sub, rg, ws)}/{kind}/{name}",
         "name": name,
         "type": f"{PROVIDER}/workspaces/{kind}",
-        "systemData": {"createdAt": first, "createdByType": "User", "lastModifiedAt": stamp()},
+        "systemData": system_data("User", first),
         "properties": {
             "description": None,
             "tags": {},
@@ -376,7 +390,7 @@ def _put_version(
         "id": f"{ws_id(sub, rg, ws)}/{kind}/{name}/versions/{version}",
         "name": version,
         "type": f"{PROVIDER}/workspaces/{kind}/versions",
-        "systemData": {"createdAt": stamp(), "createdByType": "User", "lastModifiedAt": stamp()},
+        "systemData": system_data("User"),
         "properties": props,
     }
     versions[version] = record
@@ -510,7 +524,7 @@ def create_compute(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str
         "type": f"{PROVIDER}/workspaces/computes",
         "location": location,
         "tags": body.get("tags") or {},
-        "systemData": {"createdAt": stamp(), "createdByType": "User"},
+        "systemData": system_data("User"),
         "properties": {
             "computeType": "AmlCompute",
             "computeLocation": location,
@@ -520,7 +534,9 @@ def create_compute(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str
             "isAttachedCompute": False,
             "disableLocalAuth": True,
             "properties": {
-                "vmSize": inner.get("vmSize", "STANDARD_DS3_V2"),
+                "vmSize": str(
+                    inner.get("vmSize") or "STANDARD_DS3_V2"
+                ).upper(),  # Azure answers it in capitals
                 "vmPriority": inner.get("vmPriority", "Dedicated"),
                 "osType": "Linux",
                 "scaleSettings": {},
@@ -647,3 +663,56 @@ def list_deployments(
         d for d in children(fake, sub, rg, ws, "onlineDeployments").values() if d.get("_endpoint") == endpoint
     ]
     return Response(200, {"value": [{k: v for k, v in d.items() if k != "_endpoint"} for d in found]})
+
+
+def seed_endpoint(
+    fake: FakeAzure, sub: str, rg: str, ws: str, name: str, deployments: dict[str, int]
+) -> None:
+    """An online endpoint with its deployments (traffic in percent), as Azure lists them; their
+    create routes arrive with issue 17, the inventory lists them now."""
+    wid = ws_id(sub, rg, ws)
+    location = (find_workspace(fake, sub, rg, ws) or {}).get("location", "eastus")
+    children(fake, sub, rg, ws, "onlineEndpoints")[name] = {
+        "id": f"{wid}/onlineEndpoints/{name}",
+        "name": name,
+        "type": f"{PROVIDER}/workspaces/onlineEndpoints",
+        "location": location,
+        "kind": "Managed",
+        "tags": {},
+        "identity": {"type": "SystemAssigned", "principalId": str(uuid.uuid4()), "tenantId": fake.tenant_id},
+        "systemData": system_data("User"),
+        "properties": {
+            "authMode": "Key",
+            "description": "",
+            "scoringUri": f"https://{name}.{location}.inference.ml.azure.com/score",
+            "swaggerUri": f"https://{name}.{location}.inference.ml.azure.com/swagger.json",
+            "provisioningState": "Succeeded",
+            "traffic": dict(deployments),
+            "mirrorTraffic": {},
+            "publicNetworkAccess": "Enabled",
+            "properties": {"azureml.onlineendpointid": f"{wid}/onlineendpoints/{name}"},
+        },
+    }
+    for deployment in deployments:
+        children(fake, sub, rg, ws, "onlineDeployments")[f"{name}/{deployment}"] = {
+            "_endpoint": name,
+            "id": f"{wid}/onlineEndpoints/{name}/deployments/{deployment}",
+            "name": deployment,
+            "type": f"{PROVIDER}/workspaces/onlineEndpoints/deployments",
+            "location": location,
+            "kind": "Managed",
+            "tags": {},
+            "sku": {"name": "Default", "tier": "Standard", "capacity": 1},
+            "systemData": system_data("User"),
+            "properties": {
+                "endpointComputeType": "Managed",
+                "model": f"{wid}/models/heart-model/versions/1",
+                "instanceType": "Standard_DS3_v2",
+                "provisioningState": "Succeeded",
+                "scaleSettings": {"scaleType": "Default"},
+                "appInsightsEnabled": False,
+                "egressPublicNetworkAccess": "Enabled",
+                "properties": {},
+                "environmentVariables": {},
+            },
+        }
