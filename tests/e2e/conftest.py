@@ -80,7 +80,10 @@ def run_dashboard(data_dir: Path, extra_env: dict[str, str] | None = None) -> It
     ``extra_env`` added to its environment; yields its url. Its output goes to streamlit.log next
     to ``data_dir``."""
     port = free_port()
-    env = {**os.environ, **(extra_env or {}), "AZML_DATA_DIR": str(data_dir)}
+    # AZUREML_* is what azure-ai-ml records for its own process (the current cloud): an earlier test
+    # in this process may have set it; the dashboard starts as a user's would, without it.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_")}
+    env = {**inherited, **(extra_env or {}), "AZML_DATA_DIR": str(data_dir)}
     log = (data_dir.parent / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         [
