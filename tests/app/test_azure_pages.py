@@ -438,6 +438,25 @@ def test_teardown_lists_what_goes_and_purges_a_workspace(
         if operation.done:
             break
     assert operation.state == "succeeded", operation.error
+    # Billed right now: a cluster that keeps one node up, and an online endpoint.
+    from core.backend import WorkspaceRef
+    from core.compute import VM_SIZES, ComputeSpec
+    from tests.azure.fake.routes_ml import seed_endpoint
+
+    operation = backend.begin_create_compute(
+        WorkspaceRef(rg, ws), ComputeSpec("cpu-td", VM_SIZES[0], 1, 2, 120)
+    )
+    for _ in range(60):
+        operation = backend.poll_operation(operation)
+        if operation.done:
+            break
+    assert operation.state == "succeeded", operation.error
+    seed_endpoint(loopback_env.fake, SUBSCRIPTION, rg, ws, "ep-td", {"blue": 100})
+
+    resources = start("resources", loopback_factory)
+    running = texts(resources.warning)
+    assert "Running now, and billed while it runs" in running
+    assert "compute cluster 'cpu-td' (yes: 1 node(s) running)" in running and "'ep-td'" in running
 
     at = start("teardown", loopback_factory)
     at.radio(key="td_scope").set_value("workspace").run()
@@ -446,7 +465,9 @@ def test_teardown_lists_what_goes_and_purges_a_workspace(
     at.run()
     assert f"workspace **{ws}**" in texts(at.warning)
     assert "soft-deleted for 14 days" in texts(at.caption)
-    assert "Nothing in it is running now" in texts(at.caption)
+    billed = texts(at.error)
+    assert "Still billable right now" in billed
+    assert "compute cluster **cpu-td** with 1 node(s) up" in billed and "online endpoint **ep-td**" in billed
     at.checkbox(key="td_purge").check().run()
     at.text_input(key="td_confirm").input(ws)
     click(at, "Delete permanently")
