@@ -179,6 +179,26 @@ def test_service_principal_sign_in_picks_a_subscription_and_tests_the_connection
 
 
 @pytest.mark.usefixtures("data_dir")
+def test_default_credential_signs_in_from_the_environment(
+    loopback_env: LoopbackCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, secret = str(uuid.uuid4()), "env-secret-" + uuid.uuid4().hex
+    loopback_env.fake.clients[client] = secret
+    for name, value in {
+        "AZURE_TENANT_ID": TENANT,
+        "AZURE_CLIENT_ID": client,
+        "AZURE_CLIENT_SECRET": secret,
+    }.items():
+        monkeypatch.setenv(name, value)
+    at = start("")
+    assert at.sidebar.radio(key="az_how").value == "default"
+    click(at, "Sign in")
+    assert "Signed in: DefaultAzureCredential." in texts(at.sidebar.success)
+    assert at.sidebar.selectbox(key="az_sub_pick").value.id == SUBSCRIPTION
+    assert secret not in page_text(at)
+
+
+@pytest.mark.usefixtures("data_dir")
 def test_an_unknown_tenant_is_explained(loopback_env: LoopbackCloud) -> None:
     at = start("")
     at.sidebar.radio(key="az_how").set_value("service_principal").run()
