@@ -1,0 +1,155 @@
+"""Shared fixtures of the azure backend's tests.
+
+- ``fake_azure`` (function): a fresh :class:`FakeAzure` whose storage accounts point at the
+  session's Azurite (``primaryEndpoints.blob`` and keys), so blob data goes to a real Azurite.
+- ``fake_factory`` / ``azure_backend`` (function): the product's own ``ClientFactory`` and
+  ``AzureBackend`` with a :class:`FakeCredential`, reaching ``fake_azure`` through
+  ``FakeTransport`` (in process, instant polling).
+- ``loopback_cloud`` (session): ONE fake served over HTTPS on 127.0.0.1 as another cloud, for
+  what only reaches Azure through cloud settings (MSAL sign-in, azure-ai-ml's ARM deployments, a
+  real ``streamlit run``). Shared by the session's tests: use unique names in it.
+- ``trust_loopback`` (function): sets ``REQUESTS_CA_BUNDLE`` to the loopback cloud's CA for one
+  test (monkeypatch; nothing stays set after it) and yields the cloud.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from azure.core.credentials import AccessToken
+
+from tests.azure.fake import FakeAzure, FakeTransport
+from tests.azure.fake.server import LoopbackCloud, serve_loopback_cloud
+from tests.conftest import AZURITE_KEY, free_port
+
+if TYPE_CHECKING:
+    from core.azure.backend import AzureBackend
+    from core.azure.clients import ClientFactory
+    from core.azure.cloud import AzureCloud
+
+SUBSCRIPTION = "00000000-1111-4222-8333-444444444444"
+TENANT = "72f988bf-0000-4000-8000-000000000001"
+
+
+class FakeCredential:
+    """A TokenCredential that hands out a fixed token and records the scopes asked for."""
+
+    def __init__(self, token: str = "fake-arm-token") -> None:  # noqa: S107 - not a secret
+        self.token = token
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FakeCredential:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that reach Azurite (through ``fake_azure`` or ``loopback_cloud``) carry the azurite
+    marker, so ``-m "not azurite"`` leaves them out as it does the others."""
+    for item in items:
+        if "azurite" in getattr(item, "fixturenames", ()) and item.get_closest_marker("azurite") is None:
+            item.add_marker(pytest.mark.azurite)
+
+
+def blob_endpoint_of(connection_string: str) -> str:
+    """Azurite's blob endpoint (``http://127.0.0.1:PORT/devstoreaccount1/``) from its connection
+    string."""
+    parts = dict(p.split("=", 1) for p in connection_string.strip(";").split(";") if "=" in p)
+    return parts["BlobEndpoint"].rstrip("/") + "/"
+
+
+def fake_cloud() -> AzureCloud:
+    """The cloud the in-process tests name (the transport answers whatever the host)."""
+    from core.azure.cloud import PUBLIC_CLOUD
+
+    return PUBLIC_CLOUD
+
+
+@pytest.fixture
+def fake_azure(azurite: str) -> Iterator[FakeAzure]:
+    """A fresh fake Azure whose storage accounts are Azurite's account; the containers it made in
+    Azurite are deleted afterwards."""
+    from tests.azure.fake.routes_storage import azurite_cleanup
+
+    fake = FakeAzure(
+        tenant_id=TENANT,
+        subscriptions={SUBSCRIPTION: "Fake subscription"},
+        blob_endpoint=blob_endpoint_of(azurite),
+        blob_key=AZURITE_KEY,
+    )
+    yield fake
+    azurite_cleanup(fake)
+
+
+@pytest.fixture
+def fake_credential() -> FakeCredential:
+    return FakeCredential()
+
+
+@pytest.fixture
+def fake_factory(fake_azure: FakeAzure, fake_credential: FakeCredential) -> ClientFactory:
+    """The product's ClientFactory, reaching ``fake_azure`` in process."""
+    from core.azure.clients import ClientFactory
+
+    return ClientFactory(
+        fake_credential, SUBSCRIPTION, fake_cloud(), transport=FakeTransport(fake_azure), polling_interval=0
+    )
+
+
+@pytest.fixture
+def azure_backend(fake_factory: ClientFactory, tmp_path: Path) -> AzureBackend:
+    """The product's AzureBackend on ``fake_azure`` (imported here: its mixins come from several
+    modules)."""
+    from core.azure.backend import AzureBackend
+
+    return AzureBackend(fake_factory, tmp_path / "azure-state")
+
+
+@pytest.fixture(scope="session")
+def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCloud]:
+    """One fake Azure served over HTTPS on 127.0.0.1 for the whole session."""
+    fake = FakeAzure(
+        tenant_id=TENANT,
+        subscriptions={SUBSCRIPTION: "Fake subscription"},
+        blob_endpoint=blob_endpoint_of(azurite),
+        blob_key=AZURITE_KEY,
+    )
+    with serve_loopback_cloud(fake, tmp_path_factory.mktemp("fake-azure-tls")) as cloud:
+        yield cloud
+    from tests.azure.fake.routes_storage import azurite_cleanup
+
+    azurite_cleanup(fake)
+
+
+@pytest.fixture
+def trust_loopback(loopback_cloud: LoopbackCloud, monkeypatch: pytest.MonkeyPatch) -> LoopbackCloud:
+    """Trust the loopback cloud's certificate in this test only (``REQUESTS_CA_BUNDLE``, which
+    requests, MSAL and azure-core's RequestsTransport read)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(loopback_cloud.ca_bundle))
+    return loopback_cloud
+
+
+def loopback_product_cloud(cloud: LoopbackCloud) -> AzureCloud:
+    """The product's AzureCloud for a loopback cloud, built from its own settings (no test mode)."""
+    from core.azure.cloud import cloud_from_environment
+
+    return cloud_from_environment(cloud.environment())
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """An https URL on a loopback port nothing listens on: "no network" without a network."""
+    return f"https://127.0.0.1:{free_port()}/"
