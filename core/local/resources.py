@@ -238,7 +238,8 @@ class ResourcesMixin(StorageMixin):
     def begin_create_compute(self, workspace: WorkspaceArg, spec: ComputeSpec) -> Operation:
         return done_at_once("create compute cluster", spec.name, lambda: self.create_compute(workspace, spec))
 
-    def begin_delete_workspace(self, workspace: WorkspaceArg) -> Operation:
+    def begin_delete_workspace(self, workspace: WorkspaceArg, permanently: bool = False) -> Operation:
+        """There is no soft delete on this machine: a deleted workspace is gone, its name free."""
         return done_at_once("delete workspace", str(workspace), lambda: self.delete_workspace(workspace))
 
     def begin_delete_resource_group(self, name: str) -> Operation:
@@ -247,7 +248,11 @@ class ResourcesMixin(StorageMixin):
     def poll_operation(self, operation: Operation) -> Operation:
         return operation
 
-    def delete_workspace(self, workspace: WorkspaceArg) -> list[Resource]:
+    def running_operations(self) -> list[Operation]:
+        """Nothing runs on: every operation here is done before its call returns."""
+        return []
+
+    def delete_workspace(self, workspace: WorkspaceArg, permanently: bool = False) -> list[Resource]:
         with self._state.locked():
             ws = self._workspace(workspace)
             doomed = subtree(self.inventory(), ws)

@@ -28,6 +28,8 @@ from core.data.store import StoredDataset, store_dataset
 from core.registry import RegisteredVersion
 from core.resources import Kind
 from core.sweep.spec import Limits
+from tests.azure.fake import FakeAzure
+from tests.azure.fake.server import LoopbackCloud
 from tests.core.engine.conftest import small_spec
 from tests.workspaces import BC, CC, RG, SA, WS, WS_REF
 
@@ -40,13 +42,93 @@ def make_local(folder: Path) -> Backend:
     return LocalBackend(folder)
 
 
-# Every backend the contract runs against. The azure backend (against a fake Azure) goes here,
-# e.g. "azure": make_fake_azure, with the slices it implements so far listed in PARTIAL.
-BACKENDS: dict[str, BackendFactory] = {"local": make_local}
+class _FakeClouds:
+    """The azure backend's fake Azures: one per backend, each served over HTTPS on 127.0.0.1 as a
+    cloud of its own (a name of its own too: azure-ai-ml keeps the first endpoints it sees under a
+    cloud name for the whole process). One per backend, because names such as a storage
+    account's are unique across a cloud, and every contract backend starts empty."""
+
+    def __init__(self, azurite: str, folder: Path) -> None:
+        from contextlib import ExitStack
+
+        self.azurite = azurite
+        self.folder = folder
+        self.stack = ExitStack()
+        self.bundle = folder / "fake-clouds-ca.pem"
+        self.fakes: list[FakeAzure] = []
+
+    def new(self) -> LoopbackCloud:
+        from tests.azure.conftest import AZURITE_KEY, SUBSCRIPTION, TENANT, blob_endpoint_of
+        from tests.azure.fake.server import serve_loopback_cloud
+
+        fake = FakeAzure(
+            tenant_id=TENANT,
+            subscriptions={SUBSCRIPTION: "Contract subscription"},
+            blob_endpoint=blob_endpoint_of(self.azurite),
+            blob_key=AZURITE_KEY,
+        )
+        cloud = self.stack.enter_context(serve_loopback_cloud(fake, self.folder / f"cloud{len(self.fakes)}"))
+        with self.bundle.open("a", encoding="utf-8") as bundle:
+            bundle.write(cloud.ca_bundle.read_text(encoding="utf-8"))
+        self.fakes.append(fake)
+        return cloud
+
+    def close(self) -> None:
+        from tests.azure.fake.routes_storage import azurite_cleanup
+
+        for fake in self.fakes:
+            azurite_cleanup(fake)
+        self.stack.close()
+
+
+_CLOUDS: list[_FakeClouds] = []
+
+
+def make_fake_azure(folder: Path) -> Backend:
+    """The azure backend against a fresh fake Azure served over HTTPS on 127.0.0.1 as another
+    cloud, through the product's own cloud settings (workspace creation only reaches a fake that
+    way: azure-ai-ml's ARM-deployment executor takes no transport)."""
+    from core.azure.backend import AzureBackend
+    from core.azure.clients import ClientFactory
+    from core.azure.cloud import cloud_from_environment
+    from tests.azure.conftest import SUBSCRIPTION, FakeCredential
+
+    clouds = _CLOUDS[0]
+    cloud = clouds.new()
+    settings = cloud.environment() | {"AZML_AZURE_CLOUD": f"ContractCloud{len(clouds.fakes)}"}
+    factory = ClientFactory(FakeCredential(), SUBSCRIPTION, cloud_from_environment(settings))
+    return AzureBackend(factory, folder)
+
+
+# Every backend the contract runs against, with the slices each implements so far in PARTIAL.
+BACKENDS: dict[str, BackendFactory] = {"local": make_local, "azure": make_fake_azure}
 
 SLICES = ("resources", "storage", "data_assets", "sweeps", "models", "endpoints")
 # The slices a backend implements so far, while it is being built; one missing here has all six.
-PARTIAL: dict[str, tuple[str, ...]] = {}
+PARTIAL: dict[str, tuple[str, ...]] = {"azure": ("resources", "storage", "data_assets")}
+
+
+def implements(backend_name: str, name: str) -> bool:
+    """Whether the backend implements the slice ``name`` (for a test that only touches it)."""
+    return name in PARTIAL.get(backend_name, SLICES)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fake_clouds(
+    backend_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """For the azure backend: its fake clouds, trusted for the session (their CAs in one bundle)."""
+    if backend_name != "azure":
+        yield
+        return
+    clouds = _FakeClouds(request.getfixturevalue("azurite"), tmp_path_factory.mktemp("fake-clouds"))
+    patch = pytest.MonkeyPatch()
+    patch.setenv("REQUESTS_CA_BUNDLE", str(clouds.bundle))
+    _CLOUDS[:] = [clouds]
+    yield
+    _CLOUDS.clear()
+    patch.undo()
+    clouds.close()
 
 DATASET = "heart"
 EXPERIMENT = "contract-sweeps"

@@ -73,10 +73,15 @@ def test_storage_mistakes_are_explained(backend: Backend) -> None:
 
 @pytest.mark.parametrize("storage", ["folder", pytest.param("azurite", marks=pytest.mark.azurite)])
 def test_a_missing_blob_is_named_with_its_container(
-    backend: Backend, storage: str, request: pytest.FixtureRequest
+    backend: Backend, backend_name: str, storage: str, request: pytest.FixtureRequest
 ) -> None:
     """Downloading a blob that is not there names the blob and the container and says what to do,
     whatever stores the account's bytes (a folder, or Azurite through the real storage client)."""
+    if storage == "azurite" and backend_name == "azure":
+        pytest.skip(
+            "an account given by its connection string is a local-backend feature: on Azure the "
+            "account is created in the subscription (its blobs are Azurite's in the fake already)"
+        )
     container = "contract-missing-blob"  # its own: Azurite is shared by the whole session
     backend.create_resource_group(RG, "eastus")
     connection_string = request.getfixturevalue("azurite") if storage == "azurite" else None

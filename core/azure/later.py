@@ -1,0 +1,198 @@
+"""Sweeps, models and endpoints on the azure backend: they arrive in later releases.
+
+Every method first finds the workspace (so a wrong workspace is still a clear ``NotFoundError``),
+then says plainly that this step is not on the azure backend yet and what to do instead. Nothing
+here returns an empty list to look finished: only what is read from Azure for real is returned
+(the workspace's MLflow tracking URI, and the online endpoints when the workspace has none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from core.azure.lookups import MLBase, WorkspaceArg, is_not_found
+from core.backend import DeployedModel, EndpointInfo, EndpointKeys, Operation, SweepInfo, SweepProgress
+from core.errors import UserFacingError
+from core.naming import validate_name
+from core.resources import Kind, Outcome, Resource
+
+if TYPE_CHECKING:
+    from core.registry import RegisteredVersion
+    from core.sweep.spec import SweepSpec
+    from core.trials.oof import TrainingData
+
+_FIX = (
+    "Use the local backend for this step (choose it in Settings): it follows Azure's rules, and "
+    "everything else you built on Azure stays there."
+)
+
+
+class LaterError(UserFacingError):
+    """A step the azure backend does not do yet."""
+
+
+class LaterMixin(MLBase):
+    """The slices that come later (sweeps: issue 16; models and endpoints: issue 17)."""
+
+    def _later(self, workspace: WorkspaceArg, what: str) -> NoReturn:
+        self._workspace(workspace)  # a missing workspace is the first thing to fix
+        raise LaterError(f"{what} on the azure backend arrive in a later release of this dashboard.", _FIX)
+
+    # -- sweeps ---------------------------------------------------------------------------
+    def tracking_uri(self, workspace: WorkspaceArg) -> str:
+        """The workspace's MLflow tracking URI, as Azure reports it."""
+        _, ws = self._workspace(workspace)
+        return str(ws.mlflow_tracking_uri or "")
+
+    def launch_sweep(
+        self,
+        workspace: WorkspaceArg,
+        cluster: str,
+        dataset: str,
+        version: int,
+        spec: SweepSpec,
+        experiment: str,
+    ) -> SweepInfo:
+        self._later(workspace, "Sweeps")
+
+    def list_sweeps(self, workspace: WorkspaceArg) -> Sequence[SweepInfo]:
+        self._later(workspace, "Sweeps")
+
+    def sweep_status(self, workspace: WorkspaceArg, sweep_id: str) -> SweepProgress:
+        self._later(workspace, "Sweeps")
+
+    def cancel_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepInfo:
+        self._later(workspace, "Sweeps")
+
+    def resume_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepInfo:
+        self._later(workspace, "Sweeps")
+
+    def close_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepInfo:
+        self._later(workspace, "Sweeps")
+
+    def sweep_training_data(self, workspace: WorkspaceArg, sweep_id: str) -> TrainingData | None:
+        self._later(workspace, "Sweeps")
+
+    # -- models ---------------------------------------------------------------------------
+    def register_model(
+        self,
+        workspace: WorkspaceArg,
+        sweep_id: str,
+        trial_number: int | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> RegisteredVersion:
+        self._later(workspace, "Registered models")
+
+    def registered_models(self, workspace: WorkspaceArg) -> list[str]:
+        self._later(workspace, "Registered models")
+
+    def model_versions(self, workspace: WorkspaceArg, name: str) -> list[RegisteredVersion]:
+        self._later(workspace, "Registered models")
+
+    def newest_model(self, workspace: WorkspaceArg) -> str | None:
+        self._later(workspace, "Registered models")
+
+    def set_model_alias(
+        self, workspace: WorkspaceArg, name: str, version: int, alias: str = "champion"
+    ) -> RegisteredVersion:
+        self._later(workspace, "Registered models")
+
+    def set_model_version_tag(
+        self, workspace: WorkspaceArg, name: str, version: int, key: str, value: str
+    ) -> RegisteredVersion:
+        self._later(workspace, "Registered models")
+
+    # -- endpoints ------------------------------------------------------------------------
+    def list_endpoints(self, workspace: WorkspaceArg) -> Sequence[EndpointInfo]:
+        """The workspace's online endpoints: none is a true empty list (read from Azure); showing
+        existing ones (with their health and deployments) arrives in a later release."""
+        ref, _ = self._workspace(workspace)
+        ml = self._ml(ref.resource_group, ref.name)
+
+        def listed() -> list[Any]:
+            try:
+                return list(ml.online_endpoints.list())
+            except Exception as exc:
+                if is_not_found(exc):
+                    return []
+                raise
+
+        found = self.call(f"listing the online endpoints of workspace '{ref.name}'", listed)
+        if not found:
+            return []
+        names = ", ".join(sorted(str(e.name) for e in found))
+        raise LaterError(
+            f"Workspace '{ref.name}' has online endpoints ({names}); showing and managing them on "
+            "the azure backend arrives in a later release of this dashboard.",
+            "They are in the inventory (Resources page, where you can delete them with their "
+            "workspace), and in Azure ML studio under Endpoints.",
+        )
+
+    def deployment_changes(
+        self, workspace: WorkspaceArg, endpoint: str, deployment: str, model_name: str, model_version: int
+    ) -> list[str]:
+        self._later(workspace, "Online endpoints")
+
+    def create_endpoint(self, workspace: WorkspaceArg, name: str, description: str = "") -> Outcome:
+        validate_name(Kind.ENDPOINT, name)  # a bad name is wrong whatever the release
+        self._later(workspace, "Online endpoints")
+
+    def create_deployment(
+        self,
+        workspace: WorkspaceArg,
+        endpoint: str,
+        name: str,
+        model_name: str,
+        model_version: int,
+        instance_count: int = 1,
+    ) -> Outcome:
+        validate_name(Kind.ENDPOINT, endpoint)
+        validate_name(Kind.DEPLOYMENT, name)
+        self._later(workspace, "Online endpoints")
+
+    def get_endpoint(self, workspace: WorkspaceArg, name: str) -> EndpointInfo:
+        self._later(workspace, "Online endpoints")
+
+    def endpoint_keys(self, workspace: WorkspaceArg, name: str) -> EndpointKeys:
+        self._later(workspace, "Online endpoints")
+
+    def regenerate_endpoint_key(
+        self, workspace: WorkspaceArg, name: str, key_type: str = "primary"
+    ) -> EndpointKeys:
+        self._later(workspace, "Online endpoints")
+
+    def set_endpoint_traffic(
+        self, workspace: WorkspaceArg, name: str, traffic: dict[str, int]
+    ) -> EndpointInfo:
+        self._later(workspace, "Online endpoints")
+
+    def start_endpoint(self, workspace: WorkspaceArg, name: str) -> EndpointInfo:
+        self._later(workspace, "Online endpoints")
+
+    def delete_deployment(self, workspace: WorkspaceArg, endpoint: str, name: str) -> EndpointInfo:
+        self._later(workspace, "Online endpoints")
+
+    def delete_endpoint(self, workspace: WorkspaceArg, name: str) -> list[Resource]:
+        self._later(workspace, "Online endpoints")
+
+    def deployed_model(self, workspace: WorkspaceArg, endpoint: str, deployment: str) -> DeployedModel:
+        self._later(workspace, "Online endpoints")
+
+    def begin_deploy(
+        self,
+        workspace: WorkspaceArg,
+        endpoint: str,
+        deployment: str,
+        model_name: str,
+        model_version: int,
+        instance_count: int = 1,
+    ) -> Operation:
+        self._later(workspace, "Online endpoints")
+
+    def begin_delete_deployment(self, workspace: WorkspaceArg, endpoint: str, name: str) -> Operation:
+        self._later(workspace, "Online endpoints")
+
+    def begin_delete_endpoint(self, workspace: WorkspaceArg, name: str) -> Operation:
+        self._later(workspace, "Online endpoints")
