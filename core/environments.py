@@ -14,6 +14,9 @@ from core.errors import UserFacingError
 DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 DEFAULT_ENVIRONMENT_NAME = "sklearn-mlflow-env"
 
+# azureml-mlflow (the MLflow plugin that runs on Azure ML compute) requires mlflow-skinny<=3.15.0
+# (1.62.0.post6, its newest release); without pins pip backtracks to an old, incompatible
+# azureml-mlflow. mlflow 3.15.0 is the newest release that fits, so the pair is pinned together.
 DEFAULT_CONDA_YAML = """\
 name: sklearn-mlflow-env
 channels:
@@ -24,8 +27,8 @@ dependencies:
   - pip:
       - scikit-learn>=1.6
       - pandas>=2.2
-      - mlflow>=3.4
-      - azureml-mlflow
+      - mlflow==3.15.0
+      - azureml-mlflow==1.62.0.post6
       - optuna>=4
 """
 

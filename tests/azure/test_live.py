@@ -1,0 +1,173 @@
+"""The live smoke test: steps 1, 2 and 7 of the walkthrough on a real Azure subscription.
+
+It is the only test that touches the real service, so it runs only when asked for and when it
+can run:
+
+- only with ``pytest -m azure_live`` (any other run skips it, the default ``./test.sh`` too);
+- never in CI (``CI=true``), whatever is asked;
+- only with a subscription (``AZURE_SUBSCRIPTION_ID``) and a credential ``DefaultAzureCredential``
+  finds (``az login``, a service principal's ``AZURE_CLIENT_ID``/``AZURE_TENANT_ID``/
+  ``AZURE_CLIENT_SECRET``, or a managed identity); the cloud comes from the dashboard's own
+  settings (``AZML_AZURE_CLOUD``, ``AZML_ARM_URL``…). ``AZML_LIVE_LOCATION`` picks the region
+  (default ``eastus``).
+
+It goes through the product's ``AzureBackend`` only: a resource group with a unique name, a storage
+account and a container, a workspace, the default environment, a compute cluster with 0 minimum
+nodes (nothing runs on it, so no node is billed), the heart sample uploaded and registered as a
+data asset and read back; then it purges the workspace, deletes the resource group and checks
+that it is gone. The resource group is deleted in a ``finally`` whatever failed before. It takes
+about 10 minutes and costs cents (the storage accounts and the workspace's key vault for those
+minutes). The same walk runs offline on every test run, against the fake Azure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from core.backend import WorkspaceRef
+from core.compute import ComputeSpec
+from core.data.samples import heart_sample
+from core.data.schema import Task, build_schema
+from core.data.split import split_frame
+from core.data.store import load_dataset, store_dataset
+from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
+
+if TYPE_CHECKING:
+    from core.azure.backend import AzureBackend
+    from tests.azure.fake.server import LoopbackCloud
+
+SUBSCRIPTION_ENV = "AZURE_SUBSCRIPTION_ID"
+LOCATION_ENV = "AZML_LIVE_LOCATION"
+
+
+def skip_reason(config: pytest.Config, environ: dict[str, str]) -> str | None:
+    """Why the live test does not run here, or None when it may."""
+    if environ.get("CI", "").lower() == "true":
+        return "the live Azure test never runs in CI"
+    if "azure_live" not in (config.getoption("markexpr", default="") or "") or "not azure_live" in (
+        config.getoption("markexpr", default="") or ""
+    ):
+        return "the live Azure test runs only when asked: pytest -m azure_live (see the README)"
+    if not environ.get(SUBSCRIPTION_ENV, "").strip():
+        return f"no subscription: set {SUBSCRIPTION_ENV} (and sign in with az login or a service principal)"
+    return None
+
+
+@pytest.fixture
+def live_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AzureBackend:
+    """The product's AzureBackend on the configured subscription, after checking a token comes."""
+    reason = skip_reason(request.config, dict(os.environ))
+    if reason:
+        pytest.skip(reason)
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from core.azure.backend import AzureBackend
+    from core.azure.clients import ClientFactory
+    from core.azure.cloud import cloud_from_environment
+    from core.azure.credentials import default_credential
+
+    cloud = cloud_from_environment()
+    credential = default_credential(cloud)
+    try:
+        credential.get_token(cloud.scope)
+    except ClientAuthenticationError as exc:  # CredentialUnavailableError is one of these
+        pytest.skip(f"no Azure credential found (az login, or a service principal's variables): {exc}")
+    factory = ClientFactory(credential, os.environ[SUBSCRIPTION_ENV].strip(), cloud)
+    return AzureBackend(factory, tmp_path / "azure-state")
+
+
+def _group_exists(backend: AzureBackend, name: str) -> bool:
+    return bool(backend.factory.resources().resource_groups.check_existence(name))
+
+
+@pytest.fixture
+def live_names(live_backend: AzureBackend) -> Iterator[dict[str, str]]:
+    """Unique names; the resource group is deleted afterwards whatever happened."""
+    names = unique_names()
+    try:
+        yield names
+    finally:
+        if _group_exists(live_backend, names["rg"]):
+            live_backend.delete_resource_group(names["rg"])
+
+
+def unique_names() -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "rg": f"rg-azml-smoke-{suffix}",
+        "storage": f"azmlsmoke{suffix}",
+        "container": "smoke-data",
+        "workspace": f"ws-smoke-{suffix}",
+        "compute": f"smoke-cpu{suffix[:6]}",  # every "-" is followed by a letter
+    }
+
+
+def walk_steps_1_2_and_7(backend: AzureBackend, n: dict[str, str], location: str) -> None:
+    """Steps 1, 2 and 7 through the backend, checking each result."""
+    # Step 1: resources.
+    group = backend.create_resource_group(n["rg"], location)
+    assert group.created and _group_exists(backend, n["rg"])
+    account = backend.create_storage_account(n["rg"], n["storage"])
+    assert account.resource.name == n["storage"]
+    assert backend.create_blob_container(n["storage"], n["container"]).resource.name == n["container"]
+    workspace = backend.create_workspace(n["rg"], n["workspace"])
+    ws = WorkspaceRef(n["rg"], n["workspace"])
+    assert workspace.resource.name == n["workspace"]
+    assert backend.workspace_config(ws)["workspace_name"] == n["workspace"]
+    environment = backend.create_environment(
+        ws, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)
+    )
+    assert environment.resource.name == "sklearn-mlflow-env"
+    compute = backend.create_compute(ws, ComputeSpec(n["compute"], min_instances=0, max_instances=1))
+    assert compute.resource.name == n["compute"]
+
+    # Step 2: data, uploaded, registered and read back.
+    frame = heart_sample(120)
+    split = split_frame(frame, "output", test_fraction=0.2, seed=7)
+    schema = build_schema(frame, "output", Task.CLASSIFICATION)
+    stored = store_dataset(
+        backend, ws, n["storage"], n["container"], "heart-smoke", split, schema, "heart sample"
+    )
+    assert stored.created
+    loaded = load_dataset(backend, ws, "heart-smoke")
+    assert len(loaded.train) == len(split.train) and len(loaded.test) == len(split.test)
+    assert list(loaded.train.columns) == list(split.train.columns)
+
+    # Step 7: teardown: the workspace purged (so nothing stays soft-deleted), then the resource
+    # group and everything in it.
+    gone = backend.delete_workspace(ws, permanently=True)
+    assert n["workspace"] in {r.name for r in gone}
+    backend.delete_resource_group(n["rg"])
+    assert not _group_exists(backend, n["rg"])
+
+
+@pytest.mark.azure_live
+def test_steps_1_2_and_7_on_a_real_subscription(
+    live_backend: AzureBackend, live_names: dict[str, str]
+) -> None:
+    walk_steps_1_2_and_7(live_backend, live_names, os.environ.get(LOCATION_ENV, "eastus"))
+
+
+def test_the_smoke_walk_runs_on_the_fake_cloud(trust_loopback: LoopbackCloud, tmp_path: Path) -> None:
+    """The same walk, offline, on the fake Azure served as a loopback cloud (+ Azurite): the live
+    test's own steps and checks are known to work before anyone spends money on them."""
+    from tests.azure.ml_helpers import loopback_backend
+
+    backend = loopback_backend(trust_loopback, tmp_path / "azure-state")
+    walk_steps_1_2_and_7(backend, unique_names(), "westeurope")
+
+
+def test_the_live_test_is_skipped_unless_asked(pytestconfig: pytest.Config) -> None:
+    """Runs in every run (no live call): CI and a plain run never reach Azure."""
+    assert (
+        skip_reason(pytestconfig, {"CI": "true", SUBSCRIPTION_ENV: "x"})
+        == "the live Azure test never runs in CI"
+    )
+    if "azure_live" not in (pytestconfig.getoption("markexpr", default="") or ""):
+        assert "pytest -m azure_live" in str(skip_reason(pytestconfig, {SUBSCRIPTION_ENV: "x"}))
