@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlparse
 
 from core.errors import UserFacingError
@@ -52,10 +53,10 @@ class AzureCloud:
             self, arm_scope="", disable_instance_discovery=False
         )
 
-    def ml_client_kwargs(self) -> dict[str, object]:
+    def ml_client_kwargs(self) -> dict[str, Any]:
         """``MLClient``'s cloud arguments. azure-ai-ml records the cloud for the whole process
         (``AZUREML_CURRENT_CLOUD``), which is how its internal ARM-deployment executor finds it."""
-        kwargs: dict[str, object] = {"cloud": self.name}
+        kwargs: dict[str, Any] = {"cloud": self.name}
         if not self.known:
             kwargs["cloud_metadata"] = {
                 "azure_portal": self.portal,
@@ -67,11 +68,11 @@ class AzureCloud:
             }
         return kwargs
 
-    def management_kwargs(self) -> dict[str, object]:
+    def management_kwargs(self) -> dict[str, Any]:
         """The management clients' cloud arguments."""
         return {"base_url": self.resource_manager.rstrip("/"), "credential_scopes": [self.scope]}
 
-    def credential_kwargs(self) -> dict[str, object]:
+    def credential_kwargs(self) -> dict[str, Any]:
         """azure-identity's cloud arguments, for every credential type."""
         return {"authority": self.authority, "disable_instance_discovery": self.disable_instance_discovery}
 
@@ -84,7 +85,9 @@ class AzureCloud:
         return f"{self.studio.rstrip('/')}/home?wsid={wsid}"
 
 
-def _cloud(name: str, arm: str, login: str, portal: str, studio: str, suffix: str, registry: str) -> AzureCloud:
+def _cloud(
+    name: str, arm: str, login: str, portal: str, studio: str, suffix: str, registry: str
+) -> AzureCloud:
     return AzureCloud(name, arm, login, portal, studio, suffix, registry)
 
 

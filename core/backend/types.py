@@ -96,6 +96,10 @@ class Capabilities:
     restart_endpoints: bool  # a stopped endpoint can be started again from the page
     long_running_operations: bool  # creates and deletes take minutes and are polled
     billable: bool  # creating resources costs money
+    # The walkthrough's later steps, while a backend is being built: a page whose step a backend
+    # does not offer yet says so plainly (what the step will do, what it needs) instead of failing.
+    sweeps: bool = True  # launch, watch and review sweeps (steps 4 and 5)
+    endpoints: bool = True  # register models, deploy and test endpoints (step 6)
 
 
 # -- sweeps -----------------------------------------------------------------------------------

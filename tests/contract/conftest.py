@@ -130,6 +130,7 @@ def _fake_clouds(
     patch.undo()
     clouds.close()
 
+
 DATASET = "heart"
 EXPERIMENT = "contract-sweeps"
 MODEL = "contract-model"

@@ -221,6 +221,9 @@ def test_long_work_is_an_operation_that_is_polled_to_its_end(backend: Backend) -
     assert started.state in ("running", "succeeded", "failed")
     if not backend.capabilities.long_running_operations:
         assert started.done, "a backend without long-running operations finishes them at once"
+    running = [op.id for op in backend.running_operations()]  # what a reload finds still running
+    assert set(running) <= {started.id}
+    assert started.id in running or backend.poll_operation(started).done, "an unfinished one is listed"
     made = finish(backend, started)
     assert made.state == "succeeded", made.error
     assert made.ended_at is not None and made.elapsed_s(time.time()) >= 0
@@ -240,3 +243,4 @@ def test_long_work_is_an_operation_that_is_polled_to_its_end(backend: Backend) -
     group = finish(backend, backend.begin_delete_resource_group(RG))
     assert group.state == "succeeded" and all(isinstance(r, Resource) for r in group.result)
     assert backend.inventory() == []
+    assert backend.running_operations() == []

@@ -138,7 +138,8 @@ class FakeAzure:
         """Answer the next ``times`` requests matching ``method`` and the regex ``path_pattern``
         (searched in the path, case-insensitively) with ``response`` instead."""
         with self.lock:
-            self.faults.append(Fault(method.upper(), re.compile(path_pattern, re.IGNORECASE), response, times))
+            pattern = re.compile(path_pattern, re.IGNORECASE)
+            self.faults.append(Fault(method.upper(), pattern, response, times))
 
     def calls(self, method: str | None = None, path_pattern: str = "") -> list[Request]:
         """The recorded requests, optionally only those of ``method`` whose path matches."""
@@ -190,7 +191,8 @@ class FakeAzure:
             if op.polls > 0:
                 op.polls -= 1
                 if kind == "status":
-                    return Response(200, {"id": op_id, "name": op_id, "status": "InProgress"}, {"Retry-After": "1"})
+                    running = {"id": op_id, "name": op_id, "status": "InProgress"}
+                    return Response(200, running, {"Retry-After": "1"})
                 return Response(202, None, {"Retry-After": "1"})
             self._finish(op)
             result = op.result

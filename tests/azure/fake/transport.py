@@ -6,15 +6,14 @@ socket is replaced. ``sleep`` returns at once, so long-running-operation polling
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-import io
-
 import requests
-from urllib3.response import HTTPResponse
 from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.response import HTTPResponse
 
 from tests.azure.fake.core import FakeAzure
 
