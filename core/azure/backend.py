@@ -7,8 +7,11 @@ One module per slice of the ``core.backend.Backend`` Protocol, each a mixin over
 - :mod:`~core.azure.groups`: resource groups and storage accounts (``ResourcesAPI``, part)
 - :mod:`~core.azure.storage`: ``StorageAPI`` (blob containers through Resource Manager, blobs
   through azure-storage-blob at the account's own blob endpoint)
-- :mod:`~core.azure.workspaces`: workspaces, environments and compute clusters (``ResourcesAPI``)
-- :mod:`~core.azure.inventory`: inventory, teardown and long-running operations (``ResourcesAPI``)
+- :mod:`~core.azure.workspaces`: workspaces, environments and compute clusters, and starting
+  their long-running creates (``ResourcesAPI``)
+- :mod:`~core.azure.inventory`: inventory, teardown and polling operations (``ResourcesAPI``)
+- :mod:`~core.azure.operations`: the pollers of running operations, kept in ``state_dir`` so a
+  reload or a restart picks them up; :mod:`~core.azure.lookups`: finding resources by name
 - :mod:`~core.azure.data_assets`: ``DataAssetsAPI`` (the workspace's default datastore)
 - :mod:`~core.azure.later`: sweeps, models and endpoints, which arrive in later releases
 """
@@ -42,7 +45,13 @@ class AzureBackend(
     @property
     def capabilities(self) -> Capabilities:
         """Azure cannot resume a sweep job or restart a deleted endpoint; its creates and deletes
-        take minutes and are polled; what they create is billed."""
+        take minutes and are polled; what they create is billed. Sweeps and endpoints on Azure
+        arrive in later releases (see ``core.azure.later``)."""
         return Capabilities(
-            resume_sweeps=False, restart_endpoints=False, long_running_operations=True, billable=True
+            resume_sweeps=False,
+            restart_endpoints=False,
+            long_running_operations=True,
+            billable=True,
+            sweeps=False,
+            endpoints=False,
         )

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from core.trials.oof import TrainingData
 
 _FIX = (
-    "Use the local backend for this step (choose it in Settings): it follows Azure's rules, and "
+    "Use the local backend for this step (choose it in the sidebar): it follows Azure's rules, and "
     "everything else you built on Azure stays there."
 )
 
