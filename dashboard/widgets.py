@@ -228,3 +228,20 @@ def _settle(action_key: str, operation: Operation, on_done: Callable[[Operation]
         )
     if on_done is not None and operation.state == "succeeded":
         on_done(operation)
+
+
+def require_step(offered: bool, what: str) -> None:
+    """Stop a page whose step the active backend does not offer yet, saying so plainly: what the
+    step does, and where it works today."""
+    if offered:
+        return
+    from dashboard import session
+
+    name = session.backend().info.name
+    st.info(
+        f"This step arrives on the **{name}** backend in a later release: {what}. Today it works on "
+        "the **local** backend (choose it in the sidebar); on this backend, use 1 · Resources, "
+        "2 · Data, 3 · Explore and 7 · Teardown.",
+        icon=":material/schedule:",
+    )
+    st.stop()

@@ -43,7 +43,8 @@ def render() -> None:
         f"(resources, the heart sample, a {demo.DEMO_TRIALS}-trial sweep …). Each step's output stays on "
         "screen. Running it again reuses what exists."
     )
-    if session.backend().capabilities.billable:
+    capabilities = session.backend().capabilities
+    if capabilities.billable or not (capabilities.sweeps and capabilities.endpoints):
         st.info(
             "The one-click demo runs on the **local** backend only: on a subscription it would create "
             "billable resources in one click, and sweeps arrive on the azure backend in a later release. "

@@ -49,9 +49,7 @@ def _eda_status(data: tuple[str, str]) -> tuple[str, str]:
 def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
     workspace = session.current_workspace()
     clusters = [
-        r
-        for r in session.inventory()
-        if r.kind == Kind.COMPUTE and workspace and r.parent == workspace.name
+        r for r in session.inventory() if r.kind == Kind.COMPUTE and workspace and r.parent == workspace.name
     ]
     if workspace is None or not data[0].startswith(":green") or not clusters:
         return ":gray[blocked]", "needs a stored dataset (step 2) and a compute cluster (step 1)"
@@ -103,16 +101,18 @@ def _guarded(status: Callable[[], tuple[str, str]]) -> tuple[str, str]:
 
 
 def steps_overview() -> None:
+    capabilities = session.backend().capabilities
+    later = (":gray[later]", "arrives on this backend in a later release; works on local today")
     resources = _guarded(_resources_status)
     data = _guarded(_data_status)
-    sweep = _guarded(lambda: _sweep_status(data))
+    sweep = _guarded(lambda: _sweep_status(data)) if capabilities.sweeps else later
     statuses = {
         "resources": resources,
         "data": data,
         "eda": _eda_status(data),
         "sweep": sweep,
-        "trials": _guarded(lambda: _trials_status(sweep)),
-        "endpoint": _guarded(lambda: _endpoint_status(sweep)),
+        "trials": _guarded(lambda: _trials_status(sweep)) if capabilities.sweeps else later,
+        "endpoint": _guarded(lambda: _endpoint_status(sweep)) if capabilities.endpoints else later,
     }
     anything = bool(session.inventory())
     for stem, _, _ in nav.STEPS:

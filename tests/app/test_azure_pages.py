@@ -557,3 +557,18 @@ def test_data_stores_the_split_on_azure_and_eda_reads_it_back(
     assert not at.exception, at.exception
     assert "heart v1" in texts(at.caption) + texts(at.markdown)
     assert len(at.get("plotly_chart")) >= 4
+
+
+@pytest.mark.usefixtures("data_dir")
+@pytest.mark.parametrize("stem", ["sweep", "trials", "endpoint"])
+def test_the_later_steps_say_plainly_they_arrive_later_on_azure(
+    stem: str,
+    fake_factory: ClientFactory,  # noqa: F811
+) -> None:
+    at = start(stem, fake_factory)
+    said = texts(at.info) + texts(at.error)
+    assert "later release" in said, said
+    assert "Traceback" not in page_text(at)
+    home = start("", fake_factory)
+    overview = texts(home.markdown)
+    assert "later" in overview and "Run the whole walkthrough" not in [b.label for b in home.button]
