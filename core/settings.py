@@ -24,6 +24,18 @@ class Settings:
     subscription_id: str
 
 
+DOTENV_FILE = ".env"  # in the project folder: settings kept out of the shell (never committed)
+
+
+def load_dotenv_file(folder: Path = PROJECT_ROOT) -> bool:
+    """Read ``folder/.env`` into the environment once at start, without overriding what the
+    shell set (python-dotenv's rules: ``KEY=value``, ``export KEY=value``, quotes, comments).
+    Every setting below, the cloud's and the subscription's included, then comes from either."""
+    from dotenv import load_dotenv
+
+    return bool(load_dotenv(folder / DOTENV_FILE, override=False))
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment; every value has a working default."""
     data_dir = Path(os.environ.get(DATA_DIR_ENV) or PROJECT_ROOT / ".data").expanduser().resolve()

@@ -12,9 +12,11 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.pat
 import streamlit as st  # noqa: E402
 
 from core.errors import UserFacingError  # noqa: E402
+from core.settings import load_dotenv_file  # noqa: E402
 from dashboard import nav, session  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
+load_dotenv_file()  # the project's .env, if any: cloud, subscription, backend (never overrides the shell)
 st.set_page_config(page_title="Azure ML walkthrough", page_icon=":material/cloud:", layout="wide")
 
 session.new_run()

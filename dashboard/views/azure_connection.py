@@ -16,7 +16,7 @@ import streamlit as st
 from core.azure.cloud import KNOWN_CLOUDS, PUBLIC_CLOUD, AzureCloud, cloud_from_environment, custom_cloud
 from core.backend import Secret
 from core.errors import UserFacingError
-from core.settings import LOCAL_SUBSCRIPTION_ID, PROJECT_ROOT, SUBSCRIPTION_ENV
+from core.settings import LOCAL_SUBSCRIPTION_ID, SUBSCRIPTION_ENV
 from dashboard import session
 
 if TYPE_CHECKING:
@@ -372,17 +372,11 @@ def _from_config(signed: SignedIn) -> None:
 
 
 def _environment_subscription() -> str:
-    """``AZURE_SUBSCRIPTION_ID`` from the environment, else from the project's ``.env``."""
+    """``AZURE_SUBSCRIPTION_ID`` from the environment (the project's ``.env`` is read into it at
+    start, see ``core.settings.load_dotenv_file``)."""
     import os
 
     value = os.environ.get(SUBSCRIPTION_ENV, "").strip()
-    if not value:
-        dotenv = PROJECT_ROOT / ".env"
-        if dotenv.is_file():
-            for line in dotenv.read_text(errors="replace").splitlines():
-                key, sep, rest = line.strip().removeprefix("export ").partition("=")
-                if sep and key.strip() == SUBSCRIPTION_ENV:
-                    value = rest.strip().strip("'\"")
     return "" if value == LOCAL_SUBSCRIPTION_ID else value
 
 

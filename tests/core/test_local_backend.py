@@ -201,6 +201,7 @@ def test_delete_resource_group_removes_everything(backend: LocalBackend, data_di
         backend.delete_resource_group(RG)
 
 
-def test_azure_backend_says_plainly_it_is_not_here_yet() -> None:
-    with pytest.raises(UserFacingError, match="not available yet"):
+def test_azure_backend_without_a_sign_in_says_what_it_needs() -> None:
+    with pytest.raises(UserFacingError, match="needs a sign-in") as raised:
         open_backend("azure")
+    assert "sidebar" in raised.value.fix
