@@ -53,10 +53,25 @@ class AzureCloud:
             self, arm_scope="", disable_instance_discovery=False
         )
 
+    @property
+    def ml_cloud_name(self) -> str:
+        """The name ``MLClient`` registers this cloud under. azure-ai-ml keeps the endpoints it
+        first saw under a cloud name for the whole process, so a cloud it does not know gets a
+        name of its own endpoints: changing a custom cloud's URLs in the sidebar then really
+        changes where the dashboard goes, instead of silently reusing the old ones."""
+        if self.known:
+            return self.name
+        import hashlib
+
+        endpoints = "|".join(
+            (self.resource_manager, self.authority, self.portal, self.studio, self.storage_suffix)
+        )
+        return f"{self.name}-{hashlib.sha256(endpoints.encode()).hexdigest()[:10]}"
+
     def ml_client_kwargs(self) -> dict[str, Any]:
         """``MLClient``'s cloud arguments. azure-ai-ml records the cloud for the whole process
         (``AZUREML_CURRENT_CLOUD``), which is how its internal ARM-deployment executor finds it."""
-        kwargs: dict[str, Any] = {"cloud": self.name}
+        kwargs: dict[str, Any] = {"cloud": self.ml_cloud_name}
         if not self.known:
             kwargs["cloud_metadata"] = {
                 "azure_portal": self.portal,
