@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.azure.lookups import MLBase, WorkspaceArg, arm_group, arm_name, is_not_found
+from core.azure.storage import keys_disabled
 from core.backend import WorkspaceRef
 from core.errors import ConflictError, NotFoundError, UserFacingError
 from core.naming import DATA_ASSET, validate_asset_name
@@ -232,14 +233,17 @@ class DataAssetsMixin(MLBase):
         rg = arm_group(ws.storage_account) if arm_name(ws.storage_account) == account else ""
         client = self.factory.storage()
         if rg:
-            endpoint = self.call(
+            properties = self.call(
                 f"reading storage account '{account}'",
-                lambda: client.storage_accounts.get_properties(rg, account).primary_endpoints.blob,
+                lambda: client.storage_accounts.get_properties(rg, account),
             )
-            key = self.call(
-                f"reading the keys of storage account '{account}'",
-                lambda: (client.storage_accounts.list_keys(rg, account).keys_property or [])[0].value,
-            )
+            endpoint = properties.primary_endpoints.blob
+            key: Any = self.factory.credential  # no shared keys: the sign-in (Storage Blob Data Contributor)
+            if not keys_disabled(properties):
+                key = self.call(
+                    f"reading the keys of storage account '{account}'",
+                    lambda: (client.storage_accounts.list_keys(rg, account).keys_property or [])[0].value,
+                )
         else:  # a datastore on another account: its own secret, at the cloud's blob address
             ml = self._ml(arm_group(ws.id), str(ws.name))
             secret = self.call(
@@ -248,7 +252,7 @@ class DataAssetsMixin(MLBase):
             )
             key = getattr(secret.credentials, "account_key", "")
             endpoint = f"https://{account}.blob.{self.factory.cloud.storage_suffix}/"
-        service = self.factory.blob_service(str(endpoint), str(key))
+        service = self.factory.blob_service(str(endpoint), key)
         return service.get_container_client(container_name)
 
     def _upload(

@@ -48,11 +48,19 @@ def missing_blob(container: str, name: str) -> NotFoundError:
     )
 
 
+def keys_disabled(account: Any) -> bool:
+    """Whether an account refuses shared key (account key and SAS) requests; Azure reports
+    ``allowSharedKeyAccess`` as null when it was never set, which means allowed."""
+    return getattr(account, "allow_shared_key_access", None) is False
+
+
 class StorageMixin(AzureBase):
     """Blob containers and blobs of the subscription's storage accounts."""
 
-    def _blob_access(self, account: str) -> tuple[Any, str, str]:
-        """The account (SDK model), its blob endpoint and its first key."""
+    def _blob_access(self, account: str) -> tuple[Any, str, Any]:
+        """The account (SDK model), its blob endpoint, and what signs blob requests: its first
+        key, or, where the account turns shared key access off, the app's own sign-in (which then
+        needs the Storage Blob Data Contributor role on the account)."""
         acct = require_storage_account(self, account)
         endpoint = str(getattr(acct.primary_endpoints, "blob", "") or "")
         if not endpoint:
@@ -60,6 +68,8 @@ class StorageMixin(AzureBase):
                 f"Storage account '{account}' has no blob endpoint (its kind is {text(acct.kind)}).",
                 "Use a StorageV2 account, such as one created on the Resources page.",
             )
+        if keys_disabled(acct):
+            return acct, endpoint, self.factory.credential
         storage = self.factory.storage()
         rg = resource_group_of(str(acct.id))
         keys = self.call(
@@ -75,6 +85,14 @@ class StorageMixin(AzureBase):
 
     def storage_connection_string(self, account: str) -> Secret:
         _, endpoint, key = self._blob_access(account)
+        if not isinstance(key, str):
+            raise UserFacingError(
+                f"Storage account '{account}' does not allow shared key access, so it has no "
+                "connection string: the dashboard reads and writes its blobs with your sign-in.",
+                "Your own code can do the same: BlobServiceClient(account_url=<its blob endpoint>, "
+                "credential=DefaultAzureCredential()), with the Storage Blob Data Contributor role "
+                "on the account.",
+            )
         # The account name the key signs for, as azure-storage-blob reads it from the endpoint.
         signer = self.factory.blob_service(endpoint, key).account_name
         protocol = endpoint.split("://", 1)[0]

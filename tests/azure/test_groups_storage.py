@@ -4,6 +4,7 @@ real SDKs against the fake (in process) with blob data on Azurite."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -346,3 +347,78 @@ def test_deleting_the_group_removes_its_account_and_containers(azure: Slice, fak
         azure.create_blob_container(SA, BC)  # lists the accounts: the fake sweeps Azurite then
     azurite = BlobServiceClient(account_url=fake_azure.blob_endpoint, credential=AZURITE_KEY)
     assert not azurite.get_container_client("gone-with-group").exists()
+
+
+class _BlobRecorder:
+    """The blob service's side of a keyless account, as a transport: it records each request's
+    Authorization header and answers a put/get-properties the way Azure Storage does. (Azurite
+    takes tokens only over HTTPS with OAuth turned on, which the shared test Azurite is not.)"""
+
+    def __init__(self) -> None:
+        from azure.core.pipeline.transport import RequestsTransport
+
+        self.seen: list[tuple[str, str, str]] = []
+        recorder = self
+
+        class Transport(RequestsTransport):
+            def send(self, request: Any, **kwargs: Any) -> Any:
+                recorder.seen.append((request.method, request.url, request.headers.get("Authorization", "")))
+                return _blob_answer(request)
+
+        self.transport = Transport()
+
+
+def _blob_answer(request: Any) -> Any:
+    import requests
+    from azure.core.pipeline.transport._requests_basic import RequestsTransportResponse
+
+    response = requests.Response()
+    response.status_code = 201 if request.method == "PUT" else 200
+    response.headers.update(
+        {
+            "ETag": '"0x8DC0000000000"',
+            "Last-Modified": "Thu, 03 Dec 2026 12:00:00 GMT",
+            "Content-Length": "0",
+            "x-ms-blob-type": "BlockBlob",
+            "x-ms-request-server-encrypted": "true",
+            "x-ms-meta-size": "0",
+        }
+    )
+    if request.method == "HEAD":
+        response.headers["Content-Length"] = "5"
+    response._content = b""  # noqa: SLF001
+    response.raw = None
+    response.url = request.url
+    return RequestsTransportResponse(request, response)
+
+
+def test_a_keyless_account_is_used_with_the_sign_in_not_a_key(
+    fake_azure: FakeAzure, fake_factory: ClientFactory, fake_credential: Any, tmp_path: Path
+) -> None:
+    """Where an account turns shared key access off, blobs are read and written with the app's
+    own sign-in (the Storage Blob Data Contributor role), and there is no connection string."""
+    from dataclasses import replace
+
+    azure = Slice(fake_factory, tmp_path)
+    azure.create_resource_group(RG, "eastus")
+    azure.create_storage_account(RG, SA)
+    azure.create_blob_container(SA, BC)
+    with fake_azure.lock:
+        props = fake_azure.resources[SA_ID.lower()]["properties"]
+        props["allowSharedKeyAccess"] = False
+        props["primaryEndpoints"]["blob"] = f"https://{SA}.blob.core.windows.net/"
+    recorder = _BlobRecorder()
+    keyless = Slice(replace(fake_factory, blob_transport=recorder.transport), tmp_path)
+    before = len(fake_azure.calls("POST", "/listKeys"))
+
+    info = keyless.upload_blob(SA, BC, "train.csv", b"a,b\n")
+
+    assert info.name == "train.csv" and info.url.startswith(f"https://{SA}.blob.core.windows.net/{BC}/")
+    assert [m for m, _, _ in recorder.seen] == ["PUT", "HEAD"]
+    assert all(auth == f"Bearer {fake_credential.token}" for _, _, auth in recorder.seen)
+    assert ("https://storage.azure.com/.default",) in fake_credential.scopes
+    assert len(fake_azure.calls("POST", "/listKeys")) == before  # no key was read
+    with pytest.raises(UserFacingError) as caught:
+        keyless.storage_connection_string(SA)
+    assert "does not allow shared key access" in caught.value.problem
+    assert "Storage Blob Data Contributor" in caught.value.fix
