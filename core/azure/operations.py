@@ -18,6 +18,7 @@ starts it and polls it (``poll_operation``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -185,7 +186,13 @@ class OperationsBase(MLBase):
                     f"({operation.status}) after {timeout / 60:.0f} minutes.",
                     "Follow it on the Resources page; it carries on in Azure.",
                 )
-            time.sleep(min(pause, 2.0))
+            with _LOCK:
+                poller = _POLLERS.get(operation.id)
+            if poller is not None and not poller.done():  # back as soon as the SDK's poller is
+                with contextlib.suppress(Exception):  # its failure is read by the next poll
+                    poller.wait(min(pause, 2.0))
+            else:
+                time.sleep(min(pause, 2.0))
             operation = self.poll_operation(operation)
         if operation.state == "failed":
             with _LOCK:
