@@ -122,9 +122,10 @@ def test_bad_input_raises_at_once_and_sends_no_create(
         backend.begin_create_storage_account(RG, "saopsother001", "DefaultEndpointsProtocol=https;")
     assert slow_fake.calls("PUT", r"/storageAccounts/") == [], "nothing was asked to be created"
     assert backend.running_operations() == []
-    assert not (tmp_path / "state" / "operations.json").exists() or json.loads(
-        (tmp_path / "state" / "operations.json").read_text()
-    ) == []
+    assert (
+        not (tmp_path / "state" / "operations.json").exists()
+        or json.loads((tmp_path / "state" / "operations.json").read_text()) == []
+    )
 
 
 def test_every_kind_reports_azure_s_state_from_begin_on(
