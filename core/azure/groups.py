@@ -4,7 +4,9 @@ semantics and messages (``core.local.resources``).
 A storage account is created StorageV2, Standard_LRS, HTTPS only, TLS 1.2 at least, with no
 public blob access. Its name is global on Azure, so the name is checked with
 ``checkNameAvailability`` before anything is created: a name held by someone else is a
-``ConflictError`` that says to pick another one.
+``ConflictError`` that says to pick another one. Creating one takes Azure tens of seconds, so
+``begin_create_storage_account`` returns an ``Operation`` the page polls and
+``create_storage_account`` waits for it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any, TypeVar
 
 from core.azure.base import AzureBase
 from core.azure.errors import AzureNotFoundError
+from core.azure.operations import CREATE_STORAGE, OperationsBase
+from core.backend import Operation
 from core.errors import ConflictError, InvalidNameError, NotFoundError, UserFacingError
 from core.locations import validate_location
 from core.naming import validate_name
@@ -110,8 +114,10 @@ def require_storage_account(base: AzureBase, name: str) -> Any:
     return account
 
 
-class GroupsMixin(AzureBase):
-    """``create_resource_group`` and ``create_storage_account`` (part of ``ResourcesAPI``)."""
+class GroupsMixin(OperationsBase):
+    """``create_resource_group`` and ``create_storage_account`` / ``begin_create_storage_account``
+    (part of ``ResourcesAPI``); the account's create is a long-running operation
+    (``core.azure.operations``)."""
 
     @staticmethod
     def group_resource(group: Any) -> Resource:
@@ -180,6 +186,17 @@ class GroupsMixin(AzureBase):
     def create_storage_account(
         self, resource_group: str, name: str, connection_string: str | None = None
     ) -> Outcome:
+        """Get or create a storage account (waits for Azure: tens of seconds for a new one)."""
+        done = self._wait(self.begin_create_storage_account(resource_group, name, connection_string))
+        outcome: Outcome = done.result
+        return outcome
+
+    def begin_create_storage_account(
+        self, resource_group: str, name: str, connection_string: str | None = None
+    ) -> Operation:
+        """Check everything that can be checked at once (the name, its availability across Azure,
+        the resource group), then start ``storage_accounts.begin_create`` and hand back its
+        operation; an account that exists already in the group is a finished one."""
         name = validate_name(Kind.STORAGE_ACCOUNT, name)
         if (connection_string or "").strip():
             raise UserFacingError(
@@ -199,9 +216,16 @@ class GroupsMixin(AzureBase):
             "StorageAccountNotFound",
         )
         if existing is not None:
-            return Outcome(
-                self.account_resource(existing), False, f"Storage account '{name}' exists already."
-            )
+            if text(existing.provisioning_state) in ("", "Succeeded"):
+                outcome = Outcome(
+                    self.account_resource(existing), False, f"Storage account '{name}' exists already."
+                )
+                return self._done_at_once(CREATE_STORAGE, name, outcome)
+            running = self._tracked_for(CREATE_STORAGE, name, resource_group=rg, account=name)
+            if running is not None:  # a second click while Azure creates it: the same operation
+                return self._poll_tracked(running)
+            # created by someone else (another dashboard, the portal) and still provisioning
+            return self._track(CREATE_STORAGE, name, self._storage_context(rg, name, str(group.location)))
         self._check_name_free(name)
         location = str(group.location)
         parameters = {**STORAGE_ACCOUNT_SETTINGS, "location": location, "tags": {CREATED_BY_TAG: CREATED_BY}}
@@ -209,17 +233,14 @@ class GroupsMixin(AzureBase):
         def create() -> Any:
             from azure.mgmt.storage.models import StorageAccountCreateParameters
 
-            poller = storage.storage_accounts.begin_create(
-                rg, name, StorageAccountCreateParameters(parameters)
-            )
-            return poller.result()
+            return storage.storage_accounts.begin_create(rg, name, StorageAccountCreateParameters(parameters))
 
-        account = self.call(f"creating storage account '{name}' in resource group '{rg}'", create)
-        return Outcome(
-            self.account_resource(account),
-            True,
-            f"Created storage account '{name}' in {location} (StorageV2, Standard_LRS, HTTPS only, TLS 1.2).",
-        )
+        poller = self.call(f"creating storage account '{name}' in resource group '{rg}'", create)
+        return self._track(CREATE_STORAGE, name, self._storage_context(rg, name, location), poller)
+
+    @staticmethod
+    def _storage_context(resource_group: str, name: str, location: str) -> dict[str, Any]:
+        return {"resource_group": resource_group, "account": name, "location": location}
 
     def _check_name_free(self, name: str) -> None:
         storage = self.factory.storage()

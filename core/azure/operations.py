@@ -1,5 +1,6 @@
-"""Long-running work on Azure: creating a workspace or a compute cluster, deleting a workspace or
-a resource group. Each takes minutes, so a page starts it and polls it (``poll_operation``).
+"""Long-running work on Azure: creating a storage account, a workspace or a compute cluster,
+deleting a workspace or a resource group. Each takes from tens of seconds to minutes, so a page
+starts it and polls it (``poll_operation``).
 
 - The SDK's poller of each operation stays in a process-level registry keyed by ``Operation.id``
   (a rerun, another tab or a new backend object of the same process finds it).
@@ -7,12 +8,17 @@ a resource group. Each takes minutes, so a page starts it and polls it (``poll_o
   poller (after a dashboard restart): what it acts on, and for a workspace the ARM deployment
   azure-ai-ml submitted. Without a poller the state comes from the resource itself (its
   ``provisioningState``, or the deployment's, or its absence once deleted).
-- ``Operation.status`` is what Azure reports ("Running", "Creating", "Deleting", "Succeeded"…);
-  a failure becomes ``state="failed"`` with ``error`` a sentence saying what to do.
+- ``Operation.status`` is what Azure reports, from the operation ``begin_*`` returns on: the
+  resource's own ``provisioningState`` ("Creating", "ResolvingDNS", "Deleting", "Succeeded"…),
+  or the ARM deployment's ("Accepted", "Running"…) for a workspace, and while the resource is not
+  visible yet the status of Azure's asynchronous operation as the SDK's poller last read it
+  ("InProgress"); "Accepted" (Azure took the request) only when nothing else is known.
+  A failure becomes ``state="failed"`` with ``error`` a sentence saying what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -30,11 +36,13 @@ from core.resources import Outcome, Resource, now
 if TYPE_CHECKING:
     pass
 
+CREATE_STORAGE = "create storage account"
 CREATE_WORKSPACE = "create workspace"
 CREATE_COMPUTE = "create compute cluster"
 DELETE_WORKSPACE = "delete workspace"
 DELETE_GROUP = "delete resource group"
 DEPLOYMENTS_API = "2020-06-01"  # the api-version azure-ai-ml's deployment executor uses
+ACCEPTED = "Accepted"  # ARM's word for a request it took, when Azure has told nothing more yet
 
 _LOCK = threading.RLock()
 _POLLERS: dict[str, Any] = {}  # Operation.id -> the SDK's LROPoller (this process only)
@@ -89,7 +97,18 @@ class OperationsBase(MLBase):
             if poller is not None:
                 _POLLERS[tracked.id] = poller
             self._save_tracked([*self._load_tracked(), tracked])
-        return self._operation_of(tracked, "running", status="Accepted")
+        return self._poll_tracked(tracked)  # the state Azure reports from the first answer on
+
+    def _tracked_for(self, kind: str, target: str, **context: Any) -> Tracked | None:
+        """The running operation of ``kind`` on ``target`` whose context has these values."""
+        for tracked in self._load_tracked():
+            if (
+                tracked.kind == kind
+                and tracked.target == target
+                and all(tracked.context.get(k) == v for k, v in context.items())
+            ):
+                return tracked
+        return None
 
     def _forget_tracked(self, op_id: str) -> None:
         with _LOCK:
@@ -167,7 +186,13 @@ class OperationsBase(MLBase):
                     f"({operation.status}) after {timeout / 60:.0f} minutes.",
                     "Follow it on the Resources page; it carries on in Azure.",
                 )
-            time.sleep(min(pause, 2.0))
+            with _LOCK:
+                poller = _POLLERS.get(operation.id)
+            if poller is not None and not poller.done():  # back as soon as the SDK's poller is
+                with contextlib.suppress(Exception):  # its failure is read by the next poll
+                    poller.wait(min(pause, 2.0))
+            else:
+                time.sleep(min(pause, 2.0))
             operation = self.poll_operation(operation)
         if operation.state == "failed":
             with _LOCK:
@@ -182,6 +207,7 @@ class OperationsBase(MLBase):
         if finished is not None:
             return finished
         pollers = {
+            CREATE_STORAGE: self._storage_created,
             CREATE_WORKSPACE: self._workspace_created,
             CREATE_COMPUTE: self._compute_created,
             DELETE_WORKSPACE: self._workspace_deleted,
@@ -208,6 +234,17 @@ class OperationsBase(MLBase):
         return op
 
     @staticmethod
+    def _poller_status(poller: Any, default: str = ACCEPTED) -> str:
+        """The status of Azure's asynchronous operation as the SDK's poller last read it
+        ("InProgress", "Succeeded"…), or ``default`` without a poller (after a restart)."""
+        if poller is None:
+            return default
+        try:
+            return state_text(poller.status(), default)
+        except Exception:  # noqa: BLE001 - a poller without a readable status: say what is known
+            return default
+
+    @staticmethod
     def _poller_failure(poller: Any, doing: str) -> UserFacingError | None:
         """The poller's error once it is done (None while it runs or when it succeeded)."""
         if poller is None or not poller.done():
@@ -219,6 +256,51 @@ class OperationsBase(MLBase):
 
             return explain(exc, doing=doing)
         return None
+
+    # -- create storage account ---------------------------------------------------------------
+    def _storage_created(self, tracked: Tracked, poller: Any) -> tuple[str, str, Any]:
+        """The account's ``provisioningState`` ("Creating", "ResolvingDNS", "Succeeded"); before
+        the account is visible, the status of Azure's operation."""
+        from core.azure.groups import GroupsMixin
+
+        ctx = tracked.context
+        rg, name = ctx["resource_group"], ctx["account"]
+        doing = f"creating storage account '{name}' in resource group '{rg}'"
+        failure = self._poller_failure(poller, doing)
+        if failure is not None:
+            return "failed", "Failed", failure
+        storage = self.factory.storage()
+
+        def get() -> Any:
+            try:
+                return storage.storage_accounts.get_properties(rg, name)
+            except Exception as exc:
+                if is_not_found(exc):
+                    return None
+                raise
+
+        account = self.call(f"reading storage account '{name}'", get)
+        if account is None:
+            return "running", self._poller_status(poller), None
+        state = state_text(account.provisioning_state, self._poller_status(poller))
+        if state == "Failed":
+            return (
+                "failed",
+                state,
+                UserFacingError(
+                    f"Azure could not create storage account '{name}' (its provisioning state is Failed).",
+                    "Delete it on the Teardown page (or in the portal), then create it again; "
+                    "if it fails again, try another region for the resource group.",
+                ),
+            )
+        if state != "Succeeded":
+            return "running", state, None
+        res = GroupsMixin.account_resource(account)
+        message = (
+            f"Created storage account '{name}' in {res.properties['location']} "
+            "(StorageV2, Standard_LRS, HTTPS only, TLS 1.2)."
+        )
+        return "succeeded", state, Outcome(res, True, message)
 
     # -- create workspace -------------------------------------------------------------------
     def _begin_workspace(self, resource_group: str, name: str, storage_account: str | None) -> Operation:
@@ -317,11 +399,11 @@ class OperationsBase(MLBase):
         ctx = tracked.context
         rg, name, deployment = ctx["resource_group"], ctx["workspace"], ctx.get("deployment", "")
         doing = f"creating workspace '{name}' in resource group '{rg}'"
-        status = "Running"
+        status = self._poller_status(poller)
         if deployment:
             dep = self._arm_get(self._deployment_path(rg, deployment), DEPLOYMENTS_API, doing) or {}
             props = dep.get("properties") or {}
-            status = state_text(props.get("provisioningState"), "Running")
+            status = state_text(props.get("provisioningState"), status)
             if status == "Failed":
                 return "failed", status, _deployment_error(props.get("error") or {}, doing, name)
             if status not in ("Succeeded",):
@@ -356,8 +438,8 @@ class OperationsBase(MLBase):
 
         found = self.call(doing, get)
         if found is None:
-            return "running", "Creating", None
-        state = state_text(found.provisioning_state, "Creating")
+            return "running", self._poller_status(poller), None
+        state = state_text(found.provisioning_state, self._poller_status(poller))
         if state == "Failed":
             errors = getattr(found, "provisioning_errors", None) or "no details"
             return (
@@ -391,7 +473,7 @@ class OperationsBase(MLBase):
         found = self._find_workspace(ref)
         if found is None:
             return "succeeded", "Deleted", doomed
-        return "running", "Deleting", None
+        return "running", state_text(getattr(found, "provisioning_state", None), "Deleting"), None
 
     # -- delete resource group ----------------------------------------------------------------
     def _group_deleted(self, tracked: Tracked, poller: Any) -> tuple[str, str, Any]:

@@ -108,6 +108,15 @@ class ResourcesAPI(Protocol):
     def inventory(self) -> list[Resource]: ...
 
     # -- long-running work: these return an Operation the page polls (see poll_operation) --
+    def begin_create_storage_account(
+        self, resource_group: str, name: str, connection_string: str | None = None
+    ) -> Operation:
+        """Start creating (or getting) a storage account. Bad input raises at once and creates
+        nothing: an invalid name, a name taken by someone else (names are global on Azure), a
+        missing resource group. The finished operation's ``result`` is the ``Outcome``
+        (``created=False`` when the account exists already in this resource group)."""
+        ...
+
     def begin_create_workspace(
         self, resource_group: str, name: str, storage_account: str | None = None
     ) -> Operation:

@@ -228,6 +228,15 @@ class ResourcesMixin(StorageMixin):
         return inventory_of(self._workspace_folder(workspace) / "endpoints")
 
     # -- long-running work: on this machine it is done before the call returns ---------------
+    def begin_create_storage_account(
+        self, resource_group: str, name: str, connection_string: str | None = None
+    ) -> Operation:
+        return done_at_once(
+            "create storage account",
+            name,
+            lambda: self.create_storage_account(resource_group, name, connection_string),
+        )
+
     def begin_create_workspace(
         self, resource_group: str, name: str, storage_account: str | None = None
     ) -> Operation:

@@ -39,7 +39,11 @@ DEFAULTS = {
 # What the backend's running operations do, and the action key of the form that watches each.
 CURRENT_NODES = "current_nodes"  # a compute cluster's nodes up now, in an azure inventory entry
 STUDIO_URL = "studio_url"  # the workspace's page in Azure ML studio, in an azure inventory entry
-OPERATION_ACTIONS = {"create workspace": "ws", "create compute cluster": "cc"}
+OPERATION_ACTIONS = {
+    "create storage account": "sa",
+    "create workspace": "ws",
+    "create compute cluster": "cc",
+}
 
 
 def billing_section() -> None:
@@ -158,12 +162,18 @@ def storage_account_section() -> None:
         if st.form_submit_button(
             "Create or get storage account", type="primary", disabled=rg is None or not _can_create()
         ):
-            _submit("sa", lambda: session.backend().create_storage_account(rg or "", name, conn or None))
+            with st.spinner("Starting…"):
+                start_operation(
+                    "sa",
+                    lambda: session.backend().begin_create_storage_account(rg or "", name, conn or None),
+                )
+    watch_operation("sa", lambda _: st.rerun())
     show_result("sa")
     account = _find(Kind.STORAGE_ACCOUNT, _value("sa_name")) or _find(
         Kind.STORAGE_ACCOUNT, _last(Kind.STORAGE_ACCOUNT)
     )
-    if account:
+    if account and account.properties.get("provisioning_state") in (None, "", "Succeeded"):
+        # its keys exist once Azure has finished creating it
         masked_secret(
             f"Connection string of '{account.name}'",
             session.backend().storage_connection_string(account.name),

@@ -100,6 +100,19 @@ def loopback_factory(loopback_env: LoopbackCloud) -> ClientFactory:
     )
 
 
+def settle(at: AppTest, needle: str, timeout: float = 60) -> str:
+    """Rerun the page (as its polling fragment would) until a success or info message names
+    ``needle``; returns those messages."""
+    deadline = time.monotonic() + timeout
+    while True:
+        said = texts(at.success) + " " + texts(at.info)
+        if needle in said or time.monotonic() > deadline:
+            return said
+        time.sleep(0.2)
+        at.run()
+        assert not at.exception, at.exception
+
+
 def unique(prefix: str) -> str:
     """A name no other test of the session uses (the loopback fake is shared)."""
     return f"{prefix}{uuid.uuid4().hex[:8]}"
@@ -352,6 +365,7 @@ def test_resources_ask_once_for_a_billing_acknowledgement_then_create(
     assert "rg-dev-ml-eastus-001" in texts(at.success)
     assert fake_azure.calls("PUT", r"/resourcegroups/rg-dev-ml-eastus-001$")
     click(at, "Create or get storage account")
+    assert "datadevmleastus001" in settle(at, "datadevmleastus001")
     assert "datadevmleastus001" in texts(at.success)
     click(at, "Create or get blob container")
     assert "data4ml" in texts(at.success)
@@ -440,6 +454,34 @@ def test_a_workspace_create_shows_progress_and_a_new_session_picks_it_up(
     assert ws in texts(at.success) + texts(at.info)
     assert "Open in Azure ML studio" in page_text(at)
     assert "Download config.json" in page_text(at)
+
+
+@pytest.mark.usefixtures("data_dir")
+def test_a_storage_account_create_shows_azure_s_state_then_the_created_message(
+    loopback_factory: ClientFactory, slow_operations: FakeAzure
+) -> None:
+    rg, sa = unique("rg-app-"), unique("appsa")
+    at = start("resources", loopback_factory, ack=True)
+    at.text_input(key="rg_name").input(rg)
+    click(at, "Create or get resource group")
+    at.text_input(key="sa_name").input(sa)
+    click(at, "Create or get storage account")
+    body = page_text(at)
+    assert f"Create storage account '{sa}'…" in body, "the page does not wait for Azure"
+    assert "Started at" in body and "so far" in body
+    assert "state: **Creating**" in body, "the state Azure reports (the account's provisioningState)"
+    assert not [c for c in at.code if "AccountKey=" in c.value and "•" in c.value], "no keys yet"
+
+    # A reload (a new browser session on the same dashboard) picks the operation up again.
+    again = start("resources", loopback_factory, ack=True)
+    assert f"Create storage account '{sa}'…" in page_text(again)
+
+    said = settle(at, sa)
+    assert f"Created storage account '{sa}'" in said, said
+    assert f"Create storage account '{sa}'…" not in page_text(at)
+    assert any("AccountKey=" in c.value and "•" in c.value for c in at.code), "masked, once created"
+    assert AZURITE_KEY not in page_text(at)
+    assert "Traceback" not in page_text(at)
 
 
 # -- teardown: what goes, what is still billed, purge -----------------------------------------

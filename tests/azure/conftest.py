@@ -118,9 +118,20 @@ def azure_backend(fake_factory: ClientFactory, tmp_path: Path) -> AzureBackend:
     return AzureBackend(fake_factory, tmp_path / "azure-state")
 
 
+_LOOPBACK: list[LoopbackCloud] = []  # the session's one loopback cloud, whoever started it
+
+
 @pytest.fixture(scope="session")
 def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCloud]:
-    """One fake Azure served over HTTPS on 127.0.0.1 for the whole session."""
+    """One fake Azure served over HTTPS on 127.0.0.1 for the whole session.
+
+    Test modules outside tests/azure import this fixture, which makes a fixture of their own
+    (pytest keeps one instance per definition): they get the same cloud here, since azure-ai-ml
+    keeps the first endpoints it sees under a cloud's name, so a second "FakeCloud" on another
+    port (with another certificate) would not be reached."""
+    if _LOOPBACK:
+        yield _LOOPBACK[0]
+        return
     fake = FakeAzure(
         tenant_id=TENANT,
         subscriptions={SUBSCRIPTION: "Fake subscription"},
@@ -128,7 +139,11 @@ def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
         blob_key=AZURITE_KEY,
     )
     with serve_loopback_cloud(fake, tmp_path_factory.mktemp("fake-azure-tls")) as cloud:
-        yield cloud
+        _LOOPBACK.append(cloud)
+        try:
+            yield cloud
+        finally:
+            _LOOPBACK.clear()
     from tests.azure.fake.routes_storage import azurite_cleanup
 
     azurite_cleanup(fake)

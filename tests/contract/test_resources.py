@@ -244,3 +244,38 @@ def test_long_work_is_an_operation_that_is_polled_to_its_end(backend: Backend) -
     assert group.state == "succeeded" and all(isinstance(r, Resource) for r in group.result)
     assert backend.inventory() == []
     assert backend.running_operations() == []
+
+
+def test_a_storage_account_create_is_a_polled_get_or_create(backend: Backend) -> None:
+    with pytest.raises(NotFoundError, match=f"no resource group called '{RG}'"):
+        backend.begin_create_storage_account(RG, SA)
+    backend.create_resource_group(RG, "eastus")
+    with pytest.raises(InvalidNameError, match="not a valid storage account name"):
+        backend.begin_create_storage_account(RG, "Data_Lake")
+    assert keys(backend) == [(Kind.RESOURCE_GROUP, RG, None)], "a refused create changes nothing"
+
+    started = backend.begin_create_storage_account(RG, SA)
+    assert isinstance(started, Operation) and started.id
+    assert started.kind == "create storage account" and started.target == SA
+    assert started.status, "the state the backend reports, from the start"
+    if not backend.capabilities.long_running_operations:
+        assert started.done, "a backend without long-running operations finishes them at once"
+    assert {op.id for op in backend.running_operations()} <= {started.id}
+    made = finish(backend, started)
+    assert made.state == "succeeded", made.error
+    assert made.status and made.ended_at is not None
+    assert isinstance(made.result, Outcome) and made.result.created, made.result
+    assert (made.result.resource.kind, made.result.resource.name, made.result.resource.parent) == (
+        Kind.STORAGE_ACCOUNT,
+        SA,
+        RG,
+    )
+    assert SA in made.result.message
+    assert backend.poll_operation(made) is made or backend.poll_operation(made).result == made.result
+
+    again = backend.begin_create_storage_account(RG, SA)
+    assert again.done, "an account that exists already is a finished operation"
+    assert again.state == "succeeded" and isinstance(again.result, Outcome)
+    assert not again.result.created and again.result.resource.name == SA and again.result.message
+    assert backend.running_operations() == []
+    assert keys(backend) == [(Kind.RESOURCE_GROUP, RG, None), (Kind.STORAGE_ACCOUNT, SA, RG)]

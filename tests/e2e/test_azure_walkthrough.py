@@ -31,7 +31,9 @@ CLIENT_SECRET = "e2e-sp-secret-" + uuid.uuid4().hex
 RG, WS = defaults.RESOURCE_GROUP, defaults.WORKSPACE
 RESOURCE_BUTTONS = [
     ("Create or get resource group", f"resource group '{RG}'"),
-    ("Create or get storage account", f"storage account '{defaults.STORAGE_ACCOUNT}'"),
+    # a polled operation: its progress box names the account too, so wait for what shows once
+    # Azure has created it (its masked connection string)
+    ("Create or get storage account", f"Connection string of '{defaults.STORAGE_ACCOUNT}'"),
     ("Create or get blob container", f"'{defaults.BLOB_CONTAINER}'"),
     ("Create or get workspace", f"workspace '{WS}'"),
     ("Validate and register environment", "environment 'sklearn-mlflow-env'"),

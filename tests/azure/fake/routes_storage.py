@@ -11,6 +11,10 @@ finds them. All fake accounts share Azurite's one account: a container name is o
 Containers live in ``fake.resources`` under their account, so deleting the resource group (or
 the account) removes them; the Azurite side follows on the next storage request
 (:func:`sweep_azurite`) or when the ``fake_azure`` fixture ends.
+
+An account's create is a long-running operation (202 + ``Location``): the account reads
+``provisioningState: Creating`` until the operation finishes, which a poll of the operation or a
+read of the account moves on (``routes_ml.advance``: Azure carries on without the SDK's poller).
 """
 
 from __future__ import annotations
@@ -163,7 +167,9 @@ def create_account(fake: FakeAzure, request: Request, sub: str, rg: str, name: s
         body["properties"]["provisioningState"] = "Succeeded"
         return Response(200, body)
 
-    return fake.begin(request, finish, status=202, async_operation=False)
+    from tests.azure.fake.routes_ml import track
+
+    return track(fake, key, fake.begin(request, finish, status=202, async_operation=False))
 
 
 def _account(fake: FakeAzure, sub: str, rg: str, name: str) -> dict[str, Any] | None:
@@ -190,7 +196,10 @@ def _lookup(fake: FakeAzure, sub: str, rg: str, name: str) -> dict[str, Any] | R
 
 @route("GET", ACCOUNT)
 def get_account(fake: FakeAzure, request: Request, sub: str, rg: str, name: str) -> Response:
+    from tests.azure.fake.routes_ml import advance
+
     sweep_azurite(fake)
+    advance(fake, account_id(sub, rg, name))  # Azure goes on creating it without a poller too
     found = _lookup(fake, sub, rg, name)
     return found if isinstance(found, Response) else Response(200, found)
 
