@@ -11,6 +11,7 @@ from core import codegen, defaults
 from core.backend import Operation, WorkspaceRef
 from core.compute import VM_SIZES, ComputeSpec, machine_cores
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
+from core.errors import UserFacingError
 from core.locations import LOCATIONS
 from core.naming import RULES
 from core.resources import Kind, Outcome, Resource
@@ -174,12 +175,17 @@ def storage_account_section() -> None:
     )
     if account and account.properties.get("provisioning_state") in (None, "", "Succeeded"):
         # its keys exist once Azure has finished creating it
-        masked_secret(
-            f"Connection string of '{account.name}'",
-            session.backend().storage_connection_string(account.name),
-            key=f"reveal_{account.name}",
-            connection_string=True,
-        )
+        try:
+            secret = session.backend().storage_connection_string(account.name)
+        except UserFacingError as exc:  # e.g. an account without shared keys has no connection string
+            st.info(str(exc), icon=":material/key_off:")
+        else:
+            masked_secret(
+                f"Connection string of '{account.name}'",
+                secret,
+                key=f"reveal_{account.name}",
+                connection_string=True,
+            )
     location = account.properties.get("location", "eastus") if account else _value("rg_location")
     show_code(
         codegen.storage_account_code(

@@ -406,6 +406,28 @@ def test_a_storage_name_taken_by_someone_else_is_a_clear_message(
     assert "Traceback" not in page_text(at)
 
 
+@pytest.mark.usefixtures("data_dir")
+def test_an_account_without_shared_keys_says_why_it_has_no_connection_string(
+    fake_azure: FakeAzure,  # noqa: F811
+    fake_factory: ClientFactory,  # noqa: F811
+) -> None:
+    at = start("resources", fake_factory, ack=True)
+    click(at, "Create or get resource group")
+    click(at, "Create or get storage account")
+    settle(at, "datadevmleastus001")
+    with fake_azure.lock:
+        account = next(
+            r for k, r in fake_azure.resources.items() if k.endswith("/storageaccounts/datadevmleastus001")
+        )
+        account["properties"]["allowSharedKeyAccess"] = False
+    at.run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "does not allow shared key access" in texts(at.info)
+    assert "Storage Blob Data Contributor" in texts(at.info)
+    assert not any("AccountKey=" in c.value and "•" in c.value for c in at.code)  # no masked string
+    assert "Create or get blob container" in [b.label for b in at.button]  # the page goes on
+
+
 def _name_taken() -> Any:
     from tests.azure.fake.core import Response
 
