@@ -103,7 +103,7 @@ def test_the_azure_walk_against_the_fake_cloud(
     radio(page, "Backend", "azure", where="stSidebar")
     expect(page, "Sign in to Azure in the sidebar first")
     assert "not signed in yet" in sidebar(page)
-    screenshot(page, "azure-1-sign-in")
+    screenshot(page, "azure-1-sign-in", gallery=True)
 
     # 2. Sign in as a service principal against the fake's authority.
     side = page.get_by_test_id("stSidebar")
@@ -137,7 +137,7 @@ def test_the_azure_walk_against_the_fake_cloud(
     keys = re.findall(r"AccountKey=([^;\s]+)", body)
     assert keys and all("•" in key for key in keys), keys
     assert "Open in Azure ML studio" in body or "studio" in body
-    screenshot(page, "azure-5-resources")
+    screenshot(page, "azure-5-resources", gallery=True)
 
     # 4. Data: the heart sample, uploaded from disk, split and stored in the default datastore.
     csv = tmp_path / "heart.csv"
@@ -164,7 +164,7 @@ def test_the_azure_walk_against_the_fake_cloud(
     nav(page, "7 · Teardown")
     radio(page, "What to delete", "A whole resource group")
     expect(page, "This deletes")
-    screenshot(page, "azure-8-teardown-plan")
+    screenshot(page, "azure-8-teardown-plan", gallery=True)
     box = page.get_by_label(re.compile(rf"^Type \W*{re.escape(RG)}\W* to confirm$"))
     box.fill(RG)
     click(page, "Delete for good")
