@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.azure.lookups import MLBase, WorkspaceArg, arm_group, arm_name, is_not_found
+from core.azure.lookups import MLBase, WorkspaceArg, arm_group, arm_name, is_not_found, or_missing
 from core.azure.storage import keys_disabled
 from core.backend import WorkspaceRef
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -89,13 +89,7 @@ class DataAssetsMixin(MLBase):
     def _versions(self, ref: WorkspaceRef, name: str) -> list[DataAsset]:
         ml = self._ml(ref.resource_group, ref.name)
 
-        def listed() -> list[Data]:
-            try:
-                return list(ml.data.list(name=name))
-            except Exception as exc:
-                if is_not_found(exc):
-                    return []
-                raise
+        listed: Callable[[], list[Data]] = or_missing(lambda: list(ml.data.list(name=name)), [])
 
         found = self.call(f"listing the versions of data asset '{name}'", listed)
         return sorted((asset_of(d) for d in found if str(d.version).isdigit()), key=lambda a: a.version)

@@ -9,10 +9,11 @@ and online endpoints with their deployments. Teardown lists what will go before 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from core.azure.groups import GroupsMixin
-from core.azure.lookups import WorkspaceArg, is_not_found
+from core.azure.lookups import WorkspaceArg, or_missing
 from core.azure.operations import DELETE_GROUP, DELETE_WORKSPACE, OperationsBase
 from core.azure.storage import container_resource
 from core.azure.workspaces import compute_resource, environment_resource
@@ -79,13 +80,7 @@ class InventoryMixin(OperationsBase):
         found: list[Resource] = []
 
         def listed(what: str, action: Any) -> list[Any]:
-            def run() -> list[Any]:
-                try:
-                    return list(action())
-                except Exception as exc:
-                    if is_not_found(exc):  # deleted meanwhile
-                        return []
-                    raise
+            run: Callable[[], list[Any]] = or_missing(lambda: list(action()), [])
 
             result: list[Any] = self.call(f"listing the {what} of workspace '{ref.name}'", run)
             return result

@@ -8,10 +8,10 @@ here returns an empty list to look finished: only what is read from Azure for re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from core.azure.lookups import MLBase, WorkspaceArg, is_not_found
+from core.azure.lookups import MLBase, WorkspaceArg, or_missing
 from core.backend import DeployedModel, EndpointInfo, EndpointKeys, Operation, SweepInfo, SweepProgress
 from core.errors import UserFacingError
 from core.naming import validate_name
@@ -111,13 +111,7 @@ class LaterMixin(MLBase):
         ref, _ = self._workspace(workspace)
         ml = self._ml(ref.resource_group, ref.name)
 
-        def listed() -> list[Any]:
-            try:
-                return list(ml.online_endpoints.list())
-            except Exception as exc:
-                if is_not_found(exc):
-                    return []
-                raise
+        listed: Callable[[], list[Any]] = or_missing(lambda: list(ml.online_endpoints.list()), [])
 
         found = self.call(f"listing the online endpoints of workspace '{ref.name}'", listed)
         if not found:

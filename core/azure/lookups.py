@@ -8,7 +8,8 @@ name (as older callers pass) is looked up across the subscription and must be un
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.azure.base import AzureBase
 from core.backend import WorkspaceRef
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from azure.ai.ml.entities import Workspace
 
 WorkspaceArg = WorkspaceRef | str
+T = TypeVar("T")
+M = TypeVar("M")
 ML_PROVIDER = "Microsoft.MachineLearningServices"
 CREATED_TAG = "created-at"  # when this dashboard created it (as core.azure.groups tags a group)
 
@@ -28,6 +31,22 @@ def is_not_found(exc: BaseException) -> bool:
     from azure.core.exceptions import ResourceNotFoundError
 
     return isinstance(exc, ResourceNotFoundError) or getattr(exc, "status_code", None) == 404
+
+
+def or_missing(action: Callable[[], T], missing: M) -> Callable[[], T | M]:
+    """``action`` as a call that gives ``missing`` (None, or an empty list) where Azure answers
+    404: what is looked for does not exist (yet, or any more). Other failures go on up, to be
+    explained by ``AzureBase.call``."""
+
+    def run() -> T | M:
+        try:
+            return action()
+        except Exception as exc:
+            if is_not_found(exc):
+                return missing
+            raise
+
+    return run
 
 
 def state_text(value: Any, default: str = "") -> str:

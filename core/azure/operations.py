@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.azure.lookups import CREATED_TAG, MLBase, is_not_found, state_text
+from core.azure.lookups import CREATED_TAG, MLBase, is_not_found, or_missing, state_text
 from core.backend import Operation, WorkspaceRef
 from core.errors import UserFacingError
 from core.resources import Outcome, Resource, now
@@ -271,13 +271,7 @@ class OperationsBase(MLBase):
             return "failed", "Failed", failure
         storage = self.factory.storage()
 
-        def get() -> Any:
-            try:
-                return storage.storage_accounts.get_properties(rg, name)
-            except Exception as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+        get = or_missing(lambda: storage.storage_accounts.get_properties(rg, name), None)
 
         account = self.call(f"reading storage account '{name}'", get)
         if account is None:
@@ -350,13 +344,7 @@ class OperationsBase(MLBase):
     def _find_workspace(self, ref: WorkspaceRef) -> Any:
         ml = self._ml(ref.resource_group)
 
-        def get() -> Any:
-            try:
-                return ml.workspaces.get(ref.name)
-            except Exception as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+        get = or_missing(lambda: ml.workspaces.get(ref.name), None)
 
         return self.call(f"reading workspace '{ref.name}'", get)
 
@@ -428,13 +416,7 @@ class OperationsBase(MLBase):
             return "failed", "Failed", failure
         ml = self._ml(ref.resource_group, ref.name)
 
-        def get() -> Any:
-            try:
-                return ml.compute.get(name)
-            except Exception as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+        get = or_missing(lambda: ml.compute.get(name), None)
 
         found = self.call(doing, get)
         if found is None:
@@ -486,13 +468,7 @@ class OperationsBase(MLBase):
             return "succeeded", "Deleted", doomed
         client = self.factory.resources()
 
-        def get() -> Any:
-            try:
-                return client.resource_groups.get(rg)
-            except Exception as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+        get = or_missing(lambda: client.resource_groups.get(rg), None)
 
         group = self.call(f"reading resource group '{rg}'", get)
         if group is None:

@@ -15,9 +15,10 @@ Azure cannot change (a cluster's VM size) is a ``ConflictError`` with the fix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.azure.lookups import WorkspaceArg, is_not_found, state_text
+from core.azure.lookups import WorkspaceArg, or_missing, state_text
 from core.azure.operations import CREATE_COMPUTE, OperationsBase
 from core.backend import Operation, WorkspaceRef
 from core.compute import ComputeSpec, validate_compute_spec
@@ -138,13 +139,9 @@ class WorkspacesMixin(OperationsBase):
     def _environment_versions(self, ref: WorkspaceRef, name: str) -> list[Environment]:
         ml = self._ml(ref.resource_group, ref.name)
 
-        def listed() -> list[Environment]:
-            try:
-                return list(ml.environments.list(name=name))
-            except Exception as exc:
-                if is_not_found(exc):
-                    return []
-                raise
+        listed: Callable[[], list[Environment]] = or_missing(
+            lambda: list(ml.environments.list(name=name)), []
+        )
 
         return self.call(f"listing the versions of environment '{name}'", listed)
 
@@ -205,12 +202,6 @@ class WorkspacesMixin(OperationsBase):
     def _find_compute(self, ref: WorkspaceRef, name: str) -> Any:
         ml = self._ml(ref.resource_group, ref.name)
 
-        def get() -> Any:
-            try:
-                return ml.compute.get(name)
-            except Exception as exc:
-                if is_not_found(exc):
-                    return None
-                raise
+        get = or_missing(lambda: ml.compute.get(name), None)
 
         return self.call(f"reading compute cluster '{name}'", get)
