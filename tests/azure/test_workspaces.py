@@ -69,6 +69,18 @@ def test_a_workspace_is_created_by_azure_ml_s_template_deployment_then_found(
     backend.delete_resource_group(rg)
 
 
+def test_workspace_creation_through_an_injected_transport_is_not_reachable(
+    azure_backend: AzureBackend,
+) -> None:
+    """The in-process route cannot test workspace creation: azure-ai-ml's ARM-deployment executor
+    builds its own clients (no ``transport=``) and sleeps on its own. The loopback cloud reaches
+    it: test_a_workspace_is_created_by_azure_ml_s_template_deployment_then_found above."""
+    pytest.skip(
+        "workspaces.begin_create runs azure-ai-ml's ARM-deployment executor, which ignores the "
+        "injected transport; workspace creation is tested through the loopback cloud instead"
+    )
+
+
 def test_a_bad_workspace_name_or_a_missing_group_is_refused_before_azure_is_asked(
     trust_loopback: LoopbackCloud, tmp_path: Path
 ) -> None:
