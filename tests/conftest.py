@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated data folder per test, and a real Azurite process."""
+"""Shared fixtures: an isolated data folder per test, a real Azurite process and a real
+``mlflow server`` process (one of each per test session)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from core.local.backend import LocalBackend
 from core.settings import WARM_CLUSTER_MAX_ENV
+from tests.mlflow_server import MlflowServer, start_mlflow_server, stop_mlflow_server
 
 ROOT = Path(__file__).resolve().parent.parent
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -97,3 +99,12 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One real ``mlflow server`` (SQLite behind it) for the whole session; tests use their own
+    experiments in it."""
+    server, proc = start_mlflow_server(tmp_path_factory.mktemp("mlflow-server"))
+    yield server
+    stop_mlflow_server(proc)
