@@ -21,7 +21,7 @@ seen through MLflow, so the Trials page reads both.
   gets ``refit_model_uri``, so it is fitted once. ``mlflow.note.content`` (MLflow's own run
   description) holds the user's review note. A trial run as an Azure command job
   (``python -m core.train``) also tags ``primary_metric``, ``task``, ``folds``, ``seed``,
-  ``target`` and ``schema_source``.
+  ``target``, ``schema_source`` and ``params_json``.
 - registered model version: tags ``sweep_id``, ``trial_number``, ``trial_run_id``, ``dataset``,
   ``dataset_version``, ``model_family``, ``task``, ``primary_metric``, ``goal``,
   ``hyperparameters`` (the trial's ``params_json``) and ``metric.<name>`` per cross-validated
