@@ -266,9 +266,10 @@ def test_cancel_kills_the_running_trial_and_keeps_the_finished_one(
             break
         time.sleep(0.2)
     try:
+        before = len(fake_azure.requests)
         ml.jobs.begin_cancel(job.name).result()
-        cancel = fake_azure.calls("POST", f"/jobs/{job.name}/cancel")
-        assert len(cancel) == 1
+        canceling = [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_azure.requests[before:]]
+        assert canceling == [("POST", "cancel"), ("GET", job.name)]  # then the Location: the job
         done, _ = poll(workspace, job.name)
     finally:
         runner.wait_idle(fake_azure, job.name)
@@ -378,7 +379,15 @@ def test_a_failed_trial_leaves_the_sweep_going(
 
 def test_jobs_list_and_code_reuse(workspace: AzureBackend, fake_azure: FakeAzure, code_folder: Path) -> None:
     first = submit(workspace, code_folder)
+    before = len(fake_azure.requests)
     second = submit(workspace, code_folder)
+    again = [(r.method, r.path.split(f"/workspaces/{WS}/")[-1]) for r in fake_azure.requests[before:]]
+    new, stored = again[0][1].split("/")[1], fake_azure.calls("PUT", "/codes/")[0].path.split("/")[-3]
+    assert again == [  # the snapshot's hash finds the stored version: no upload
+        ("GET", f"codes/{new}/versions"),
+        ("GET", f"codes/{stored}/versions/1"),
+        ("PUT", f"jobs/{second.name}"),
+    ]
     runner.cancel_elsewhere(fake_azure, first.name)
     runner.cancel_elsewhere(fake_azure, second.name)
     ml = workspace.factory.ml(RG, WS)

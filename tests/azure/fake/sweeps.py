@@ -46,6 +46,7 @@ keeps it in run history), so read it from the raw body.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
@@ -54,6 +55,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -66,7 +68,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.azure.fake.core import FakeAzure, Response, arm_error
-from tests.azure.fake.routes_ml import PROVIDER, children, ws_id
+from tests.azure.fake.routes_ml import children, ws_id
 
 ARTIFACT_CONTAINER = "azureml"
 ARTIFACT_ROOT = "wasbs://azureml@devstoreaccount1.blob.core.windows.net/ExperimentRun/dcid."
@@ -446,6 +448,21 @@ def _fail(sweep: Sweep, code: str, message: str, detail: str) -> None:
     _set_status(sweep, "Failed")
 
 
+# What the runner leaves behind, cleaned when the test process ends: a test that stops polling
+# must not leave trial processes running, nor downloaded snapshots in /tmp.
+_LEFT: list[subprocess.Popen[bytes]] = []
+_FOLDERS: list[Path] = []
+
+
+@atexit.register
+def _clean_up() -> None:
+    for process in _LEFT:
+        if process.poll() is None:
+            process.kill()
+    for folder in _FOLDERS:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # -- one child --------------------------------------------------------------------------------
 def _run_trial(sweep: Sweep, trial: Trial) -> None:
     fake = sweep.fake
@@ -478,6 +495,7 @@ def _run_trial(sweep: Sweep, trial: Trial) -> None:
             trial.process = subprocess.Popen(  # noqa: S603 - the job's own command, as Azure runs it
                 argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
             )
+            _LEFT.append(trial.process)
             trial.started = time.monotonic()
         final = _wait(sweep, trial)
         trial.ended = time.monotonic()
@@ -559,6 +577,7 @@ def _prepare(sweep: Sweep) -> Path:
         from tests.azure.fake.routes_jobs import find_code
 
         folder = Path(tempfile.mkdtemp(prefix=f"fake-sweep-{sweep.name}-"))
+        _FOLDERS.append(folder)
         code_id = sweep.props["trial"].get("codeId")
         code = folder / "code"
         code.mkdir()
@@ -826,7 +845,6 @@ def _last_metric(mlflow: _Mlflow, run_id: str, metric: str) -> float | None:
 
 
 __all__ = [
-    "PROVIDER",
     "break_environment_image",
     "cancel",
     "cancel_elsewhere",
