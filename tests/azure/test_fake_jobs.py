@@ -224,7 +224,7 @@ def test_a_sweep_runs_its_trials_for_real(
     spans = [(t.started, t.ended) for t in sweep.trials]
     most = max(sum(s <= at < e for s, e in spans) for at, _ in spans)
     assert most == 2, spans  # max_concurrent_trials at once, never more
-    assert (sweep.folder / "code" / "core" / "train" / "cli.py").is_file()  # the uploaded snapshot
+    assert sweep.folder is not None and (sweep.folder / "code/core/train/cli.py").is_file()  # the snapshot
     best = done.properties["best_child_run_id"]
     stored = artifact_blobs(fake_azure, best)
     assert f"ExperimentRun/dcid.{best}/{OOF_ARTIFACT}" in stored  # the trainer's own MLflow upload
@@ -332,7 +332,8 @@ def raw_job(fake: FakeAzure, name: str) -> dict[str, Any]:
     from tests.azure.fake.routes_jobs import jobs_of
 
     with fake.lock:
-        return json.loads(json.dumps(jobs_of(fake, SUBSCRIPTION, RG, WS)[name]))
+        body: dict[str, Any] = json.loads(json.dumps(jobs_of(fake, SUBSCRIPTION, RG, WS)[name]))
+    return body
 
 
 def test_quota_exceeded_fails_the_job_while_queued(

@@ -258,7 +258,7 @@ def put_job(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, name:
     problem = sweeps.check_references(fake, sub, rg, ws, props)
     if problem is not None:
         return problem
-    record = {
+    record: dict[str, Any] = {
         "id": f"{ws_id(sub, rg, ws)}/jobs/{name}",
         "name": name,
         "type": f"{PROVIDER}/workspaces/jobs",

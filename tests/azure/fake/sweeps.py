@@ -781,7 +781,7 @@ def _mlflow(fake: FakeAzure) -> _Mlflow | None:
     if store is None:
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-        store = SqlAlchemyStore(server.backend_uri, str(server.artifact_root))
+        store = SqlAlchemyStore(server.backend_uri, str(server.artifact_root))  # type: ignore[no-untyped-call]
         _STORES[server.backend_uri] = store
         ensure_artifact_container(fake)
     return _Mlflow(server.url, store)
