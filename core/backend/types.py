@@ -130,6 +130,10 @@ class SweepInfo:
     message: str = ""
     resumes: int = 0
     cluster: str = ""  # the compute cluster it runs on
+    # What a remote backend adds (defaults keep the local one as it was):
+    portal_url: str = ""  # the sweep's page in the provider's own UI (Azure ML studio)
+    provider_state: str = ""  # the status as the provider spells it ("Queued", "Preparing", ...)
+    nodes: int | None = None  # the cluster's nodes up now, when the backend can tell
 
 
 class TrialRow(TypedDict):
