@@ -62,5 +62,6 @@ class AzureBackend(
             long_running_operations=True,
             billable=True,
             sweeps=True,
+            ships_code=True,
             endpoints=False,
         )

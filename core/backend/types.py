@@ -100,6 +100,10 @@ class Capabilities:
     # does not offer yet says so plainly (what the step will do, what it needs) instead of failing.
     sweeps: bool = True  # launch, watch and review sweeps (steps 4 and 5)
     endpoints: bool = True  # register models, deploy and test endpoints (step 6)
+    # A sweep's trials run elsewhere, on a code snapshot uploaded with the job (the launch
+    # panel says its size), and nothing runs after the sweep: each trial logs its model. The
+    # local backend runs the installed code itself and refits the best configuration.
+    ships_code: bool = False
 
 
 # -- sweeps -----------------------------------------------------------------------------------
