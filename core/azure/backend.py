@@ -23,12 +23,13 @@ from core.azure.groups import GroupsMixin
 from core.azure.inventory import InventoryMixin
 from core.azure.later import LaterMixin
 from core.azure.storage import StorageMixin
+from core.azure.tracking import TrackingMixin
 from core.azure.workspaces import WorkspacesMixin
 from core.backend import BackendInfo, Capabilities
 
 
 class AzureBackend(
-    GroupsMixin, StorageMixin, WorkspacesMixin, InventoryMixin, DataAssetsMixin, LaterMixin
+    TrackingMixin, GroupsMixin, StorageMixin, WorkspacesMixin, InventoryMixin, DataAssetsMixin, LaterMixin
 ):
     """Implements ``core.backend.Backend`` on one Azure subscription."""
 

@@ -40,11 +40,6 @@ class LaterMixin(MLBase):
         raise LaterError(f"{what} on the azure backend arrive in a later release of this dashboard.", _FIX)
 
     # -- sweeps ---------------------------------------------------------------------------
-    def tracking_uri(self, workspace: WorkspaceArg) -> str:
-        """The workspace's MLflow tracking URI, as Azure reports it."""
-        _, ws = self._workspace(workspace)
-        return str(ws.mlflow_tracking_uri or "")
-
     def launch_sweep(
         self,
         workspace: WorkspaceArg,
