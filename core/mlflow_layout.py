@@ -14,7 +14,10 @@ seen through MLflow, so the Trials page reads both.
   from), ``sampler``, ``worker``, ``trial_status`` (completed / failed / early_terminated /
   canceled), ``early_terminated`` ("true" / "false"), ``folds_done``, ``model_family``, ``error``;
   params are the hyperparameters (``None`` written as "None") and the tag ``params_json`` keeps
-  their exact types; metrics follow :mod:`core.train.tracking`. A trial refit for the registry
+  their exact types; metrics follow :mod:`core.train.tracking`. A trial whose every fold ran
+  logs its out-of-fold predictions as the ``oof_predictions.csv`` artifact (:data:`OOF_ARTIFACT`:
+  columns ``y_true``, ``y_pred`` and ``proba:<class>`` per class, rows in the train split's
+  order; format in :mod:`core.train.predictions`), beside the model ``model``. A trial refit for the registry
   gets ``refit_model_uri``, so it is fitted once. ``mlflow.note.content`` (MLflow's own run
   description) holds the user's review note. A trial run as an Azure command job
   (``python -m core.train``) also tags ``primary_metric``, ``task``, ``folds``, ``seed``,
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 __all__ = [
     "MLFLOW_PREFIX",
+    "OOF_ARTIFACT",
     "RECORDED_VERSION_TAGS",
     "SPEC_ARTIFACT",
     "TAG_BEST",
@@ -103,6 +107,7 @@ TAG_FOLDS_DONE = "folds_done"
 TAG_ERROR = "error"
 TAG_REFIT_MODEL_URI = "refit_model_uri"  # the model refit from this trial, so it is fitted once
 TAG_NOTE = "mlflow.note.content"  # MLflow's own run description, shown by its UI too
+OOF_ARTIFACT = "oof_predictions.csv"  # out-of-fold predictions, when every fold ran
 # and of an Azure command job's trial run (with TAG_PRIMARY_METRIC and TAG_TASK)
 TAG_FOLDS = "folds"
 TAG_SEED = "seed"

@@ -7,6 +7,8 @@
 The spellings of :func:`core.sweep.azure.trial_command` work too: ``--train_data``,
 ``--model_family``, ``--primary_metric``, ``--cv_folds`` and ``--task`` (checked against the
 schema's task).
+The run gets the per-fold steps, the summary metrics, the out-of-fold predictions (artifact
+``oof_predictions.csv``) and the model ``model``.
 
 Hyperparameters are passed as ``--<name> <value>`` (or ``--<name>=<value>``), one option per
 hyperparameter, which is how an Azure sweep hands them over:
@@ -177,7 +179,8 @@ def load_inputs(
 def _run(
     args: TrainArgs, frame: pd.DataFrame, schema: Schema, source: str, family: Family, metric: str
 ) -> dict[str, Any]:
-    """The MLflow part: per-fold steps, summary, and (unless --no-model) the refitted model."""
+    """The MLflow part: per-fold steps, summary, out-of-fold predictions and (unless --no-model)
+    the refitted model."""
     import mlflow
 
     from core import mlflow_layout as layout
@@ -216,6 +219,7 @@ def _run(
             on_fold=on_fold,
         )
         tracking.log_summary(result)
+        tracking.log_out_of_fold(result)  # every fold runs here: on Azure a policy kills the job
         summary: dict[str, Any] = {"run_id": run.info.run_id, **tracking.summary_metrics(result)}
         if args.log_model:
             pipeline = fit_final(frame, schema, family, params, seed=args.seed)

@@ -6,6 +6,8 @@ interval and the last value is the cross-validated score; each fold's own values
 as ``<metric>_fold``. At the
 end every metric's mean and std over the folds that ran is logged as ``<metric>_mean`` and
 ``<metric>_std``, with the early-terminated flag as a tag (the tags: :mod:`core.mlflow_layout`).
+A trial whose every fold ran also logs its out-of-fold predictions as the artifact
+``oof_predictions.csv`` (:func:`log_out_of_fold`, format in :mod:`core.train.predictions`).
 
 The model is logged in MLflow 3's default ``skops`` format (safe to load: no pickle). skops
 refuses types it does not know, such as a random forest's ``sklearn.tree._tree.Tree``,
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from core.mlflow_layout import TAG_EARLY_TERMINATED, TAG_FAMILY, TAG_FOLDS_DONE
+from core.mlflow_layout import OOF_ARTIFACT, TAG_EARLY_TERMINATED, TAG_FAMILY, TAG_FOLDS_DONE
+from core.train.predictions import predictions_csv, split_order
 
 if TYPE_CHECKING:
     from mlflow.models.model import ModelInfo
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "log_fold",
     "log_model",
+    "log_out_of_fold",
     "log_summary",
     "mean_name",
     "skops_trusted_types",
@@ -92,6 +96,20 @@ def log_summary(result: TrialResult) -> None:
 
     mlflow.log_metrics(summary_metrics(result))
     mlflow.set_tags(trial_tags(result))
+
+
+def log_out_of_fold(result: TrialResult) -> bool:
+    """The trial's out-of-fold predictions as the artifact :data:`OOF_ARTIFACT` of the active run.
+
+    Only when every planned fold ran: a trial a policy stopped early has predictions for some
+    rows only, which would draw a misleading confusion matrix, so it logs none (returns False).
+    """
+    import mlflow
+
+    if result.folds_done < result.folds:
+        return False
+    mlflow.log_text(predictions_csv(split_order(result)), OOF_ARTIFACT)
+    return True
 
 
 def skops_trusted_types(model: Any, *, cached: bool = True) -> list[str]:

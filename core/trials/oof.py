@@ -1,9 +1,13 @@
-"""Out-of-fold predictions of one trial, recomputed on demand, and the curves drawn from them.
+"""Out-of-fold predictions of one trial (read from its artifact, or recomputed) and their curves.
 
-The sweep engine does not store predictions, so the best-trial panel re-runs the trial's
-cross-validation with the same trainer (:func:`core.train.trainer.cross_validate_trial`),
+A trial run by ``python -m core.train`` (every Azure trial) logs its predictions as the
+``oof_predictions.csv`` artifact: :func:`out_of_fold_from_predictions` reads them, no refit.
+The local sweep engine does not store predictions, so for its trials the best-trial panel
+re-runs the trial's cross-validation with the same trainer (:func:`core.train.trainer.cross_validate_trial`),
 the same train split, hyperparameters, folds and seed: the same folds and the same models,
-so the same predictions. Every fold is run, also for a trial a policy stopped early.
+so the same predictions (:func:`out_of_fold`). Every fold is run, also for a trial a policy
+stopped early. Both give the same :class:`OutOfFold` (:func:`build_out_of_fold`), rows in the
+train split's order.
 For classification this gives the confusion matrix, ROC and precision-recall curves (the
 positive class in a binary task, one-vs-rest per class otherwise); for regression the
 predicted and actual values and the residuals.
@@ -21,6 +25,7 @@ import numpy as np
 
 from core.errors import UserFacingError
 from core.train.curves import Curve, class_curves
+from core.train.predictions import Predictions
 from core.train.setup import TrialSetup
 
 if TYPE_CHECKING:
@@ -72,6 +77,7 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
     import pandas as pd
 
     from core.data.schema import Schema
+    from core.train.predictions import split_order
     from core.train.trainer import cross_validate_trial
 
     if not data.train_csv.strip():
@@ -91,28 +97,53 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
         folds=setup.folds,
         seed=setup.seed,
     )
-    y_true, y_pred = np.asarray(result.y_true), np.asarray(result.y_pred)
+    return build_out_of_fold(
+        result.task.value, split_order(result), mean=result.mean, std=result.std, folds=result.folds_done
+    )
+
+
+def out_of_fold_from_predictions(
+    csv: bytes, *, task: str, mean: dict[str, float], std: dict[str, float], folds: int
+) -> OutOfFold:
+    """The out-of-fold view from a trial's ``oof_predictions.csv`` artifact (no refit); the
+    scores come from the run's metrics. A UserFacingError if the file is not such a CSV."""
+    from core.train.predictions import read_predictions_csv
+
+    if task not in ("classification", "regression"):
+        raise UserFacingError(
+            f"The trial's task {task!r} is neither classification nor regression.",
+            "Check the run's 'task' tag.",
+        )
+    predictions = read_predictions_csv(csv, classification=task == "classification")
+    return build_out_of_fold(task, predictions, mean=mean, std=std, folds=folds)
+
+
+def build_out_of_fold(
+    task: str, predictions: Predictions, *, mean: Mapping[str, float], std: Mapping[str, float], folds: int
+) -> OutOfFold:
+    """Confusion matrix and curves (classification) from the predictions; classes compared as text."""
+    y_true, y_pred = predictions.y_true, predictions.y_pred
+    classes = tuple(str(c) for c in predictions.classes)
     confusion = None
     roc: tuple[Curve, ...] = ()
     pr: tuple[Curve, ...] = ()
-    classes = tuple(result.classes)
-    if result.task.value == "classification":
+    if task == "classification":
         codes = {c: i for i, c in enumerate(classes)}
-        truth = np.array([codes[v] for v in y_true])
-        guess = np.array([codes[v] for v in y_pred])
+        truth = np.array([codes[str(v)] for v in y_true], dtype=np.int64)
+        guess = np.array([codes[str(v)] for v in y_pred], dtype=np.int64)
         confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
         np.add.at(confusion, (truth, guess), 1)
-        if result.y_proba is not None:
-            curves = class_curves(y_true, np.asarray(result.y_proba), classes, prefix="class ")
+        if predictions.y_proba is not None:
+            curves = class_curves(y_true, predictions.y_proba, classes, prefix="class ")
             roc, pr = tuple(curves[0]), tuple(curves[1])
     return OutOfFold(
-        task=result.task.value,
-        classes=tuple(str(c) for c in classes),
+        task=task,
+        classes=classes,
         y_true=y_true,
         y_pred=y_pred,
-        mean=dict(result.mean),
-        std=dict(result.std),
-        folds=result.folds_done,
+        mean=dict(mean),
+        std=dict(std),
+        folds=folds,
         confusion=confusion,
         roc=roc,
         pr=pr,
