@@ -26,6 +26,7 @@ from core.azure.inventory import InventoryMixin
 from core.azure.later import LaterMixin
 from core.azure.storage import StorageMixin
 from core.azure.sweeps import AzureSweepsMixin
+from core.azure.tracking import TrackingMixin
 from core.azure.workspaces import WorkspacesMixin
 from core.backend import BackendInfo, Capabilities
 
@@ -34,8 +35,9 @@ class AzureBackend(
     GroupsMixin,
     StorageMixin,
     InventoryMixin,
-    AzureSweepsMixin,  # before the slices it reads through (environments, data assets)
+    AzureSweepsMixin,  # before the slices it reads through (environments, MLflow, data assets)
     WorkspacesMixin,
+    TrackingMixin,
     DataAssetsMixin,
     LaterMixin,
 ):

@@ -38,12 +38,6 @@ class LaterMixin(MLBase):
         self._workspace(workspace)  # a missing workspace is the first thing to fix
         raise LaterError(f"{what} on the azure backend arrive in a later release of this dashboard.", _FIX)
 
-    # -- tracking -------------------------------------------------------------------------
-    def tracking_uri(self, workspace: WorkspaceArg) -> str:
-        """The workspace's MLflow tracking URI, as Azure reports it."""
-        _, ws = self._workspace(workspace)
-        return str(ws.mlflow_tracking_uri or "")
-
     # -- models ---------------------------------------------------------------------------
     def register_model(
         self,

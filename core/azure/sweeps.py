@@ -40,8 +40,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.azure.data_assets import DataAssetsMixin
 from core.azure.lookups import WorkspaceArg, arm_name, is_not_found, or_missing
+from core.azure.tracking import TrackingMixin, remember_credential
 from core.azure.workspaces import WorkspacesMixin
 from core.backend import SweepInfo, SweepProgress, SweepState, TrialRow, WorkspaceRef
 from core.errors import ConflictError, NotFoundError, UserFacingError
@@ -201,9 +201,9 @@ def foreign_spec(job: Any) -> dict[str, Any]:
     }
 
 
-class AzureSweepsMixin(WorkspacesMixin, DataAssetsMixin):
+class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
     """Launch, list, watch and cancel sweep jobs; trials come from the workspace's MLflow (it
-    reads the environments and the data assets through their own slices)."""
+    reads the environments, the data assets and MLflow through their own slices)."""
 
     # -- launching ------------------------------------------------------------------------
     def launch_sweep(
@@ -451,6 +451,7 @@ class AzureSweepsMixin(WorkspacesMixin, DataAssetsMixin):
 
         if not info.tracking_uri:
             return [], None, "The workspace reports no MLflow tracking URI, so its trials cannot be read."
+        remember_credential(info.tracking_uri, self.factory.credential, self.factory.cloud.scope)
         try:
             mlflow = client(info.tracking_uri)
             parent = _parent_run(mlflow, info.id)

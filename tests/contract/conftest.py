@@ -56,6 +56,9 @@ class _FakeClouds:
         self.stack = ExitStack()
         self.bundle = folder / "fake-clouds-ca.pem"
         self.fakes: list[FakeAzure] = []
+        self.workspace_mlflow: object = (
+            None  # the workspaces' MLflow endpoint (tests.azure.fake.mlflow_proxy)
+        )
 
     def new(self) -> LoopbackCloud:
         from tests.azure.conftest import AZURITE_KEY, SUBSCRIPTION, TENANT, blob_endpoint_of
@@ -67,6 +70,7 @@ class _FakeClouds:
             blob_endpoint=blob_endpoint_of(self.azurite),
             blob_key=AZURITE_KEY,
         )
+        fake.workspace_mlflow = self.workspace_mlflow
         cloud = self.stack.enter_context(serve_loopback_cloud(fake, self.folder / f"cloud{len(self.fakes)}"))
         with self.bundle.open("a", encoding="utf-8") as bundle:
             bundle.write(cloud.ca_bundle.read_text(encoding="utf-8"))
@@ -121,7 +125,12 @@ def _fake_clouds(
     if backend_name != "azure":
         yield
         return
+    from tests.azure.conftest import session_workspace_mlflow
+
     clouds = _FakeClouds(request.getfixturevalue("azurite"), tmp_path_factory.mktemp("fake-clouds"))
+    clouds.workspace_mlflow = session_workspace_mlflow(
+        request.getfixturevalue("mlflow_server"), tmp_path_factory
+    )
     patch = pytest.MonkeyPatch()
     patch.setenv("REQUESTS_CA_BUNDLE", str(clouds.bundle))
     _CLOUDS[:] = [clouds]
