@@ -74,6 +74,7 @@ TAG_SCHEMA = "azml.schema"  # the dataset's schema.json, for the page (the file 
 TAG_SNAPSHOT_BYTES = "azml.snapshot_bytes"
 REST_CALLS_PER_POLL = 5  # workspace, job, parent run, trials (per 1000), cluster nodes
 TRIALS_PAGE = 1000
+JOBS_API = "2024-04-01"  # the Jobs REST API version read for a failed job's error
 
 # Azure's job statuses (JobStatus in the REST spec) as the state a user should see.
 AZURE_STATES: dict[str, SweepState] = {
@@ -413,7 +414,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
                 "Launched outside this app: its spec, dataset and schema are not known here "
                 "(only what the job itself says)."
             )
-        notes.append(_failure_note(job) if status == "Failed" else "")
+        notes.append(self._failure_note(ref, str(job.name)) if status == "Failed" else "")
         if tags.get(TAG_SNAPSHOT_BYTES, "").isdigit():
             notes.append(f"Code snapshot: {_size_text(int(tags[TAG_SNAPSHOT_BYTES]))}.")
         best = props.get(TAG_BEST) or None
@@ -443,6 +444,18 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             provider_state=status,
             nodes=nodes,
         )
+
+    def _failure_note(self, ref: WorkspaceRef, name: str) -> str:
+        """Why a job failed, in Azure's words: one more GET, of the job's raw body (azure-ai-ml's
+        Job drops the error), made only for a failed job."""
+        path = (
+            f"{self.rg_id(ref.resource_group)}/providers/Microsoft.MachineLearningServices/"
+            f"workspaces/{ref.name}/jobs/{name}"
+        )
+        said = failure_text(self._arm_get(path, JOBS_API, f"reading why sweep '{name}' failed"))
+        if not said:
+            return "Azure reports the job failed; its logs are in Azure ML studio."
+        return f"Azure says: {said}"
 
     def _trials(self, info: SweepInfo) -> tuple[list[TrialRow], Run | None, str]:
         """The sweep's child runs in the workspace's MLflow (paged), as rows; a problem reading
@@ -575,13 +588,14 @@ def _cluster_of(job: Any) -> str:
     return arm_name(str(getattr(job, "compute", "") or "").removeprefix("azureml:"))
 
 
-def _failure_note(job: Any) -> str:
-    """Azure's own words on a failed job (an image build, a quota), when it gave them."""
-    error = getattr(job, "error", None) or (getattr(job, "properties", None) or {}).get("error")
-    text = str(getattr(error, "message", "") or error or "").strip()
-    if not text:
-        return "Azure reports the job failed; its logs are in Azure ML studio."
-    return f"Azure says: {text[:400]}"
+def failure_text(body: Mapping[str, Any] | None) -> str:
+    """Azure's own words on a failed job (an image build, a quota) from the job's REST body
+    (``properties.error``: code, message), when it gave them."""
+    error = ((body or {}).get("properties") or {}).get("error") or {}
+    if not isinstance(error, Mapping):
+        return str(error)[:400]
+    code, message = str(error.get("code") or ""), str(error.get("message") or "").strip()
+    return f"{message[:400]} ({code})" if message and code else message[:400]
 
 
 def _ms_seconds(ms: int | None) -> float | None:
@@ -690,6 +704,7 @@ __all__ = [
     "REST_CALLS_PER_POLL",
     "TAG_SWEEP_SPEC",
     "AzureSweepsMixin",
+    "failure_text",
     "foreign_spec",
     "studio_job_url",
     "sweep_state",
