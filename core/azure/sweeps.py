@@ -40,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.azure.lookups import WorkspaceArg, arm_name, is_not_found, or_missing
+from core.azure.lookups import WorkspaceArg, arm_name, is_not_found, or_missing, state_text
 from core.azure.tracking import TrackingMixin, remember_credential
 from core.azure.workspaces import WorkspacesMixin
 from core.backend import SweepInfo, SweepProgress, SweepState, TrialRow, WorkspaceRef
@@ -111,6 +111,11 @@ MLFLOW_TRIAL_STATUS = {
     "SCHEDULED": "queued",
 }
 _TRIAL_SUFFIX = re.compile(r"_(\d+)$")
+
+
+def job_status(job: Any) -> str:
+    """A job's status as Azure spells it ("Running"; the SDK hands back an enum)."""
+    return state_text(getattr(job, "status", None), "NotStarted")
 
 
 def sweep_state(status: str | None) -> SweepState:
@@ -232,9 +237,10 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             from core.azure.snapshot import build_code_snapshot
 
             snapshot = build_code_snapshot(Path(folder) / "code")
-            job = self._sweep_job(spec, name, environment, cluster, data_path, experiment, dataset, version)
+            job = self._sweep_job(
+                spec, name, environment, cluster, data_path, experiment, dataset, version, snapshot.path
+            )
             job.tags = self._launch_tags(spec, dataset, version, schema, snapshot.size_bytes)
-            job.code = str(snapshot.path)
             ml = self._ml(ref.resource_group, ref.name)
             created = self.call(
                 f"submitting sweep '{name}' to compute cluster '{cluster}' of workspace '{ref.name}'",
@@ -301,7 +307,9 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
         experiment: str,
         dataset: str,
         version: int,
+        code: Path | None = None,
     ) -> Any:
+        """The SweepJob; ``code`` is the snapshot folder the trials run (never the repository)."""
         from core.sweep.azure import build_sweep_node
 
         schema_path = data_path.rsplit("/", 1)[0] + "/schema.json"
@@ -311,6 +319,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             compute=cluster,
             data=data_path,
             schema=schema_path,
+            code=str(code) if code is not None else ".",
             experiment_name=experiment,
             display_name=f"{spec.model_family} sweep on {dataset} v{version}",
         )
@@ -397,7 +406,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
         """A sweep job as the pages see it."""
         tags = dict(getattr(job, "tags", None) or {})
         props = dict(getattr(job, "properties", None) or {})
-        status = str(getattr(job, "status", "") or "NotStarted")
+        status = job_status(job)
         spec_text = tags.get(TAG_SWEEP_SPEC)
         ours = bool(spec_text)
         spec = json.loads(spec_text) if spec_text else foreign_spec(job)
@@ -539,9 +548,10 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
         """Ask Azure to cancel the job: running trials stop, finished ones are kept."""
         ref, ws = self._workspace(workspace)
         job = self._sweep(ref, sweep_id)
-        if sweep_state(job.status) not in ("starting", "running") or job.status == "CancelRequested":
+        status = job_status(job)
+        if sweep_state(status) not in ("starting", "running") or status == "CancelRequested":
             raise ConflictError(
-                f"Sweep '{sweep_id}' is not running (Azure reports {job.status}).",
+                f"Sweep '{sweep_id}' is not running (Azure reports {status}).",
                 "Only a running sweep can be canceled.",
             )
         ml = self._ml(ref.resource_group, ref.name)
@@ -565,7 +575,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
         ref, _ = self._workspace(workspace)
         job = self._sweep(ref, sweep_id)
         raise ConflictError(
-            f"Sweep '{sweep_id}' was not interrupted (Azure reports {job.status}): Azure runs the sweep "
+            f"Sweep '{sweep_id}' was not interrupted (Azure reports {job_status(job)}): Azure runs the sweep "
             "job itself and ends it, so there is nothing to close.",
             "Cancel a running sweep instead; a finished one needs nothing.",
         )

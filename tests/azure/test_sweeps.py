@@ -31,9 +31,10 @@ from core.backend import SweepProgress
 from core.compute import ComputeSpec
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.errors import ConflictError, NotFoundError, UserFacingError
-from core.mlflow_layout import TAG_EARLY_TERMINATED
+from core.mlflow_layout import OOF_ARTIFACT, TAG_EARLY_TERMINATED
 from core.resources import DataAsset
 from core.sweep.spec import Limits, SweepSpec
+from core.trials.store import client
 from tests.azure.fake import FakeAzure
 from tests.azure.ml_helpers import REF, WS, seed_workspace
 from tests.core.engine.conftest import small_spec
@@ -293,7 +294,9 @@ def test_a_sweep_runs_on_the_cluster_and_is_found_again(
     raw = fake_azure.calls("GET", f"/jobs/{launched.id}$")
     assert raw, "the job was read from Azure"
     assert job.best_run_id and job.model_uri == f"runs:/{job.best_run_id}/model"
-    assert backend.run_artifact(REF, job.best_run_id, "model/MLmodel"), "each trial logs its model"
+    assert backend.run_artifact(REF, job.best_run_id, OOF_ARTIFACT), "its out-of-fold predictions"
+    best = client(backend.tracking_uri(REF)).get_run(job.best_run_id)
+    assert best.outputs is not None and best.outputs.model_outputs, "each trial logs its model"
 
     # a restart finds it again by its job name: nothing was kept in the process
     again = AzureBackend(fake_factory, tmp_path / "restarted")
@@ -326,7 +329,7 @@ def test_a_sweep_canceled_here_keeps_its_finished_trials(ready: AzureBackend) ->
     backend = ready
     launched = backend.launch_sweep(REF, CLUSTER, "heart", 1, _spec(total=40), "heart-sweeps")
     deadline = time.monotonic() + 120
-    while not any(t["status"] == "completed" for t in backend.sweep_status(REF, launched.id).trials):
+    while len(backend.sweep_status(REF, launched.id).trials) < 3:  # a third starts when one has ended
         assert time.monotonic() < deadline
         time.sleep(0.3)
     canceled = backend.cancel_sweep(REF, launched.id)
@@ -412,7 +415,7 @@ def test_a_sweep_launched_elsewhere_is_listed_and_says_so(ready: AzureBackend) -
     with tempfile.TemporaryDirectory() as folder:
         from core.azure.snapshot import build_code_snapshot
 
-        job.code = str(build_code_snapshot(Path(folder) / "code").path)
+        job.trial.code = str(build_code_snapshot(Path(folder) / "code").path)
         backend._ml(REF.resource_group, REF.name).jobs.create_or_update(job)
     listed = {s.id: s for s in backend.list_sweeps(REF)}
     found = listed["someone_elses_sweep"]
