@@ -109,7 +109,7 @@ BACKENDS: dict[str, BackendFactory] = {"local": make_local, "azure": make_fake_a
 
 SLICES = ("resources", "storage", "data_assets", "sweeps", "models", "endpoints")
 # The slices a backend implements so far, while it is being built; one missing here has all six.
-PARTIAL: dict[str, tuple[str, ...]] = {"azure": ("resources", "storage", "data_assets")}
+PARTIAL: dict[str, tuple[str, ...]] = {"azure": ("resources", "storage", "data_assets", "sweeps")}
 
 
 def implements(backend_name: str, name: str) -> bool:
@@ -183,9 +183,12 @@ def build_storage(backend: Backend) -> None:
 
 
 def build_tree(backend: Backend) -> None:
-    """The tutorial's resource tree, with its workspace and compute cluster."""
+    """The tutorial's resource tree, with its workspace, environment and compute cluster."""
+    from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
+
     build_storage(backend)
     backend.create_workspace(RG, WS, SA)
+    backend.create_environment(WS_REF, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
     backend.create_compute(WS_REF, ComputeSpec(CC, max_instances=2))
 
 
@@ -226,13 +229,19 @@ class Shared:
 
 
 @dataclass(frozen=True)
-class Trained:
-    """The shared workspace with a finished sweep, its registered model and a served endpoint."""
+class Swept:
+    """The shared workspace with one finished sweep."""
 
     backend: Backend
     stored: StoredDataset
     launched: SweepInfo
     progress: SweepProgress
+
+
+@dataclass(frozen=True)
+class Trained(Swept):
+    """The shared workspace with a finished sweep, its registered model and a served endpoint."""
+
     model: RegisteredVersion
 
 
@@ -247,17 +256,25 @@ def shared(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="session")
-def trained(backend_name: str, shared: Shared) -> Trained:
-    skip_unless_slice(backend_name, "sweeps", "models", "endpoints")
+def swept(backend_name: str, shared: Shared) -> Swept:
+    """One small sweep (3 trials, 2 folds), run to its end: the sweep tests share it."""
+    skip_unless_slice(backend_name, "sweeps")
     backend = shared.backend
     spec = small_spec(limits=Limits(max_total_trials=3, max_concurrent_trials=2), cv_folds=2)
     launched = backend.launch_sweep(WS_REF, CC, DATASET, shared.stored.asset.version, spec, EXPERIMENT)
     progress = wait_finished(backend, launched.id)
     assert progress.state == "completed", progress.job.message
-    model = backend.register_model(WS_REF, launched.id, name=MODEL)
+    return Swept(backend, shared.stored, launched, progress)
+
+
+@pytest.fixture(scope="session")
+def trained(backend_name: str, swept: Swept) -> Trained:
+    skip_unless_slice(backend_name, "sweeps", "models", "endpoints")
+    backend = swept.backend
+    model = backend.register_model(WS_REF, swept.launched.id, name=MODEL)
     backend.create_endpoint(WS_REF, ENDPOINT, "contract test endpoint")
     backend.create_deployment(WS_REF, ENDPOINT, DEPLOYMENT, model.name, model.version)
-    return Trained(backend, shared.stored, launched, progress, model)
+    return Trained(backend, swept.stored, swept.launched, swept.progress, model)
 
 
 def _teardown(backend: Backend) -> None:
