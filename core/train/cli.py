@@ -198,6 +198,7 @@ def _run(
                 layout.TAG_TASK: schema.task.value,
                 layout.TAG_TARGET: schema.target,
                 layout.TAG_SCHEMA_SOURCE: source,
+                layout.TAG_PARAMS_JSON: json.dumps(params),  # exact types: None stays null
             }
         )
 

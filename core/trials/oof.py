@@ -3,11 +3,11 @@
 A trial run by ``python -m core.train`` (every Azure trial) logs its predictions as the
 ``oof_predictions.csv`` artifact: :func:`out_of_fold_from_predictions` reads them, no refit.
 The local sweep engine does not store predictions, so for its trials the best-trial panel
-re-runs the trial's cross-validation with the same trainer (:func:`core.train.trainer.cross_validate_trial`),
-the same train split, hyperparameters, folds and seed: the same folds and the same models,
-so the same predictions (:func:`out_of_fold`). Every fold is run, also for a trial a policy
-stopped early. Both give the same :class:`OutOfFold` (:func:`build_out_of_fold`), rows in the
-train split's order.
+re-runs the trial's cross-validation (:func:`out_of_fold`) with the same trainer
+(:func:`core.train.trainer.cross_validate_trial`), the same train split, hyperparameters,
+folds and seed: the same folds and the same models, so the same predictions. Every fold is
+run, also for a trial a policy stopped early. Both give the same :class:`OutOfFold`
+(:func:`build_out_of_fold`), rows in the train split's order.
 For classification this gives the confusion matrix, ROC and precision-recall curves (the
 positive class in a binary task, one-vs-rest per class otherwise); for regression the
 predicted and actual values and the residuals.
@@ -25,7 +25,7 @@ import numpy as np
 
 from core.errors import UserFacingError
 from core.train.curves import Curve, class_curves
-from core.train.predictions import Predictions
+from core.train.predictions import Predictions, read_predictions_csv, split_order
 from core.train.setup import TrialSetup
 
 if TYPE_CHECKING:
@@ -77,7 +77,6 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
     import pandas as pd
 
     from core.data.schema import Schema
-    from core.train.predictions import split_order
     from core.train.trainer import cross_validate_trial
 
     if not data.train_csv.strip():
@@ -107,8 +106,6 @@ def out_of_fold_from_predictions(
 ) -> OutOfFold:
     """The out-of-fold view from a trial's ``oof_predictions.csv`` artifact (no refit); the
     scores come from the run's metrics. A UserFacingError if the file is not such a CSV."""
-    from core.train.predictions import read_predictions_csv
-
     if task not in ("classification", "regression"):
         raise UserFacingError(
             f"The trial's task {task!r} is neither classification nor regression.",

@@ -10,6 +10,7 @@ fake (``tests/azure/fake/routes_jobs.py``, ``sweeps.py``).
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import pytest
 from core.azure.backend import AzureBackend
 from core.data.samples import heart_sample
 from core.data.schema import build_schema
+from core.mlflow_layout import OOF_ARTIFACT
 from core.resources import DataAsset
 from core.sweep.azure import build_sweep_node
 from core.sweep.space import Choice, LogUniform
@@ -159,15 +161,30 @@ def mlflow_client(server: MlflowServer) -> Any:
 def test_a_sweep_runs_its_trials_for_real(
     workspace: AzureBackend, fake_azure: FakeAzure, mlflow_server: MlflowServer, code_folder: Path
 ) -> None:
+    before = len(fake_azure.requests)
     job = submit(workspace, code_folder)
     assert job.status == "NotStarted"
     assert job.services["Studio"].endpoint.startswith("https://ml.azure.com/runs/" + job.name)
+    submitted = [(r.method, r.path.split(f"/workspaces/{WS}/")[-1]) for r in fake_azure.requests[before:]]
+    code = submitted[0][1].split("/")[1]
+    assert submitted == [
+        ("GET", f"codes/{code}/versions"),  # ?hash=...: a snapshot with this content already?
+        ("POST", f"codes/{code}/versions/1/startPendingUpload"),  # then the SDK uploads to Azurite
+        ("PUT", f"codes/{code}/versions/1"),
+        ("PUT", f"jobs/{job.name}"),
+    ]
+    assert fake_azure.requests[before].query["hash"]
+    before = len(fake_azure.requests)
+    assert workspace.factory.ml(RG, WS).jobs.get(job.name).status == "Queued"
+    assert [(r.method, r.path.rsplit("/", 2)[-2:]) for r in fake_azure.requests[before:]] == [
+        ("GET", ["jobs", job.name])
+    ]
     done, seen = poll(workspace, job.name)
     try:
         assert done.status == "Completed", runner.find_sweep(fake_azure, job.name)
     finally:
         runner.wait_idle(fake_azure, job.name)
-    assert seen == ["Queued", "Preparing", "Running", "Completed"]  # one state per GET, then the trials
+    assert seen == ["Preparing", "Running", "Completed"]  # one state per GET, then the trials
 
     client = mlflow_client(mlflow_server)
     children = client.search_runs(
@@ -176,9 +193,184 @@ def test_a_sweep_runs_its_trials_for_real(
     )
     assert sorted(r.info.run_id for r in children) == [f"{job.name}_{n}" for n in range(4)]
     assert all(r.info.status == "FINISHED" for r in children)
+    assert all(r.info.artifact_uri.endswith(f"ExperimentRun/dcid.{r.info.run_id}") for r in children)
     scores = {r.info.run_id: r.data.metrics["accuracy"] for r in children}
     assert all(0.0 <= s <= 1.0 for s in scores.values())
     assert done.properties["best_child_run_id"] == max(scores, key=lambda k: scores[k])
+    sweep = runner.find_sweep(fake_azure, job.name)
+    assert sweep is not None
+    spans = [(t.started, t.ended) for t in sweep.trials]
+    most = max(sum(s <= at < e for s, e in spans) for at, _ in spans)
+    assert most == 2, spans  # max_concurrent_trials at once, never more
+    assert (sweep.folder / "code" / "core" / "train" / "cli.py").is_file()  # the uploaded snapshot
+    best = done.properties["best_child_run_id"]
+    stored = artifact_blobs(fake_azure, best)
+    assert f"ExperimentRun/dcid.{best}/{OOF_ARTIFACT}" in stored  # the trainer's own MLflow upload
+    assert f"ExperimentRun/dcid.{best}/user_logs/std_log.txt" in stored
     parent = client.get_run(job.name)
     assert parent.info.status == "FINISHED"
     assert SUBSCRIPTION in done.id
+
+
+def artifact_blobs(fake: FakeAzure, run_id: str) -> list[str]:
+    """The blobs of a run's artifact folder in Azurite (the workspace artifact store)."""
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient(account_url=fake.blob_endpoint, credential=fake.blob_key)
+    container = service.get_container_client(runner.ARTIFACT_CONTAINER)
+    return [b.name for b in container.list_blobs(name_starts_with=f"ExperimentRun/dcid.{run_id}/")]
+
+
+def children_of(server: MlflowServer, sweep: str) -> dict[str, Any]:
+    """The sweep's child runs in MLflow, by run id."""
+    client = mlflow_client(server)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    runs = client.search_runs([experiment.experiment_id], f"tags.mlflow.parentRunId = '{sweep}'")
+    return {r.info.run_id: r for r in runs}
+
+
+def test_cancel_kills_the_running_trial_and_keeps_the_finished_one(
+    workspace: AzureBackend, fake_azure: FakeAzure, mlflow_server: MlflowServer, code_folder: Path
+) -> None:
+    job = submit(workspace, code_folder, logistic_spec(max_total_trials=3, max_concurrent_trials=1))
+    ml = workspace.factory.ml(RG, WS)
+    deadline = time.monotonic() + POLL_CAP_S
+    while time.monotonic() < deadline:  # until the first child has finished and the second runs
+        ml.jobs.get(job.name)
+        sweep = runner.find_sweep(fake_azure, job.name)
+        assert sweep is not None
+        if len(sweep.trials) == 2 and sweep.trials[1].process is not None:
+            break
+        time.sleep(0.2)
+    try:
+        ml.jobs.begin_cancel(job.name).result()
+        cancel = fake_azure.calls("POST", f"/jobs/{job.name}/cancel")
+        assert len(cancel) == 1
+        done, _ = poll(workspace, job.name)
+    finally:
+        runner.wait_idle(fake_azure, job.name)
+    assert done.status == "Canceled"
+    runs = children_of(mlflow_server, job.name)
+    assert {k: r.info.status for k, r in runs.items()} == {
+        f"{job.name}_0": "FINISHED",
+        f"{job.name}_1": "KILLED",
+    }
+    assert "accuracy" in runs[f"{job.name}_0"].data.metrics
+    assert done.properties["best_child_run_id"] == f"{job.name}_0"
+    assert mlflow_client(mlflow_server).get_run(job.name).info.status == "KILLED"
+
+
+def test_a_sweep_canceled_elsewhere_is_canceled_before_any_trial(
+    workspace: AzureBackend, fake_azure: FakeAzure, mlflow_server: MlflowServer, code_folder: Path
+) -> None:
+    job = submit(workspace, code_folder)
+    ml = workspace.factory.ml(RG, WS)
+    assert ml.jobs.get(job.name).status == "Queued"
+    runner.cancel_elsewhere(fake_azure, job.name)
+    assert not fake_azure.calls("POST", "/cancel")
+    assert ml.jobs.get(job.name).status == "Canceled"
+    assert children_of(mlflow_server, job.name) == {}
+    assert mlflow_client(mlflow_server).get_run(job.name).info.status == "KILLED"
+
+
+def test_a_missing_compute_is_refused_at_submission(
+    workspace: AzureBackend, fake_azure: FakeAzure, code_folder: Path
+) -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    with pytest.raises(ResourceNotFoundError, match="no-such-cluster"):
+        submit(workspace, code_folder, compute="no-such-cluster")
+    put = fake_azure.calls("PUT", "/jobs/")
+    assert len(put) == 1 and put[0].api_version  # recorded, whatever the SDK sends
+    assert not runner.find_sweep(fake_azure, put[0].path.rsplit("/", 1)[-1])
+
+
+def test_missing_environment_and_data_versions_are_refused(
+    workspace: AzureBackend, fake_azure: FakeAzure, code_folder: Path
+) -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    ml = workspace.factory.ml(RG, WS)
+    node = build_sweep_node(
+        logistic_spec(), environment=f"{ENV}:7", compute=COMPUTE, data=f"{DATA}:1", code=str(code_folder)
+    )
+    with pytest.raises(ResourceNotFoundError, match=f"environments/{ENV}/versions/7"):
+        ml.jobs.create_or_update(node)
+    node = build_sweep_node(
+        logistic_spec(), environment=f"{ENV}:1", compute=COMPUTE, data=f"{DATA}:9", code=str(code_folder)
+    )
+    with pytest.raises(ResourceNotFoundError, match=f"data/{DATA}/versions/9"):
+        ml.jobs.create_or_update(node)
+    assert fake_azure.calls("GET", "/codes/.*/versions") and len(fake_azure.calls("PUT", "/codes/")) == 1
+
+
+def raw_job(fake: FakeAzure, name: str) -> dict[str, Any]:
+    from tests.azure.fake.routes_jobs import jobs_of
+
+    with fake.lock:
+        return json.loads(json.dumps(jobs_of(fake, SUBSCRIPTION, RG, WS)[name]))
+
+
+def test_quota_exceeded_fails_the_job_while_queued(
+    workspace: AzureBackend, fake_azure: FakeAzure, mlflow_server: MlflowServer, code_folder: Path
+) -> None:
+    runner.exceed_quota(fake_azure, COMPUTE)
+    job = submit(workspace, code_folder)
+    done, seen = poll(workspace, job.name)
+    assert seen == ["Queued", "Failed"]
+    error = raw_job(fake_azure, job.name)["properties"]["error"]
+    assert "quota" in error["message"] and error["details"][0]["code"] == "QuotaExceeded"
+    assert children_of(mlflow_server, job.name) == {}
+    assert mlflow_client(mlflow_server).get_run(job.name).info.status == "FAILED"
+
+
+def test_an_environment_image_that_does_not_build_fails_the_job_while_preparing(
+    workspace: AzureBackend, fake_azure: FakeAzure, code_folder: Path
+) -> None:
+    runner.break_environment_image(fake_azure, ENV, "1")
+    job = submit(workspace, code_folder)
+    done, seen = poll(workspace, job.name)
+    assert seen == ["Queued", "Preparing", "Failed"]
+    error = raw_job(fake_azure, job.name)["properties"]["error"]
+    assert error["message"].startswith("Image build failed.")
+
+
+def test_a_failed_trial_leaves_the_sweep_going(
+    workspace: AzureBackend, fake_azure: FakeAzure, mlflow_server: MlflowServer, code_folder: Path
+) -> None:
+    runner.fail_trial(fake_azure, 0)
+    job = submit(workspace, code_folder, logistic_spec(max_total_trials=2, max_concurrent_trials=2))
+    try:
+        done, _ = poll(workspace, job.name)
+    finally:
+        runner.wait_idle(fake_azure, job.name)
+    assert done.status == "Completed"
+    runs = children_of(mlflow_server, job.name)
+    assert runs[f"{job.name}_0"].info.status == "FAILED"
+    assert runs[f"{job.name}_1"].info.status == "FINISHED"
+    sweep = runner.find_sweep(fake_azure, job.name)
+    assert sweep is not None and "does not exist" in sweep.trials[0].output  # the trainer's own message
+    assert done.properties["best_child_run_id"] == f"{job.name}_1"
+
+
+def test_jobs_list_and_code_reuse(workspace: AzureBackend, fake_azure: FakeAzure, code_folder: Path) -> None:
+    first = submit(workspace, code_folder)
+    second = submit(workspace, code_folder)
+    runner.cancel_elsewhere(fake_azure, first.name)
+    runner.cancel_elsewhere(fake_azure, second.name)
+    ml = workspace.factory.ml(RG, WS)
+    listed = [j.name for j in ml.jobs.list()]
+    assert listed == [second.name, first.name]  # newest first
+    assert len(fake_azure.calls("PUT", "/codes/")) == 1  # the same snapshot's hash: uploaded once
+
+
+def test_grid_and_random_draws() -> None:
+    space = {"a": ["choice", [[1, 2]]], "b": ["choice", [["x", "y", "z"]]]}
+    grid = list(runner.draw(space, {"samplingAlgorithmType": "Grid"}, 100))
+    assert grid == [{"a": a, "b": b} for a in (1, 2) for b in ("x", "y", "z")]
+    space = {"C": ["loguniform", [-4.0, 2.0]], "n": ["randint", [5]], "q": ["quniform", [0, 10, 2]]}
+    drawn = list(runner.draw(space, {"samplingAlgorithmType": "Random", "seed": 3}, 20))
+    assert drawn == list(runner.draw(space, {"samplingAlgorithmType": "Random", "seed": 3}, 20))
+    assert drawn != list(runner.draw(space, {"samplingAlgorithmType": "Random", "seed": 4}, 20))
+    assert all(math.exp(-4) <= d["C"] <= math.exp(2) and d["n"] in range(5) for d in drawn)
+    assert all(d["q"] in (0, 2, 4, 6, 8, 10) for d in drawn)

@@ -32,6 +32,7 @@ def _run_alone(
     folder), with only the snapshot and site-packages importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MLFLOW_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(snapshot), *site.getsitepackages()])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the snapshot stays as built
     if mlflow_uri:
         env["MLFLOW_TRACKING_URI"] = mlflow_uri
     return subprocess.run(

@@ -96,13 +96,16 @@ def list_code_versions(fake: FakeAzure, request: Request, sub: str, rg: str, ws:
         return missing
     wanted = request.query.get("hash")
     if wanted:
+        hash_version = request.query.get("hashVersion")
         found = [
             version
             for versions in children(fake, sub, rg, ws, CODE_CONTAINER).values()
             for version in versions.values()
-            if version["properties"]["properties"].get("hash_sha256") == wanted
-            and version["properties"]["properties"].get("hash_version")
-            == request.query.get("hashVersion", version["properties"]["properties"].get("hash_version"))
+            if str(version["properties"]["properties"].get("hash_sha256")) == wanted
+            and (
+                hash_version is None
+                or str(version["properties"]["properties"].get("hash_version")) == hash_version
+            )
         ]
     else:
         found = list(_code_versions(fake, sub, rg, ws, name).values())

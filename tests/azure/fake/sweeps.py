@@ -257,6 +257,8 @@ class Trial:
     status: str = "Running"
     process: subprocess.Popen[bytes] | None = None
     output: str = ""  # the command's stdout and stderr, for a test's failure message
+    started: float = 0.0  # time.monotonic() when the command started, and when it ended
+    ended: float = 0.0
 
 
 @dataclass
@@ -449,23 +451,34 @@ def _run_trial(sweep: Sweep, trial: Trial) -> None:
             trial.process = subprocess.Popen(  # noqa: S603 - the job's own command, as Azure runs it
                 argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
             )
+            trial.started = time.monotonic()
         out, _ = trial.process.communicate()
-        trial.output = out.decode(errors="replace")[-4000:]
-        code = trial.process.returncode
-        with fake.lock:
-            if trial.status == "Running":
-                trial.status = "Completed" if code == 0 else "Failed"
+        trial.ended = time.monotonic()
+        trial.output = out.decode(errors="replace")[-20000:]
+        final = "Completed" if trial.process.returncode == 0 else "Failed"
     except _Canceled:
-        pass
+        final = "Canceled"
     except Exception as exc:  # noqa: BLE001 - the child fails, the sweep goes on (as on Azure)
         trial.output += f"\n{type(exc).__name__}: {exc}"
-        with fake.lock:
-            if trial.status == "Running":
-                trial.status = "Failed"
+        final = "Failed"
+    _end_trial(sweep, trial, final, mlflow)
+
+
+def _end_trial(sweep: Sweep, trial: Trial, final: str, mlflow: _Mlflow | None) -> None:
+    """Record the child's end (MLflow status, log), then, in one step under the lock, its status,
+    the sweep's best child and the next children: a GET never sees a sweep that ended before
+    its best child was known."""
+    with sweep.fake.lock:
+        if trial.status != "Running":  # canceled meanwhile: its process was killed
+            final = trial.status
     if mlflow is not None:
         with contextlib.suppress(Exception):
-            _set_run_status(mlflow, trial.name, MLFLOW_STATUS[trial.status], final=True)
-    with fake.lock:
+            _set_run_status(mlflow, trial.name, MLFLOW_STATUS[final], final=True)
+    with contextlib.suppress(Exception):
+        _upload_log(sweep.fake, trial)
+    with sweep.fake.lock:
+        if trial.status == "Running":
+            trial.status = final
         if trial.status == "Completed":
             _update_best(sweep, mlflow)
         schedule(sweep)
@@ -654,6 +667,14 @@ def _download_blobs(fake: FakeAzure, container: str, prefix: str, dest: Path) ->
         target.write_bytes(client.download_blob(blob.name).readall())
 
 
+def _upload_log(fake: FakeAzure, trial: Trial) -> None:
+    """The command's output where Azure keeps a job's log: ``user_logs/std_log.txt`` in the run's
+    artifact folder."""
+    blob = f"ExperimentRun/dcid.{trial.name}/user_logs/std_log.txt"
+    client = _service(fake).get_container_client(ARTIFACT_CONTAINER)
+    client.upload_blob(blob, trial.output.encode(), overwrite=True)
+
+
 def ensure_artifact_container(fake: FakeAzure) -> None:
     """The workspace artifact store's container (``azureml``) in Azurite; kept between fakes
     (it holds the session's run artifacts)."""
@@ -671,6 +692,7 @@ class _Mlflow:
 
 
 _STORES: dict[str, Any] = {}
+_STORE_LOCK = threading.RLock()  # one writer at a time on the SQLite store (the server writes too)
 
 
 def _mlflow(fake: FakeAzure) -> _Mlflow | None:
@@ -689,6 +711,11 @@ def _mlflow(fake: FakeAzure) -> _Mlflow | None:
 
 
 def _experiment(mlflow: _Mlflow, name: str) -> str:
+    with _STORE_LOCK:
+        return _get_or_create_experiment(mlflow, name)
+
+
+def _get_or_create_experiment(mlflow: _Mlflow, name: str) -> str:
     found = mlflow.store.get_experiment_by_name(name)
     if found is not None:
         return str(found.experiment_id)
@@ -704,7 +731,7 @@ def _create_run(mlflow: _Mlflow, run_id: str, experiment_id: str, tags: dict[str
     from mlflow.store.tracking.dbmodels.models import SqlRun, SqlTag
 
     now = int(time.time() * 1000)
-    with mlflow.store.ManagedSessionMaker(read_only=False) as session:
+    with _STORE_LOCK, mlflow.store.ManagedSessionMaker(read_only=False) as session:
         run = SqlRun(
             name=tags.get("mlflow.runName", run_id),
             artifact_uri=ARTIFACT_ROOT + run_id,
@@ -729,12 +756,13 @@ def _set_run_status(mlflow: _Mlflow, run_id: str, status: str, *, final: bool) -
     from mlflow.entities import RunStatus
 
     end = int(time.time() * 1000) if final else None
-    with contextlib.suppress(Exception):
+    with _STORE_LOCK, contextlib.suppress(Exception):
         mlflow.store.update_run_info(run_id, RunStatus.from_string(status), end, None)
 
 
 def _last_metric(mlflow: _Mlflow, run_id: str, metric: str) -> float | None:
-    run = mlflow.store.get_run(run_id)
+    with _STORE_LOCK:
+        run = mlflow.store.get_run(run_id)
     value = run.data.metrics.get(metric)
     return None if value is None else float(value)
 
