@@ -57,6 +57,7 @@ from core.mlflow_layout import (
     TAG_PRIMARY_METRIC,
     TAG_SAMPLER,
     TAG_SWEEP,
+    TAG_SWEEP_SPEC,
     TAG_TASK,
 )
 from core.resources import now
@@ -68,7 +69,6 @@ if TYPE_CHECKING:
     from core.sweep.spec import SweepSpec
     from core.trials.oof import TrainingData
 
-TAG_SWEEP_SPEC = "azml.sweep_spec"  # the SweepSpec as JSON (core.mlflow_layout.TAG_SWEEP_SPEC)
 TAG_DATASET_VERSION = "dataset_version"
 TAG_SCHEMA = "azml.schema"  # the dataset's schema.json, for the page (the file stays the truth)
 TAG_SNAPSHOT_BYTES = "azml.snapshot_bytes"
