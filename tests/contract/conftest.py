@@ -25,6 +25,7 @@ from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.data.split import split_frame
 from core.data.store import StoredDataset, store_dataset
+from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.registry import RegisteredVersion
 from core.resources import Kind
 from core.sweep.spec import Limits
@@ -183,12 +184,9 @@ def build_storage(backend: Backend) -> None:
 
 
 def build_tree(backend: Backend) -> None:
-    """The tutorial's resource tree, with its workspace, environment and compute cluster."""
-    from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
-
+    """The tutorial's resource tree, with its workspace and compute cluster."""
     build_storage(backend)
     backend.create_workspace(RG, WS, SA)
-    backend.create_environment(WS_REF, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
     backend.create_compute(WS_REF, ComputeSpec(CC, max_instances=2))
 
 
@@ -251,6 +249,8 @@ def shared(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     skip_unless_slice(backend_name, "resources", "storage", "data_assets")
     backend = BACKENDS[backend_name](tmp_path_factory.mktemp(f"contract-{backend_name}") / "state")
     build_tree(backend)
+    # the image a sweep's trials run in (the local backend records it; Azure ML needs it)
+    backend.create_environment(WS_REF, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
     yield Shared(backend, store_heart(backend))
     _teardown(backend)
 
