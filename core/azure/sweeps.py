@@ -12,8 +12,11 @@ One poll of :meth:`AzureSweepsMixin.sweep_status` makes these REST calls (see
 :data:`REST_CALLS_PER_POLL`): the workspace (``workspaces.get``: its MLflow URI), the job
 (``jobs.get``), the parent run (MLflow ``runs/get``: its experiment, start and end), the trials
 (MLflow ``runs/search`` filtered on ``tags.mlflow.parentRunId``, one call per 1000 trials) and
-the cluster's nodes (``computes/listNodes``). Each is one quick request: watching never blocks
-a rerun.
+the cluster's nodes (``computes/listNodes``): 5 requests (measured against the fake in
+``tests/azure/test_sweeps.py``), each a quick one, so watching never blocks a rerun; the page polls
+every 10 s. A failed job costs one more GET (its raw body holds Azure's error, which azure-ai-ml's
+``Job`` drops). Listing the sweeps is the workspace, the jobs (one request per page of Azure's
+list) and that GET per failed sweep.
 
 Decisions:
 
@@ -164,14 +167,6 @@ def _epoch(text: str | None) -> float | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
-
-
-def _ms_iso(ms: int | None) -> str | None:
-    if not ms:
-        return None
-    from datetime import UTC
-
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 def _command_option(command: str, option: str) -> str | None:
@@ -363,7 +358,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
         ref, ws = self._workspace(workspace)
         job = self._sweep(ref, sweep_id)
         info = self._info(ref, ws, job, nodes=self._nodes(ref, _cluster_of(job)))
-        trials, parent, problem = self._trials(info)
+        trials, run_ids, parent, problem = self._trials(info)
         state = info.state
         start = _epoch(info.started_at) or _ms_seconds(parent.info.start_time if parent else None)
         start = start or min((t["started"] for t in trials if t["started"]), default=None)
@@ -374,7 +369,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
                 (t["ended"] for t in trials if t["ended"]), default=time.time()
             )
         elapsed = max(0.0, (end or time.time()) - start)
-        info = self._with_trials(info, trials, parent, problem, start, end)
+        info = self._with_trials(info, trials, run_ids, problem, start, end)
         eta = _eta(info, trials, elapsed) if state == "running" else None
         return SweepProgress(info, state, trials, elapsed, eta)
 
@@ -466,34 +461,36 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             return "Azure reports the job failed; its logs are in Azure ML studio."
         return f"Azure says: {said}"
 
-    def _trials(self, info: SweepInfo) -> tuple[list[TrialRow], Run | None, str]:
+    def _trials(self, info: SweepInfo) -> tuple[list[TrialRow], dict[int, str], Run | None, str]:
         """The sweep's child runs in the workspace's MLflow (paged), as rows; a problem reading
         them is said, not raised: the job's own state still shows."""
         from core.trials.store import client, describe_failure
 
         if not info.tracking_uri:
-            return [], None, "The workspace reports no MLflow tracking URI, so its trials cannot be read."
+            return [], {}, None, "The workspace reports no MLflow tracking URI, so its trials cannot be read."
         remember_credential(info.tracking_uri, self.factory.credential, self.factory.cloud.scope)
         try:
             mlflow = client(info.tracking_uri)
             parent = _parent_run(mlflow, info.id)
             if parent is None:
-                return [], None, ""
+                return [], {}, None, ""
             runs = _child_runs(mlflow, parent.info.experiment_id, info.id)
         except UserFacingError as exc:
-            return [], None, f"Its trials could not be read: {exc.problem}"
+            return [], {}, None, f"Its trials could not be read: {exc.problem}"
         except Exception as exc:  # noqa: BLE001 - MLflow's REST and network failures
             problem = describe_failure(info.tracking_uri, exc).problem
-            return [], None, f"Its trials could not be read: {problem}"
+            return [], {}, None, f"Its trials could not be read: {problem}"
         canceled = info.provider_state in ("Canceled", "CancelRequested")
-        rows = [_trial_row(run, i, info.spec, canceled) for i, run in enumerate(_by_start(runs))]
-        return sorted(rows, key=lambda r: r["number"]), parent, ""
+        ordered = _by_start(runs)
+        rows = [_trial_row(run, i, info.spec, canceled) for i, run in enumerate(ordered)]
+        run_ids = {row["number"]: run.info.run_id for row, run in zip(rows, ordered, strict=True)}
+        return sorted(rows, key=lambda r: r["number"]), run_ids, parent, ""
 
     @staticmethod
     def _with_trials(
         info: SweepInfo,
         trials: list[TrialRow],
-        parent: Run | None,
+        run_ids: dict[int, str],
         problem: str,
         start: float,
         end: float | None,
@@ -503,7 +500,9 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             counts[trial["status"]] = counts.get(trial["status"], 0) + 1
         spec = info.spec
         maximize = spec.get("goal", "maximize") != "minimize"
-        best_row = _best(trials, maximize, info.best_run_id)
+        named = next((n for n, run_id in run_ids.items() if run_id == info.best_run_id), None)
+        best_row = _best(trials, maximize, named)
+        best_id = info.best_run_id or (run_ids.get(best_row["number"]) if best_row else None)
         from datetime import UTC
 
         return _with(
@@ -511,7 +510,8 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             counts=counts,
             best_value=best_row["value"] if best_row else None,
             best_params=dict(best_row["params"]) if best_row else None,
-            best_run_id=info.best_run_id or (_run_id_of(info.id, best_row["number"]) if best_row else None),
+            best_run_id=best_id,
+            model_uri=f"runs:/{best_id}/model" if best_id else None,
             started_at=info.started_at or datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds"),
             ended_at=info.ended_at
             or (datetime.fromtimestamp(end, UTC).isoformat(timespec="seconds") if end else None),
@@ -680,18 +680,12 @@ def _space(spec: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-def _run_id_of(sweep_id: str, number: int) -> str:
-    return f"{sweep_id}_{number}"
-
-
-def _best(trials: list[TrialRow], maximize: bool, best_run_id: str | None) -> TrialRow | None:
-    """Azure's best trial when it named one, else the best completed value so far."""
+def _best(trials: list[TrialRow], maximize: bool, named: int | None) -> TrialRow | None:
+    """The trial Azure named best (by number), else the best completed value so far."""
     done = [t for t in trials if t["status"] == "completed" and t["value"] is not None]
-    if best_run_id:
-        number = trial_number(best_run_id, -1)
-        named = next((t for t in done if t["number"] == number), None)
-        if named is not None:
-            return named
+    found = next((t for t in done if t["number"] == named), None)
+    if found is not None:
+        return found
     if not done:
         return None
     key: Callable[[TrialRow], float] = lambda t: float(t["value"] or 0.0)  # noqa: E731

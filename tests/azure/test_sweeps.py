@@ -19,6 +19,7 @@ from core.azure.backend import AzureBackend
 from core.azure.clients import ClientFactory
 from core.azure.sweeps import (
     AZURE_STATES,
+    REST_CALLS_PER_POLL,
     TAG_SWEEP_SPEC,
     AzureSweepsMixin,
     foreign_spec,
@@ -268,7 +269,11 @@ def ready(
 
 
 def test_a_sweep_runs_on_the_cluster_and_is_found_again(
-    ready: AzureBackend, fake_azure: FakeAzure, fake_factory: ClientFactory, tmp_path: Path
+    ready: AzureBackend,
+    fake_azure: FakeAzure,
+    fake_factory: ClientFactory,
+    workspace_mlflow: Any,
+    tmp_path: Path,
 ) -> None:
     backend = ready
     launched = backend.launch_sweep(REF, CLUSTER, "heart", 1, _spec(), "heart-sweeps")
@@ -298,6 +303,16 @@ def test_a_sweep_runs_on_the_cluster_and_is_found_again(
     best = client(backend.tracking_uri(REF)).get_run(job.best_run_id)
     assert best.outputs is not None and best.outputs.model_outputs, "each trial logs its model"
 
+    # one poll: the workspace, the job and the cluster's nodes from Resource Manager; the parent
+    # run and one page of trials from MLflow
+    arm_before = len(fake_azure.calls())
+    mlflow_before = workspace_mlflow.count("runs/get") + workspace_mlflow.count("runs/search")
+    backend.sweep_status(REF, launched.id)
+    arm = [c.path.rsplit("/", 1)[-1] for c in fake_azure.calls()[arm_before:]]
+    mlflow = workspace_mlflow.count("runs/get") + workspace_mlflow.count("runs/search") - mlflow_before
+    assert arm == [WS, launched.id, "listNodes"] and mlflow == 2, arm
+    assert len(arm) + mlflow == REST_CALLS_PER_POLL == 5
+
     # a restart finds it again by its job name: nothing was kept in the process
     again = AzureBackend(fake_factory, tmp_path / "restarted")
     listed = [s for s in again.list_sweeps(REF) if s.id == launched.id]
@@ -305,24 +320,6 @@ def test_a_sweep_runs_on_the_cluster_and_is_found_again(
     assert listed[0].best_run_id == job.best_run_id
     data = again.sweep_training_data(REF, launched.id)
     assert data is not None and data.setup.folds == 2 and data.setup.schema["target"] == "output"
-
-
-def test_rest_calls_per_poll(ready: AzureBackend, fake_azure: FakeAzure, workspace_mlflow: Any) -> None:
-    """One poll of the live view: the workspace, the job and the cluster's nodes from Resource
-    Manager; the parent run and one page of trials from MLflow (REST_CALLS_PER_POLL)."""
-    from core.azure.sweeps import REST_CALLS_PER_POLL
-
-    backend = ready
-    launched = backend.launch_sweep(REF, CLUSTER, "heart", 1, _spec(total=2), "heart-sweeps")
-    _watch(backend, launched.id)
-    arm_before = len(fake_azure.calls())
-    mlflow_before = workspace_mlflow.count("runs/get") + workspace_mlflow.count("runs/search")
-    backend.sweep_status(REF, launched.id)
-    arm = fake_azure.calls()[arm_before:]
-    mlflow = workspace_mlflow.count("runs/get") + workspace_mlflow.count("runs/search") - mlflow_before
-    assert [(c.method, c.path.rsplit("/", 2)[-2:]) for c in arm] and len(arm) == 3, [c.path for c in arm]
-    assert mlflow == 2
-    assert len(arm) + mlflow == REST_CALLS_PER_POLL
 
 
 def test_a_sweep_canceled_here_keeps_its_finished_trials(ready: AzureBackend) -> None:
@@ -422,5 +419,5 @@ def test_a_sweep_launched_elsewhere_is_listed_and_says_so(ready: AzureBackend) -
     assert "Launched outside this app" in found.message
     assert found.spec["model_family"] == "random_forest" and found.spec["limits"]["max_total_trials"] == 2
     assert backend.sweep_training_data(REF, "someone_elses_sweep") is None
-    progress, _ = _watch(backend, "someone_elses_sweep")
-    assert progress.state == "completed" and len(progress.trials) == 2
+    progress = backend.sweep_status(REF, "someone_elses_sweep")
+    assert progress.job.spec["primary_metric"] == "accuracy" and progress.job.dataset == ""
