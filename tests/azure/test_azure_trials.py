@@ -19,6 +19,7 @@ from core.backend import WorkspaceRef
 from core.mlflow_layout import TAG_PARENT, TAG_SWEEP_SPEC
 from core.trials import frame_for_group, is_bulk, load_histories, load_runs, load_sweep, sweep_groups
 from core.trials.history import LAZY_LIMIT, one_run_at_a_time_note
+from core.trials.load import last_update
 from core.trials.store import client
 from tests.azure.fake import FakeAzure
 from tests.azure.fake.mlflow_proxy import WorkspaceMlflow
@@ -144,3 +145,8 @@ def test_rest_calls_of_a_trials_load(
     table = load_runs(uri, experiment_id, page_size=10)
     assert len(table) == 26  # the parent too
     assert trust_workspace_mlflow.count("runs/search") == 3  # ceil(26 / 10)
+
+    # what the page pays on every rerun to know whether its cached load is stale: two one-row searches
+    trust_workspace_mlflow.reset_calls()
+    last_update(uri, experiment_id)
+    assert trust_workspace_mlflow.count() == 2 == trust_workspace_mlflow.count("runs/search")

@@ -5,13 +5,16 @@ read from the workspace's artifact store (Azurite behind the fake's storage acco
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from typing import Any
 
 import pytest
+from azure.core.credentials import AccessToken
 from mlflow.exceptions import MlflowException
 
 from core.azure.backend import AzureBackend
-from core.azure.tracking import explain_failure, https_url
+from core.azure.tracking import explain_failure, https_url, remember_credential
 from core.backend import WorkspaceRef
 from core.errors import NotFoundError, UserFacingError
 from core.trials.store import client, list_experiments, resolve_tracking_uri
@@ -76,6 +79,43 @@ def test_without_a_bearer_token_the_workspace_mlflow_answers_401_and_the_page_sa
     text = str(caught.value)
     assert "did not accept the app's sign-in (401)" in text and "Sign in again" in text
     assert "Traceback" not in text
+
+
+def test_a_user_without_a_role_gets_403_and_is_told_which_role(
+    azure_backend: AzureBackend, fake_azure: FakeAzure, trust_workspace_mlflow: WorkspaceMlflow
+) -> None:
+    azure_backend.factory.credential.token = "forbidden-token"  # type: ignore[attr-defined]
+    ref = _workspace(azure_backend, fake_azure)
+    with pytest.raises(UserFacingError) as caught:
+        list_experiments(azure_backend.tracking_uri(ref))
+    assert "may not read the workspace's MLflow" in str(caught.value) and "(403)" in str(caught.value)
+    assert "AzureML Data Scientist" in str(caught.value)
+
+
+class ShortLivedCredential(FakeCredential):
+    """Tokens that expire within the renewal window: every request must ask for a fresh one."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken(f"short-{len(self.scopes)}", int(time.time()) + 60)
+
+
+def test_a_token_near_its_expiry_is_renewed_and_a_fresh_one_is_cached(
+    fake_credential: FakeCredential, trust_workspace_mlflow: WorkspaceMlflow
+) -> None:
+    ws = f"ws-{uuid.uuid4().hex[:6]}"
+    arm = f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
+    uri = trust_workspace_mlflow.tracking_uri(arm)
+    short = ShortLivedCredential()
+    remember_credential(uri, short, "https://management.azure.com/.default")
+    for _ in range(3):
+        client(uri).search_experiments()
+    assert len(short.scopes) == 3, "a token 60 s from expiry is renewed on every request"
+    remember_credential(uri, fake_credential, "https://management.azure.com/.default")
+    asked = len(fake_credential.scopes)
+    for _ in range(3):
+        client(uri).search_experiments()
+    assert len(fake_credential.scopes) - asked == 1, "an hour-long token is asked for once"
 
 
 def test_routes_azure_lacks_answer_404_and_read_as_what_azure_does_not_offer(

@@ -7,7 +7,8 @@ URI with ``https`` and ``/api/2.0/mlflow`` appended: what the azureml-mlflow plu
 subclass of MLflow's own RestStore). This proxy answers that URL shape by forwarding to the real
 server's ``/api/2.0/mlflow/...``, and it keeps what Azure's service does differently:
 
-- no ``Authorization: Bearer ...`` header: 401;
+- no ``Authorization: Bearer ...`` header: 401; a token starting with ``forbidden`` (a signed-in
+  user without a role on the workspace): 403;
 - routes Azure's MLflow does not implement answer 404 with an MLflow error body: model aliases
   (``registered-models/alias``) and bulk metric histories (``metrics/get-history-bulk``,
   ``metrics/get-history-bulk-interval``).
@@ -93,6 +94,9 @@ def _handler_for(proxy: WorkspaceMlflow) -> type[BaseHTTPRequestHandler]:
             auth = self.headers.get("Authorization") or ""
             if not auth.startswith("Bearer ") or not auth.removeprefix("Bearer ").strip():
                 self._answer(401, _error("UNAUTHENTICATED", "The request has no valid bearer token."))
+                return
+            if auth.removeprefix("Bearer ").strip().startswith("forbidden"):
+                self._answer(403, _error("PERMISSION_DENIED", "The caller has no role on this workspace."))
                 return
             route = found.group("route").rstrip("/")
             with proxy.lock:
