@@ -31,6 +31,7 @@ from tests.azure.conftest import (  # noqa: F401 - fixtures used by name
     fake_factory,
     loopback_cloud,
     loopback_product_cloud,
+    workspace_mlflow,
 )
 from tests.azure.fake import FakeAzure
 from tests.azure.fake.core import arm_error
