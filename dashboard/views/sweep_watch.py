@@ -8,12 +8,14 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.backend import SweepInfo, WorkspaceRef
+from core.backend import SweepInfo, SweepProgress, WorkspaceRef
 from core.errors import UserFacingError
 from dashboard import figures, nav, session
 from dashboard.widgets import follow_newest_select, run_action, show_result
 
 POLL_S = 2.0
+ENDED = frozenset({"completed", "canceled", "failed", "closed"})  # what no control changes any more
+ENDED_STATUS = "sweep:ended_status"  # session key: (workspace key, sweep id) -> its final status
 REMOTE_POLL_S = 10.0  # a remote backend's poll makes a few REST calls (core.azure.sweeps)
 STATE_BADGES = {
     "starting": ":blue-badge[starting]",
@@ -40,14 +42,14 @@ def sweeps_section(workspace: WorkspaceRef) -> None:
         "Sweep to watch", ids, key="sweep_pick", pin_key=session.SWEEP_PICK, newest=ids[0]
     )
     st.session_state[session.SWEEP_CURRENT] = chosen
-    status = session.backend().sweep_status(workspace, chosen)
+    status = _status(workspace, chosen)
     live = status.state in ("starting", "running")
     every = REMOTE_POLL_S if session.backend().capabilities.long_running_operations else POLL_S
     st.fragment(_live_view, run_every=every if live else None)(workspace, chosen, live)
     with st.expander("All sweeps", icon=":material/list:"):
         rows = []
         for job in reversed(jobs):
-            s = session.backend().sweep_status(workspace, job.id)
+            s = _status(workspace, job.id)
             rows.append(
                 {
                     "sweep": job.id,
@@ -62,6 +64,19 @@ def sweeps_section(workspace: WorkspaceRef) -> None:
                 }
             )
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _status(workspace: WorkspaceRef, sweep_id: str) -> SweepProgress:
+    """A sweep's status; one that has ended (completed, canceled, failed, closed) no longer changes,
+    so it is read once per browser session: on Azure each read is a few REST calls."""
+    memo: dict[tuple[str, str], SweepProgress] = st.session_state.setdefault(ENDED_STATUS, {})
+    key = (workspace.key, sweep_id)
+    if key in memo:
+        return memo[key]
+    status = session.backend().sweep_status(workspace, sweep_id)
+    if status.state in ENDED:
+        memo[key] = status
+    return status
 
 
 def _fmt_seconds(seconds: float | None) -> str:
