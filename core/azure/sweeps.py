@@ -423,6 +423,9 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             notes.append(f"Code snapshot: {_size_text(int(tags[TAG_SNAPSHOT_BYTES]))}.")
         best = props.get(TAG_BEST) or None
         limits = spec.get("limits") or {}
+        uri = str(ws.mlflow_tracking_uri or "")
+        if uri:  # a page may open the sweep's runs with this URI: they sign in as this backend does
+            remember_credential(uri, self.factory.credential, self.factory.cloud.scope)
         studio = self.factory.cloud.studio
         return SweepInfo(
             id=str(job.name),
@@ -433,7 +436,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             spec=spec,
             workers=int(limits.get("max_concurrent_trials") or 1),
             created_at=created,
-            tracking_uri=str(ws.mlflow_tracking_uri or ""),
+            tracking_uri=uri,
             schema=schema,
             state=sweep_state(status),
             run_id=str(job.name),
@@ -468,7 +471,6 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
 
         if not info.tracking_uri:
             return [], {}, None, "The workspace reports no MLflow tracking URI, so its trials cannot be read."
-        remember_credential(info.tracking_uri, self.factory.credential, self.factory.cloud.scope)
         try:
             mlflow = client(info.tracking_uri)
             parent = _parent_run(mlflow, info.id)
