@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from core.azure.backend import AzureBackend
+from core.backend import WorkspaceRef
 from core.data.samples import heart_sample
 from core.data.schema import build_schema
 from core.mlflow_layout import OOF_ARTIFACT
@@ -30,7 +31,8 @@ from core.sweep.spec import Limits, SweepSpec
 from tests.azure.conftest import SUBSCRIPTION
 from tests.azure.fake import FakeAzure
 from tests.azure.fake import sweeps as runner
-from tests.azure.ml_helpers import REF, RG, WS, seed_workspace
+from tests.azure.fake.server import LoopbackCloud
+from tests.azure.ml_helpers import REF, RG, SA, WS, loopback_backend, seed_workspace, unique
 from tests.mlflow_server import MlflowServer
 
 pytestmark = pytest.mark.azurite
@@ -74,21 +76,22 @@ def code_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def workspace(
-    azure_backend: AzureBackend,
-    fake_azure: FakeAzure,
-    mlflow_server: MlflowServer,
-    tiny_files: dict[str, bytes],
-) -> AzureBackend:
+def prepare_workspace(
+    backend: AzureBackend,
+    fake: FakeAzure,
+    server: MlflowServer | None,
+    files: dict[str, bytes],
+    ref: WorkspaceRef = REF,
+    account: str = SA,
+) -> None:
     """A workspace in the fake with an environment, a cluster and the tiny data asset, and the
     session's mlflow server as its MLflow."""
-    if getattr(fake_azure, "workspace_mlflow", None) is None:
-        fake_azure.workspace_mlflow = WorkspaceMlflow("127.0.0.1", mlflow_server)  # type: ignore[attr-defined]
-    seed_workspace(azure_backend, fake_azure)
+    if server is not None and getattr(fake, "workspace_mlflow", None) is None:
+        fake.workspace_mlflow = WorkspaceMlflow("127.0.0.1", server)  # type: ignore[attr-defined]
+    seed_workspace(backend, fake, ref.resource_group, account, ref.name)
     from azure.ai.ml.entities import AmlCompute, Environment
 
-    ml = azure_backend.factory.ml(RG, WS)
+    ml = backend.factory.ml(ref.resource_group, ref.name)
     ml.environments.create_or_update(
         Environment(name=ENV, version="1", image="mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04")
     )
@@ -104,7 +107,18 @@ def workspace(
         created_at="2026-12-03T10:00:00+00:00",
         properties={"target": "output"},
     )
-    azure_backend.register_data_asset(REF, asset, tiny_files)
+    backend.register_data_asset(ref, asset, files)
+
+
+@pytest.fixture
+def workspace(
+    azure_backend: AzureBackend,
+    fake_azure: FakeAzure,
+    mlflow_server: MlflowServer,
+    tiny_files: dict[str, bytes],
+) -> AzureBackend:
+    """The product's backend on the in-process fake, with :func:`prepare_workspace` done."""
+    prepare_workspace(azure_backend, fake_azure, mlflow_server, tiny_files)
     return azure_backend
 
 
@@ -120,8 +134,15 @@ def logistic_spec(**limits: Any) -> SweepSpec:
     )
 
 
-def submit(backend: AzureBackend, code: Path, spec: SweepSpec | None = None, compute: str = COMPUTE) -> Any:
-    ml = backend.factory.ml(RG, WS)
+def submit(
+    backend: AzureBackend,
+    code: Path,
+    spec: SweepSpec | None = None,
+    compute: str = COMPUTE,
+    ref: WorkspaceRef = REF,
+    tags: dict[str, str] | None = None,
+) -> Any:
+    ml = backend.factory.ml(ref.resource_group, ref.name)
     schema_uri = f"azureml://datastores/workspaceblobstore/paths/azureml/data/{DATA}/1/schema.json"
     node = build_sweep_node(
         spec or logistic_spec(),
@@ -133,6 +154,7 @@ def submit(backend: AzureBackend, code: Path, spec: SweepSpec | None = None, com
         experiment_name=EXPERIMENT,
         display_name="tiny sweep",
     )
+    node.tags = dict(tags or {})
     return ml.jobs.create_or_update(node)
 
 
@@ -162,7 +184,7 @@ def test_a_sweep_runs_its_trials_for_real(
     workspace: AzureBackend, fake_azure: FakeAzure, mlflow_server: MlflowServer, code_folder: Path
 ) -> None:
     before = len(fake_azure.requests)
-    job = submit(workspace, code_folder)
+    job = submit(workspace, code_folder, tags={"spec_fingerprint": "abc123"})
     assert job.status == "NotStarted"
     assert job.services["Studio"].endpoint.startswith("https://ml.azure.com/runs/" + job.name)
     submitted = [(r.method, r.path.split(f"/workspaces/{WS}/")[-1]) for r in fake_azure.requests[before:]]
@@ -202,13 +224,14 @@ def test_a_sweep_runs_its_trials_for_real(
     spans = [(t.started, t.ended) for t in sweep.trials]
     most = max(sum(s <= at < e for s, e in spans) for at, _ in spans)
     assert most == 2, spans  # max_concurrent_trials at once, never more
-    assert (sweep.folder / "code" / "core" / "train" / "cli.py").is_file()  # the uploaded snapshot
+    assert sweep.folder is not None and (sweep.folder / "code/core/train/cli.py").is_file()  # the snapshot
     best = done.properties["best_child_run_id"]
     stored = artifact_blobs(fake_azure, best)
     assert f"ExperimentRun/dcid.{best}/{OOF_ARTIFACT}" in stored  # the trainer's own MLflow upload
     assert f"ExperimentRun/dcid.{best}/user_logs/std_log.txt" in stored
     parent = client.get_run(job.name)
     assert parent.info.status == "FINISHED"
+    assert parent.data.tags["spec_fingerprint"] == "abc123"  # the job's tags, as run tags
     assert SUBSCRIPTION in done.id
 
 
@@ -243,9 +266,10 @@ def test_cancel_kills_the_running_trial_and_keeps_the_finished_one(
             break
         time.sleep(0.2)
     try:
+        before = len(fake_azure.requests)
         ml.jobs.begin_cancel(job.name).result()
-        cancel = fake_azure.calls("POST", f"/jobs/{job.name}/cancel")
-        assert len(cancel) == 1
+        canceling = [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_azure.requests[before:]]
+        assert canceling == [("POST", "cancel"), ("GET", job.name)]  # then the Location: the job
         done, _ = poll(workspace, job.name)
     finally:
         runner.wait_idle(fake_azure, job.name)
@@ -308,7 +332,8 @@ def raw_job(fake: FakeAzure, name: str) -> dict[str, Any]:
     from tests.azure.fake.routes_jobs import jobs_of
 
     with fake.lock:
-        return json.loads(json.dumps(jobs_of(fake, SUBSCRIPTION, RG, WS)[name]))
+        body: dict[str, Any] = json.loads(json.dumps(jobs_of(fake, SUBSCRIPTION, RG, WS)[name]))
+    return body
 
 
 def test_quota_exceeded_fails_the_job_while_queued(
@@ -319,7 +344,7 @@ def test_quota_exceeded_fails_the_job_while_queued(
     done, seen = poll(workspace, job.name)
     assert seen == ["Queued", "Failed"]
     error = raw_job(fake_azure, job.name)["properties"]["error"]
-    assert "quota" in error["message"] and error["details"][0]["code"] == "QuotaExceeded"
+    assert "quota" in error["message"] and error["details"][0]["code"] == "JobNodeCountExceedsCoreQuota"
     assert children_of(mlflow_server, job.name) == {}
     assert mlflow_client(mlflow_server).get_run(job.name).info.status == "FAILED"
 
@@ -355,13 +380,70 @@ def test_a_failed_trial_leaves_the_sweep_going(
 
 def test_jobs_list_and_code_reuse(workspace: AzureBackend, fake_azure: FakeAzure, code_folder: Path) -> None:
     first = submit(workspace, code_folder)
+    before = len(fake_azure.requests)
     second = submit(workspace, code_folder)
+    again = [(r.method, r.path.split(f"/workspaces/{WS}/")[-1]) for r in fake_azure.requests[before:]]
+    new, stored = again[0][1].split("/")[1], fake_azure.calls("PUT", "/codes/")[0].path.split("/")[-3]
+    assert again == [  # the snapshot's hash finds the stored version: no upload
+        ("GET", f"codes/{new}/versions"),
+        ("GET", f"codes/{stored}/versions/1"),
+        ("PUT", f"jobs/{second.name}"),
+    ]
     runner.cancel_elsewhere(fake_azure, first.name)
     runner.cancel_elsewhere(fake_azure, second.name)
     ml = workspace.factory.ml(RG, WS)
     listed = [j.name for j in ml.jobs.list()]
     assert listed == [second.name, first.name]  # newest first
     assert len(fake_azure.calls("PUT", "/codes/")) == 1  # the same snapshot's hash: uploaded once
+
+
+def wait_for_trial(backend: AzureBackend, fake: FakeAzure, name: str, number: int) -> None:
+    """Poll the job until child ``number`` has its command running."""
+    ml = backend.factory.ml(RG, WS)
+    deadline = time.monotonic() + POLL_CAP_S
+    while time.monotonic() < deadline:
+        ml.jobs.get(name)
+        sweep = runner.find_sweep(fake, name)
+        assert sweep is not None
+        if len(sweep.trials) > number and sweep.trials[number].process is not None:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"child {number} of {name} never started")
+
+
+def test_the_sweep_timeout_cancels_it_and_the_trial_timeout_cancels_a_trial(
+    workspace: AzureBackend, fake_azure: FakeAzure, mlflow_server: MlflowServer, code_folder: Path
+) -> None:
+    spec = logistic_spec(max_total_trials=2, max_concurrent_trials=1, timeout_s=60, trial_timeout_s=60)
+    whole = submit(workspace, code_folder, spec)
+    one = submit(workspace, code_folder, spec)
+    limits = raw_job(fake_azure, whole.name)["properties"]["limits"]
+    assert (limits["timeout"], limits["trialTimeout"]) == ("PT1M", "PT1M")  # whole minutes
+    try:
+        wait_for_trial(workspace, fake_azure, whole.name, 0)
+        runner.elapse(fake_azure, whole.name, 61)  # past the sweep's timeout: all of it is canceled
+        done_whole, seen = poll(workspace, whole.name)
+        wait_for_trial(workspace, fake_azure, one.name, 0)
+        runner.elapse(fake_azure, one.name, 61, whole_sweep=False)  # child 0's timeout only
+        done_one, _ = poll(workspace, one.name)
+    finally:
+        runner.wait_idle(fake_azure, whole.name)
+        runner.wait_idle(fake_azure, one.name)
+    assert done_whole.status == "Canceled"
+    assert {k: r.info.status for k, r in children_of(mlflow_server, whole.name).items()} == {
+        f"{whole.name}_0": "KILLED"
+    }
+    assert done_one.status == "Completed"
+    runs = children_of(mlflow_server, one.name)
+    assert (runs[f"{one.name}_0"].info.status, runs[f"{one.name}_1"].info.status) == ("KILLED", "FINISHED")
+    assert done_one.properties["best_child_run_id"] == f"{one.name}_1"
+
+
+def test_iso_durations() -> None:
+    assert runner.iso_seconds("PT1H30M") == 5400
+    assert runner.iso_seconds("PT2.5S") == 2.5
+    assert runner.iso_seconds("P1DT1S") == 86401
+    assert runner.iso_seconds(None) is None
 
 
 def test_grid_and_random_draws() -> None:
@@ -374,3 +456,26 @@ def test_grid_and_random_draws() -> None:
     assert drawn != list(runner.draw(space, {"samplingAlgorithmType": "Random", "seed": 4}, 20))
     assert all(math.exp(-4) <= d["C"] <= math.exp(2) and d["n"] in range(5) for d in drawn)
     assert all(d["q"] in (0, 2, 4, 6, 8, 10) for d in drawn)
+
+
+def test_a_sweep_submits_over_the_loopback_cloud(
+    trust_loopback: LoopbackCloud, tiny_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    """The same routes over HTTPS (what a dashboard process reaches): code upload with the SAS on
+    Azurite, the job PUT, a GET; canceled elsewhere before any trial starts."""
+    code = tmp_path / "src"
+    shutil.copytree(
+        REPO / "core" / "train", code / "core" / "train", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (code / "core" / "__init__.py").write_text("")
+    backend = loopback_backend(trust_loopback, tmp_path / "azure-state")
+    ref = WorkspaceRef(unique("rg-jobs-"), unique("ws-jobs-"))
+    # no trial runs here: the shared cloud's MLflow is left as helper fixtures set it
+    prepare_workspace(backend, trust_loopback.fake, None, tiny_files, ref, unique("jobsdata"))
+    job = submit(backend, code, ref=ref)
+    ml = backend.factory.ml(ref.resource_group, ref.name)
+    assert ml.jobs.get(job.name).status == "Queued"
+    runner.cancel_elsewhere(trust_loopback.fake, job.name)
+    assert ml.jobs.get(job.name).status == "Canceled"
+    versions = trust_loopback.fake.calls("PUT", f"/workspaces/{ref.name}/codes/.*/versions/")
+    assert len(versions) == 1 and versions[0].body["properties"]["codeUri"].startswith("http://127.0.0.1:")

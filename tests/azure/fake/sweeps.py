@@ -24,8 +24,9 @@ choose a run id. Metrics come from the real training only. ``best_child_run_id``
 in the job's ``properties.properties`` follow the best finished child by the primary metric's
 last value and the objective's goal.
 
-Not modelled: early-termination policies (never applied: every trial runs to its end), the
-sweep's ``timeout`` and ``trialTimeout``, and run history (``jobs.list(parent_job_name=...)``
+Limits: ``timeout`` cancels the sweep and its running trials (noticed on a GET or a child's end);
+``trialTimeout`` cancels one trial. Not modelled: early-termination policies (never applied:
+every trial runs to its end), and run history (``jobs.list(parent_job_name=...)``
 goes to the run-history data plane, which the fake does not serve: read children from MLflow).
 
 Failure cases, for tests:
@@ -45,6 +46,7 @@ keeps it in run history), so read it from the raw body.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
@@ -53,6 +55,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -65,12 +68,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.azure.fake.core import FakeAzure, Response, arm_error
-from tests.azure.fake.routes_ml import PROVIDER, children, ws_id
+from tests.azure.fake.routes_ml import children, ws_id
 
 ARTIFACT_CONTAINER = "azureml"
 ARTIFACT_ROOT = "wasbs://azureml@devstoreaccount1.blob.core.windows.net/ExperimentRun/dcid."
 FINAL = ("Completed", "Failed", "Canceled")
-BEFORE_RUNNING = ("NotStarted", "Queued", "Preparing", "Running")
 MLFLOW_STATUS = {
     "NotStarted": "SCHEDULED",
     "Queued": "SCHEDULED",
@@ -81,10 +83,13 @@ MLFLOW_STATUS = {
     "Failed": "FAILED",
     "Canceled": "KILLED",
 }
+# The shape of Azure's answer (status code JobNodeCountExceedsCoreQuota, the VM family's vCPU
+# quota against what the job's nodes need, and the quota how-to), in this fake's words.
 QUOTA_MESSAGE = (
-    "AmlCompute cluster '{compute}' could not allocate nodes: Operation could not be completed as it "
-    "results in exceeding approved standardDSv2Family Cores quota. Current Limit: 0, Current "
-    "Usage: 0, Additional Required: 4. Request a quota increase at https://aka.ms/azureml-quota."
+    "Job submission to AzureML Compute '{compute}' failed with status code JobNodeCountExceedsCoreQuota: "
+    "the subscription's Standard DSv2 family vCPU quota is 0, less than the 4 vCPUs the job's node "
+    "count needs. Ask your subscription admin for more quota, see "
+    "https://learn.microsoft.com/azure/machine-learning/how-to-manage-quotas#request-quota-increases"
 )
 IMAGE_BUILD_MESSAGE = (
     "Image build failed. For more details, check log file azureml-logs/20_image_build_log.txt. "
@@ -273,6 +278,7 @@ class Sweep:
     folder: Path | None = None  # code + inputs, downloaded once
     prepared: threading.Lock = field(default_factory=threading.Lock)
     threads: list[threading.Thread] = field(default_factory=list)
+    running_since: float = 0.0  # time.monotonic() when the sweep started Running
 
     @property
     def name(self) -> str:
@@ -327,7 +333,7 @@ def advance(fake: FakeAzure, name: str) -> None:
         _set_status(sweep, "Queued")
     elif status == "Queued":
         if compute.lower() in faults["quota"]:
-            _fail(sweep, "UserError", QUOTA_MESSAGE.format(compute=compute), "QuotaExceeded")
+            _fail(sweep, "UserError", QUOTA_MESSAGE.format(compute=compute), "JobNodeCountExceedsCoreQuota")
         else:
             _set_status(sweep, "Preparing")
     elif status == "Preparing":
@@ -336,6 +342,7 @@ def advance(fake: FakeAzure, name: str) -> None:
             _fail(sweep, "UserError", message, "ImageBuildFailure")
         else:
             _set_status(sweep, "Running")
+            sweep.running_since = time.monotonic()
             schedule(sweep)
     else:
         schedule(sweep)
@@ -350,6 +357,10 @@ def schedule(sweep: Sweep) -> None:
     if sweep.status != "Running":
         return
     limits = sweep.props.get("limits") or {}
+    timeout = iso_seconds(limits.get("timeout"))
+    if timeout is not None and time.monotonic() - sweep.running_since > timeout:
+        _cancel_running(sweep)  # Azure cancels the sweep, and its trials, at its timeout
+        return
     total = int(limits.get("maxTotalTrials") or 1)
     concurrent = int(limits.get("maxConcurrentTrials") or total)
     while sum(t.status == "Running" for t in sweep.trials) < concurrent and len(sweep.trials) < total:
@@ -374,23 +385,41 @@ def cancel(fake: FakeAzure, name: str) -> None:
     """Cancel the job: running children are killed (their runs KILLED), finished ones kept."""
     with fake.lock:
         sweep = find_sweep(fake, name)
-        if sweep is None or sweep.status in FINAL:
-            return
-        running = [t for t in sweep.trials if t.status == "Running"]
-        if not running:
-            _set_status(sweep, "Canceled")
-            return
-        _set_status(sweep, "CancelRequested")
-        for trial in running:
-            trial.status = "Canceled"
-            if trial.process is not None and trial.process.poll() is None:
-                trial.process.kill()
+        if sweep is not None and sweep.status not in FINAL:
+            _cancel_running(sweep)
+
+
+def _cancel_running(sweep: Sweep) -> None:
+    running = [t for t in sweep.trials if t.status == "Running"]
+    if not running:
+        _set_status(sweep, "Canceled")
+        return
+    _set_status(sweep, "CancelRequested")
+    for trial in running:
+        trial.status = "Canceled"
+        if trial.process is not None and trial.process.poll() is None:
+            trial.process.kill()
 
 
 def cancel_elsewhere(fake: FakeAzure, job: str) -> None:
     """Someone else cancels the sweep ``job`` (in the studio, with the CLI): no request to this
     fake's REST routes, the same effect."""
     cancel(fake, job)
+
+
+def elapse(fake: FakeAzure, name: str, seconds: float, *, whole_sweep: bool = True) -> None:
+    """Time passes for the limits of sweep ``name``: its ``timeout`` (unless not ``whole_sweep``)
+    and its running trials' ``trialTimeout`` are measured from clocks this moves back (Azure's
+    limits are whole minutes; tests do not wait that long)."""
+    with fake.lock:
+        sweep = find_sweep(fake, name)
+        if sweep is None:
+            return
+        if whole_sweep:
+            sweep.running_since -= seconds
+        for trial in sweep.trials:
+            if trial.status == "Running":
+                trial.started -= seconds
 
 
 def wait_idle(fake: FakeAzure, name: str, timeout_s: float = 60.0) -> None:
@@ -417,6 +446,21 @@ def _fail(sweep: Sweep, code: str, message: str, detail: str) -> None:
         "details": [{"code": detail, "message": message}],
     }
     _set_status(sweep, "Failed")
+
+
+# What the runner leaves behind, cleaned when the test process ends: a test that stops polling
+# must not leave trial processes running, nor downloaded snapshots in /tmp.
+_LEFT: list[subprocess.Popen[bytes]] = []
+_FOLDERS: list[Path] = []
+
+
+@atexit.register
+def _clean_up() -> None:
+    for process in _LEFT:
+        if process.poll() is None:
+            process.kill()
+    for folder in _FOLDERS:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- one child --------------------------------------------------------------------------------
@@ -451,11 +495,10 @@ def _run_trial(sweep: Sweep, trial: Trial) -> None:
             trial.process = subprocess.Popen(  # noqa: S603 - the job's own command, as Azure runs it
                 argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
             )
+            _LEFT.append(trial.process)
             trial.started = time.monotonic()
-        out, _ = trial.process.communicate()
+        final = _wait(sweep, trial)
         trial.ended = time.monotonic()
-        trial.output = out.decode(errors="replace")[-20000:]
-        final = "Completed" if trial.process.returncode == 0 else "Failed"
     except _Canceled:
         final = "Canceled"
     except Exception as exc:  # noqa: BLE001 - the child fails, the sweep goes on (as on Azure)
@@ -482,6 +525,26 @@ def _end_trial(sweep: Sweep, trial: Trial, final: str, mlflow: _Mlflow | None) -
         if trial.status == "Completed":
             _update_best(sweep, mlflow)
         schedule(sweep)
+
+
+def _wait(sweep: Sweep, trial: Trial) -> str:
+    """Wait for the child's command; Azure cancels it at the trial timeout."""
+    assert trial.process is not None
+    limit = iso_seconds((sweep.props.get("limits") or {}).get("trialTimeout"))
+    while True:
+        try:
+            out, _ = trial.process.communicate(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            with sweep.fake.lock:
+                late = limit is not None and time.monotonic() - trial.started > limit
+            if late:
+                trial.process.kill()
+                out, _ = trial.process.communicate()
+                trial.output = out.decode(errors="replace")[-20000:]
+                return "Canceled"
+    trial.output = out.decode(errors="replace")[-20000:]
+    return "Completed" if trial.process.returncode == 0 else "Failed"
 
 
 class _Canceled(Exception):
@@ -514,6 +577,7 @@ def _prepare(sweep: Sweep) -> Path:
         from tests.azure.fake.routes_jobs import find_code
 
         folder = Path(tempfile.mkdtemp(prefix=f"fake-sweep-{sweep.name}-"))
+        _FOLDERS.append(folder)
         code_id = sweep.props["trial"].get("codeId")
         code = folder / "code"
         code.mkdir()
@@ -585,6 +649,19 @@ def _command(sweep: Sweep, trial: Trial, folder: Path, mlflow: Any) -> tuple[lis
 
 def _text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def iso_seconds(duration: str | None) -> float | None:
+    """Seconds of an ISO 8601 duration as Azure writes limits (``PT1H30M``, ``PT45S``, ``P1D``)."""
+    if not duration:
+        return None
+    found = re.fullmatch(
+        r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", str(duration), re.IGNORECASE
+    )
+    if found is None:
+        return None
+    days, hours, minutes, seconds = (float(g or 0) for g in found.groups())
+    return days * 86400 + hours * 3600 + minutes * 60 + seconds
 
 
 # -- drawing configurations ---------------------------------------------------------------------
@@ -704,7 +781,7 @@ def _mlflow(fake: FakeAzure) -> _Mlflow | None:
     if store is None:
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-        store = SqlAlchemyStore(server.backend_uri, str(server.artifact_root))
+        store = SqlAlchemyStore(server.backend_uri, str(server.artifact_root))  # type: ignore[no-untyped-call]
         _STORES[server.backend_uri] = store
         ensure_artifact_container(fake)
     return _Mlflow(server.url, store)
@@ -768,10 +845,10 @@ def _last_metric(mlflow: _Mlflow, run_id: str, metric: str) -> float | None:
 
 
 __all__ = [
-    "PROVIDER",
     "break_environment_image",
     "cancel",
     "cancel_elsewhere",
+    "elapse",
     "exceed_quota",
     "fail_trial",
     "find_sweep",
