@@ -59,6 +59,7 @@ __all__ = [
     "TAG_STATUS",
     "TAG_SWEEP",
     "TAG_SWEEP_ID",
+    "TAG_SWEEP_SPEC",
     "TAG_TARGET",
     "TAG_TASK",
     "TAG_TRIAL",
@@ -94,6 +95,7 @@ TAG_TRIALS_PREFIX = "trials_"  # trials_<status>: how many trials ended with tha
 TAG_REFIT_FROM_TRIAL = "refit_from_trial"
 TAG_REFIT_FROM_RUN = "refit_from_run"
 SPEC_ARTIFACT = "sweep_spec.json"
+TAG_SWEEP_SPEC = "azml.sweep_spec"  # the spec as JSON, where it is no artifact (an Azure sweep job's tag)
 
 # -- a trial's child run ---------------------------------------------------------------------
 TAG_PARENT = "mlflow.parentRunId"

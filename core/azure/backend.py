@@ -13,7 +13,9 @@ One module per slice of the ``core.backend.Backend`` Protocol, each a mixin over
 - :mod:`~core.azure.operations`: the pollers of running operations, kept in ``state_dir`` so a
   reload or a restart picks them up; :mod:`~core.azure.lookups`: finding resources by name
 - :mod:`~core.azure.data_assets`: ``DataAssetsAPI`` (the workspace's default datastore)
-- :mod:`~core.azure.later`: sweeps, models and endpoints, which arrive in later releases
+- :mod:`~core.azure.sweeps`: ``SweepsAPI`` (sweep jobs on a compute cluster, trials from the
+  workspace's MLflow)
+- :mod:`~core.azure.later`: models and endpoints, which arrive in a later release
 """
 
 from __future__ import annotations
@@ -23,12 +25,21 @@ from core.azure.groups import GroupsMixin
 from core.azure.inventory import InventoryMixin
 from core.azure.later import LaterMixin
 from core.azure.storage import StorageMixin
+from core.azure.sweeps import AzureSweepsMixin
+from core.azure.tracking import TrackingMixin
 from core.azure.workspaces import WorkspacesMixin
 from core.backend import BackendInfo, Capabilities
 
 
 class AzureBackend(
-    GroupsMixin, StorageMixin, WorkspacesMixin, InventoryMixin, DataAssetsMixin, LaterMixin
+    GroupsMixin,
+    StorageMixin,
+    InventoryMixin,
+    AzureSweepsMixin,  # before the slices it reads through (environments, MLflow, data assets)
+    WorkspacesMixin,
+    TrackingMixin,
+    DataAssetsMixin,
+    LaterMixin,
 ):
     """Implements ``core.backend.Backend`` on one Azure subscription."""
 
@@ -45,13 +56,14 @@ class AzureBackend(
     @property
     def capabilities(self) -> Capabilities:
         """Azure cannot resume a sweep job or restart a deleted endpoint; its creates and deletes
-        take minutes and are polled; what they create is billed. Sweeps and endpoints on Azure
-        arrive in later releases (see ``core.azure.later``)."""
+        take minutes and are polled; what they create is billed. Sweeps run as sweep jobs
+        (``core.azure.sweeps``); endpoints on Azure arrive in a later release (``core.azure.later``)."""
         return Capabilities(
             resume_sweeps=False,
             restart_endpoints=False,
             long_running_operations=True,
             billable=True,
-            sweeps=False,
+            sweeps=True,
+            ships_code=True,
             endpoints=False,
         )

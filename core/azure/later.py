@@ -1,4 +1,5 @@
-"""Sweeps, models and endpoints on the azure backend: they arrive in later releases.
+"""Models and endpoints on the azure backend: they arrive in a later release (sweeps are in
+``core.azure.sweeps``).
 
 Every method first finds the workspace (so a wrong workspace is still a clear ``NotFoundError``),
 then says plainly that this step is not on the azure backend yet and what to do instead. Nothing
@@ -12,15 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from core.azure.lookups import MLBase, WorkspaceArg, or_missing
-from core.backend import DeployedModel, EndpointInfo, EndpointKeys, Operation, SweepInfo, SweepProgress
+from core.backend import DeployedModel, EndpointInfo, EndpointKeys, Operation
 from core.errors import UserFacingError
 from core.naming import validate_name
 from core.resources import Kind, Outcome, Resource
 
 if TYPE_CHECKING:
     from core.registry import RegisteredVersion
-    from core.sweep.spec import SweepSpec
-    from core.trials.oof import TrainingData
 
 _FIX = (
     "Use the local backend for this step (choose it in the sidebar): it follows Azure's rules, and "
@@ -33,46 +32,11 @@ class LaterError(UserFacingError):
 
 
 class LaterMixin(MLBase):
-    """The slices that come later (sweeps: issue 16; models and endpoints: issue 17)."""
+    """The slices that come later (models and endpoints: issue 17)."""
 
     def _later(self, workspace: WorkspaceArg, what: str) -> NoReturn:
         self._workspace(workspace)  # a missing workspace is the first thing to fix
         raise LaterError(f"{what} on the azure backend arrive in a later release of this dashboard.", _FIX)
-
-    # -- sweeps ---------------------------------------------------------------------------
-    def tracking_uri(self, workspace: WorkspaceArg) -> str:
-        """The workspace's MLflow tracking URI, as Azure reports it."""
-        _, ws = self._workspace(workspace)
-        return str(ws.mlflow_tracking_uri or "")
-
-    def launch_sweep(
-        self,
-        workspace: WorkspaceArg,
-        cluster: str,
-        dataset: str,
-        version: int,
-        spec: SweepSpec,
-        experiment: str,
-    ) -> SweepInfo:
-        self._later(workspace, "Sweeps")
-
-    def list_sweeps(self, workspace: WorkspaceArg) -> Sequence[SweepInfo]:
-        self._later(workspace, "Sweeps")
-
-    def sweep_status(self, workspace: WorkspaceArg, sweep_id: str) -> SweepProgress:
-        self._later(workspace, "Sweeps")
-
-    def cancel_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepInfo:
-        self._later(workspace, "Sweeps")
-
-    def resume_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepInfo:
-        self._later(workspace, "Sweeps")
-
-    def close_sweep(self, workspace: WorkspaceArg, sweep_id: str) -> SweepInfo:
-        self._later(workspace, "Sweeps")
-
-    def sweep_training_data(self, workspace: WorkspaceArg, sweep_id: str) -> TrainingData | None:
-        self._later(workspace, "Sweeps")
 
     # -- models ---------------------------------------------------------------------------
     def register_model(

@@ -195,6 +195,11 @@ class SweepsAPI(Protocol):
 
     def tracking_uri(self, workspace: WorkspaceRef) -> str: ...
 
+    def run_artifact(self, workspace: WorkspaceRef, run_id: str, path: str) -> bytes | None:
+        """One artifact file of a run in the workspace's MLflow (``path`` inside the run's
+        artifacts, e.g. ``oof_predictions.csv``); None when the run has no such artifact."""
+        ...
+
     def launch_sweep(
         self,
         workspace: WorkspaceRef,

@@ -100,6 +100,10 @@ class Capabilities:
     # does not offer yet says so plainly (what the step will do, what it needs) instead of failing.
     sweeps: bool = True  # launch, watch and review sweeps (steps 4 and 5)
     endpoints: bool = True  # register models, deploy and test endpoints (step 6)
+    # A sweep's trials run elsewhere, on a code snapshot uploaded with the job (the launch
+    # panel says its size), and nothing runs after the sweep: each trial logs its model. The
+    # local backend runs the installed code itself and refits the best configuration.
+    ships_code: bool = False
 
 
 # -- sweeps -----------------------------------------------------------------------------------
@@ -130,6 +134,10 @@ class SweepInfo:
     message: str = ""
     resumes: int = 0
     cluster: str = ""  # the compute cluster it runs on
+    # What a remote backend adds (defaults keep the local one as it was):
+    portal_url: str = ""  # the sweep's page in the provider's own UI (Azure ML studio)
+    provider_state: str = ""  # the status as the provider spells it ("Queued", "Preparing", ...)
+    nodes: int | None = None  # the cluster's nodes up now, when the backend can tell
 
 
 class TrialRow(TypedDict):

@@ -73,6 +73,26 @@ class LocalBase:
         """The workspace's MLflow store (``SweepsAPI``; the models and endpoints slices use it too)."""
         return str(self._workspace(workspace).properties["tracking_uri"])
 
+    def run_artifact(self, workspace: WorkspaceArg, run_id: str, path: str) -> bytes | None:
+        """One artifact of a run, read through MLflow from the workspace's store; None when the
+        run (or the artifact) is not there."""
+        import tempfile
+
+        from mlflow.exceptions import MlflowException
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(self.tracking_uri(workspace))
+        parent, _, _name = path.strip("/").rpartition("/")
+        try:
+            listed = {a.path for a in client.list_artifacts(run_id, parent or None)}
+        except MlflowException:
+            return None  # no such run
+        if path.strip("/") not in listed:
+            return None
+        with tempfile.TemporaryDirectory(prefix="azml-artifact-") as folder:
+            local = client.download_artifacts(run_id, path.strip("/"), folder)
+            return Path(local).read_bytes()
+
     def _assets(self, workspace: WorkspaceArg) -> AssetFolder:
         ws = self._workspace(workspace)
         return AssetFolder(self._workspace_folder(ws.name) / "data_assets")

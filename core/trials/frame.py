@@ -28,6 +28,7 @@ from core.mlflow_layout import (
     TAG_PRIMARY_METRIC,
     TAG_SWEEP,
     TAG_SWEEP_ID,
+    TAG_SWEEP_SPEC,
     TAG_WORKER,
 )
 from core.trials.load import RunTable
@@ -87,9 +88,21 @@ def _goal(text: str | None) -> Goal | None:
     return None
 
 
-def read_spec(uri: str, artifact_uri: str) -> dict[str, Any] | None:
-    """The parent run's ``sweep_spec.json``, or None when it has none or it cannot be read."""
-    if not artifact_uri:
+def read_spec(
+    uri: str, artifact_uri: str, tags: Mapping[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The sweep's spec: the parent run's ``azml.sweep_spec`` tag (an Azure sweep job keeps it
+    there, JSON of ``SweepSpec.to_dict()``), else its ``sweep_spec.json`` artifact; None when it
+    has neither or they cannot be read. An Azure workspace's run artifacts are not read through
+    MLflow here (no artifact repository for them in this process), so there only the tag counts."""
+    tagged = (tags or {}).get(TAG_SWEEP_SPEC)
+    if tagged:
+        try:
+            data = json.loads(tagged)
+        except ValueError:
+            data = None
+        return data if isinstance(data, dict) else None
+    if not artifact_uri or uri.lower().startswith("azureml://"):
         return None
     location = f"{artifact_uri.rstrip('/')}/{SPEC_ARTIFACT}"
     try:

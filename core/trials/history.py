@@ -8,7 +8,10 @@ thousands of runs crawl. Here:
 - folder stores (``mlruns``) are read straight from their metric files, one pass;
 - other database stores use MLflow's ``get_metric_history_bulk`` (one query per key);
 - remote servers only serve one run per call, so histories are fetched lazily, for the
-  trials the page needs (the chosen ones), at most :data:`LAZY_LIMIT` of them.
+  trials the page needs (the chosen ones), at most :data:`LAZY_LIMIT` of them. Azure ML's
+  MLflow (``azureml://``) is one of them: it answers 404 on ``get-history-bulk`` and
+  ``get-history-bulk-interval``, so it is never asked; :func:`one_run_at_a_time_note` says so
+  on the page.
 """
 
 from __future__ import annotations
@@ -33,10 +36,27 @@ def is_bulk(uri: str) -> bool:
     """True when every trial's history can be loaded at once (local stores, SQL databases)."""
     if store_kind(uri) in ("sqlite", "file"):
         return True
+    if uri.lower().startswith("azureml://"):
+        return False  # Azure's MLflow has no bulk history routes (404)
     try:
         return hasattr(client(uri)._tracking_client.store, "get_metric_history_bulk")
     except Exception:
         return False
+
+
+def one_run_at_a_time_note(uri: str) -> str | None:
+    """What the page says where histories are loaded one run at a time (None on bulk stores)."""
+    if is_bulk(uri):
+        return None
+    if uri.lower().startswith("azureml://"):
+        return (
+            "Azure's MLflow has no bulk metric history: histories are loaded one run at a time, "
+            f"for the selected trials and the best one (at most {LAZY_LIMIT})."
+        )
+    return (
+        "This server returns metric histories one run at a time: histories are loaded for the "
+        f"selected trials and the best one (at most {LAZY_LIMIT})."
+    )
 
 
 def _empty() -> pd.DataFrame:

@@ -119,6 +119,23 @@ def _check_server(uri: str, timeout_s: float = 5.0) -> str:
     return uri
 
 
+def _check_workspace_mlflow(uri: str, timeout_s: float = 5.0) -> str:
+    """An Azure ML workspace's MLflow (``azureml://``), read over HTTPS with the app's sign-in (see
+    ``core.azure.tracking``). Fail fast when its host does not answer (MLflow's client retries for
+    minutes); any answer, 401 included, will do here."""
+    import requests
+
+    from core.azure.tracking import ensure_registered, explain_failure, https_url
+
+    ensure_registered()
+    probe = f"{https_url(uri)}/api/2.0/mlflow/experiments/search?max_results=1"
+    try:
+        requests.get(probe, timeout=timeout_s)  # no token: only "does it answer"
+    except requests.RequestException as exc:
+        raise explain_failure(uri, exc) from None
+    return uri
+
+
 def resolve_tracking_uri(text: str) -> str:
     """A checked tracking URI from what the user typed; raises UserFacingError with the fix."""
     typed = text.strip().strip("'\"")
@@ -132,6 +149,8 @@ def resolve_tracking_uri(text: str) -> str:
         return _check_folder(Path(unquote(urlparse(typed).path)).expanduser())
     if typed.startswith(("http://", "https://")):
         return _check_server(typed.rstrip("/"))
+    if typed.lower().startswith("azureml://"):
+        return _check_workspace_mlflow(typed.rstrip("/"))
     if typed.startswith(_REMOTE_SCHEMES):
         return typed
     if "://" in typed:
@@ -150,11 +169,21 @@ def client(uri: str) -> MlflowClient:
 
     if store_kind(uri) == "file":
         os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    if uri.lower().startswith("azureml://"):
+        from core.azure.tracking import ensure_registered
+
+        ensure_registered()
     return MlflowClient(uri)
 
 
 def describe_failure(uri: str, exc: Exception) -> UserFacingError:
     """An MLflow or network failure as a message for the page."""
+    if isinstance(exc, UserFacingError):
+        return exc
+    if uri.lower().startswith("azureml://"):
+        from core.azure.tracking import explain_failure
+
+        return explain_failure(uri, exc)
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
     return UserFacingError(
         f"MLflow could not read {uri}: {text}",

@@ -25,7 +25,7 @@ def load_sweep(
     children = load_runs(
         uri, parent.experiment_id, children_filter(parent_run_id), progress=progress, expected=expected
     )
-    spec = read_spec(uri, str(parent.runs["artifact_uri"].iloc[0]))
+    spec = read_spec(uri, str(parent.runs["artifact_uri"].iloc[0]), parent.tags[0])
     group = Group(f"parent:{parent_run_id}", label, parent_run_id, tuple(range(len(children))))
     return build_trials(children, sweep_meta(children, group, parent=parent, spec=spec))
 
@@ -45,7 +45,7 @@ def frame_for_group(table: RunTable, group: Group) -> TrialsFrame:
         else:
             source = table.take([row])
         if source is not None and len(source):
-            spec = read_spec(table.uri, str(source.runs["artifact_uri"].iloc[0]))
+            spec = read_spec(table.uri, str(source.runs["artifact_uri"].iloc[0]), source.tags[0])
     return build_trials(table, sweep_meta(table, group, parent=parent, spec=spec), group.rows)
 
 

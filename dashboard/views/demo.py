@@ -47,7 +47,7 @@ def render() -> None:
     if capabilities.billable or not (capabilities.sweeps and capabilities.endpoints):
         st.info(
             "The one-click demo runs on the **local** backend only: on a subscription it would create "
-            "billable resources in one click, and sweeps arrive on the azure backend in a later release. "
+            "billable resources in one click, and endpoints arrive on the azure backend in a later release. "
             "Choose local in the sidebar to run it, or walk the steps one page at a time.",
             icon=":material/info:",
         )

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.backend import WorkspaceRef
+from core.backend import SweepInfo, WorkspaceRef
 from core.codegen import sweep_code_snippet
 from core.data.schema import Task
 from core.resources import Kind, Resource
@@ -27,8 +27,16 @@ from core.sweep.spec import (
 from core.train.families import Family, families_for
 from core.train.metrics import METRICS, Goal, metric_goal, metrics_for
 from dashboard import nav, session
+from dashboard.views.resources import CURRENT_NODES
 from dashboard.views.sweep_watch import sweeps_section
-from dashboard.widgets import follow_newest_select, pin_selection, run_action, show_code, show_result
+from dashboard.widgets import (
+    billing_acknowledged,
+    follow_newest_select,
+    pin_selection,
+    run_action,
+    show_code,
+    show_result,
+)
 
 POLICIES = {
     "none": "No early termination",
@@ -164,8 +172,8 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
             "Compute cluster", names, key="sweep_cluster", pin_key=session.CLUSTER_PICK, newest=names[-1]
         )
     cluster = clusters[names.index(picked)]
-    workers = int(cluster.properties.get("local_workers", 1))
-    b.caption(f"{cluster.properties.get('vm_size')} · up to {workers} trial(s) at once on this machine")
+    workers = cluster_workers(cluster)
+    b.caption(cluster_caption(cluster, workers))
     experiment = c.text_input(  # one field per dataset: a name typed for another never carries over
         "Experiment", value=f"{asset.name}-sweeps", key=f"sweep_experiment:{asset.name}"
     )
@@ -266,27 +274,34 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
         st.error(f"`{problem.path}` · {problem.message}", icon=":material/error:")
     for warning in warnings_for(spec):
         st.warning(f"`{warning.path}` · {warning.message}", icon=":material/warning:")
-    launch = st.button(
-        "Launch sweep",
-        type="primary",
-        disabled=bool(problems),
-        key="sweep_launch_button",
-        help="Fix the problems listed above first." if problems else None,
-    )
-    if launch:
-        job = run_action(
-            "sweep_launch",
-            lambda: session.backend().launch_sweep(
-                workspace, cluster.name, asset.name, asset.version, spec, experiment
-            ),
+    backend = session.backend()
+    if backend.capabilities.ships_code:
+        st.caption(
+            f"The trials run on the cluster's nodes from a code snapshot uploaded with the job: "
+            f"{snapshot_text()}. Each trial logs its model, so the best one is ready when the sweep ends."
         )
-        if job is not None:
-            pin_selection(session.SWEEP_PICK, job.id)  # the sweep just launched is the one watched
-            st.session_state[session.RESULT_PREFIX + "sweep_launch"] = (
-                "success",
-                f"Launched {job.id} on '{cluster.name}'. Watch it below.",
-                (),
+    if billing_acknowledged(backend):
+        launch = st.button(
+            "Launch sweep",
+            type="primary",
+            disabled=bool(problems),
+            key="sweep_launch_button",
+            help="Fix the problems listed above first." if problems else None,
+        )
+        if launch:
+            job = run_action(
+                "sweep_launch",
+                lambda: backend.launch_sweep(
+                    workspace, cluster.name, asset.name, asset.version, spec, experiment
+                ),
             )
+            if job is not None:
+                pin_selection(session.SWEEP_PICK, job.id)  # the sweep just launched is the one watched
+                st.session_state[session.RESULT_PREFIX + "sweep_launch"] = (
+                    "success",
+                    launched_text(job, cluster.name),
+                    (),
+                )
     show_result("sweep_launch")
     if not problems:
         settings = load_settings()
@@ -311,6 +326,43 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
             mime="application/json",
             key="sweep_schema_download",
         )
+
+
+def cluster_workers(cluster: Resource) -> int:
+    """How many trials the cluster runs at once: its worker processes, or its nodes on Azure."""
+    props = cluster.properties
+    return int(props.get("local_workers") or props.get("max_instances") or 1)
+
+
+def cluster_caption(cluster: Resource, workers: int) -> str:
+    props = cluster.properties
+    if "local_workers" in props:
+        return f"{props.get('vm_size')} · up to {workers} trial(s) at once on this machine"
+    up = props.get(CURRENT_NODES)
+    now = "" if up is None else f" · {up} up now"
+    return (
+        f"{props.get('vm_size')} · {props.get('min_instances', 0)}–{workers} node(s){now} · one trial per "
+        "node; nodes are billed while they run"
+    )
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def snapshot_text() -> str:
+    """What the code snapshot holds and weighs (built in a temporary folder, then dropped)."""
+    import tempfile
+    from pathlib import Path
+
+    from core.azure.snapshot import build_code_snapshot, snapshot_summary
+
+    with tempfile.TemporaryDirectory(prefix="azml-snapshot-") as folder:
+        return snapshot_summary(build_code_snapshot(Path(folder) / "code"))
+
+
+def launched_text(job: SweepInfo, cluster: str) -> str:
+    said = f"Launched {job.id} on '{cluster}'. {job.message} Watch it below."
+    if job.portal_url:
+        said += f" [Open it in Azure ML studio]({job.portal_url})"
+    return said
 
 
 def render() -> None:

@@ -8,12 +8,15 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.backend import WorkspaceRef
+from core.backend import SweepInfo, SweepProgress, WorkspaceRef
 from core.errors import UserFacingError
 from dashboard import figures, nav, session
 from dashboard.widgets import follow_newest_select, run_action, show_result
 
 POLL_S = 2.0
+ENDED = frozenset({"completed", "canceled", "failed", "closed"})  # what no control changes any more
+ENDED_STATUS = "sweep:ended_status"  # session key: (workspace key, sweep id) -> its final status
+REMOTE_POLL_S = 10.0  # a remote backend's poll makes a few REST calls (core.azure.sweeps)
 STATE_BADGES = {
     "starting": ":blue-badge[starting]",
     "running": ":blue-badge[running]",
@@ -39,13 +42,14 @@ def sweeps_section(workspace: WorkspaceRef) -> None:
         "Sweep to watch", ids, key="sweep_pick", pin_key=session.SWEEP_PICK, newest=ids[0]
     )
     st.session_state[session.SWEEP_CURRENT] = chosen
-    status = session.backend().sweep_status(workspace, chosen)
+    status = _status(workspace, chosen)
     live = status.state in ("starting", "running")
-    st.fragment(_live_view, run_every=POLL_S if live else None)(workspace, chosen, live)
+    every = REMOTE_POLL_S if session.backend().capabilities.long_running_operations else POLL_S
+    st.fragment(_live_view, run_every=every if live else None)(workspace, chosen, live)
     with st.expander("All sweeps", icon=":material/list:"):
         rows = []
         for job in reversed(jobs):
-            s = session.backend().sweep_status(workspace, job.id)
+            s = _status(workspace, job.id)
             rows.append(
                 {
                     "sweep": job.id,
@@ -60,6 +64,19 @@ def sweeps_section(workspace: WorkspaceRef) -> None:
                 }
             )
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _status(workspace: WorkspaceRef, sweep_id: str) -> SweepProgress:
+    """A sweep's status; one that has ended (completed, canceled, failed, closed) no longer changes,
+    so it is read once per browser session: on Azure each read is a few REST calls."""
+    memo: dict[tuple[str, str], SweepProgress] = st.session_state.setdefault(ENDED_STATUS, {})
+    key = (workspace.key, sweep_id)
+    if key in memo:
+        return memo[key]
+    status = session.backend().sweep_status(workspace, sweep_id)
+    if status.state in ENDED:
+        memo[key] = status
+    return status
 
 
 def _fmt_seconds(seconds: float | None) -> str:
@@ -91,6 +108,8 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
         f"**{job.id}** {STATE_BADGES.get(state, state)} · {spec['model_family']} · "
         f"{spec['sampling']} sampling · {spec['primary_metric']} ({spec['goal']})"
     )
+    if job.provider_state:
+        st.markdown(provider_line(job))
     if job.message:
         st.caption(job.message)
     cols = st.columns(7)
@@ -120,15 +139,33 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
     _controls(workspace, sweep_id, state)
     if state == "completed" and job.model_uri:
         st.success(
-            "The best configuration was refit on the whole train split and logged as an MLflow model; "
-            "compare the trials next.",
+            f"Every trial logged its model; the best trial's (`{job.model_uri}`) is the sweep's model. "
+            "Compare the trials next."
+            if session.backend().capabilities.ships_code  # no step runs after a remote sweep
+            else "The best configuration was refit on the whole train split and logged as an MLflow "
+            "model; compare the trials next.",
             icon=":material/check_circle:",
         )
         nav.link("trials", label="Compare the trials on 5 · Trials")
 
 
+def provider_line(job: SweepInfo) -> str:
+    """What the provider itself reports: its status, the cluster's nodes and a link to its UI."""
+    parts = [f"{session.backend().info.name.capitalize()} reports **{job.provider_state}**"]
+    if job.nodes is not None:
+        parts.append(f"cluster '{job.cluster}': {job.nodes} node(s) up now")
+    if job.portal_url:
+        parts.append(f"[Open in Azure ML studio]({job.portal_url})")
+    return " · ".join(parts)
+
+
 def _controls(workspace: WorkspaceRef, sweep_id: str, state: str) -> None:
     backend = session.backend()
+    if not backend.capabilities.resume_sweeps and state in ("canceled", "failed"):
+        st.caption(
+            f"This backend ({backend.info.name}) cannot resume a sweep, so there is no Resume: launch a "
+            "new one with the same settings; the finished trials stay to compare on 5 · Trials."
+        )
     if state in ("starting", "running"):
         if st.button("Cancel sweep", key=f"cancel:{sweep_id}", icon=":material/stop_circle:"):
             run_action("sweep_cancel", lambda: backend.cancel_sweep(workspace, sweep_id))

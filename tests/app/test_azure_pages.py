@@ -31,6 +31,7 @@ from tests.azure.conftest import (  # noqa: F401 - fixtures used by name
     fake_factory,
     loopback_cloud,
     loopback_product_cloud,
+    workspace_mlflow,
 )
 from tests.azure.fake import FakeAzure
 from tests.azure.fake.core import arm_error
@@ -621,7 +622,7 @@ def test_data_stores_the_split_on_azure_and_eda_reads_it_back(
 
 
 @pytest.mark.usefixtures("data_dir")
-@pytest.mark.parametrize("stem", ["sweep", "trials", "endpoint"])
+@pytest.mark.parametrize("stem", ["endpoint"])  # sweeps and trials: tests/app/test_azure_sweep_page.py
 def test_the_later_steps_say_plainly_they_arrive_later_on_azure(
     stem: str,
     fake_factory: ClientFactory,  # noqa: F811

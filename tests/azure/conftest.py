@@ -8,12 +8,17 @@
 - ``loopback_cloud`` (session): ONE fake served over HTTPS on 127.0.0.1 as another cloud, for
   what only reaches Azure through cloud settings (MSAL sign-in, azure-ai-ml's ARM deployments, a
   real ``streamlit run``). Shared by the session's tests: use unique names in it.
+- ``workspace_mlflow`` (session): the workspaces' MLflow endpoint, an HTTPS proxy (same test CA
+  as the loopback cloud) in front of the session's real ``mlflow server``; both fakes above name
+  it in their workspaces' ``mlFlowTrackingUri``. ``trust_workspace_mlflow`` trusts its certificate.
 - ``trust_loopback`` (function): sets ``REQUESTS_CA_BUNDLE`` to the loopback cloud's CA for one
   test (monkeypatch; nothing stays set after it) and yields the cloud.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +28,10 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from tests.azure.fake import FakeAzure, FakeTransport
+from tests.azure.fake.mlflow_proxy import WorkspaceMlflow, serve_workspace_mlflow
 from tests.azure.fake.server import LoopbackCloud, serve_loopback_cloud
 from tests.conftest import AZURITE_KEY, free_port
+from tests.mlflow_server import MlflowServer
 
 if TYPE_CHECKING:
     from core.azure.backend import AzureBackend
@@ -78,10 +85,46 @@ def fake_cloud() -> AzureCloud:
     return PUBLIC_CLOUD
 
 
+_WORKSPACE_MLFLOW: list[WorkspaceMlflow] = []  # the session's one proxy
+_PROXY_STACK = contextlib.ExitStack()
+atexit.register(_PROXY_STACK.close)
+
+
+def session_workspace_mlflow(
+    mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactory
+) -> WorkspaceMlflow:
+    """The session's one proxy, started by whoever asks first. Not a fixture dependency of
+    ``loopback_cloud``: modules outside tests/azure import that fixture alone, and only
+    ``mlflow_server`` (tests/conftest.py) is visible to them by name."""
+    if not _WORKSPACE_MLFLOW:
+        folder = tmp_path_factory.mktemp("workspace-mlflow")
+        _WORKSPACE_MLFLOW.append(_PROXY_STACK.enter_context(serve_workspace_mlflow(mlflow_server, folder)))
+    return _WORKSPACE_MLFLOW[0]
+
+
+@pytest.fixture(scope="session")
+def workspace_mlflow(
+    mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactory
+) -> WorkspaceMlflow:
+    """The fake workspaces' MLflow endpoint for the whole session."""
+    return session_workspace_mlflow(mlflow_server, tmp_path_factory)
+
+
 @pytest.fixture
-def fake_azure(azurite: str) -> Iterator[FakeAzure]:
-    """A fresh fake Azure whose storage accounts are Azurite's account; the containers it made in
-    Azurite are deleted afterwards."""
+def trust_workspace_mlflow(
+    workspace_mlflow: WorkspaceMlflow, monkeypatch: pytest.MonkeyPatch
+) -> WorkspaceMlflow:
+    """Trust the workspace MLflow proxy's certificate in this test (``REQUESTS_CA_BUNDLE``; the
+    same CA signs the loopback cloud's)."""
+    assert workspace_mlflow.ca_bundle is not None
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(workspace_mlflow.ca_bundle))
+    return workspace_mlflow
+
+
+@pytest.fixture
+def fake_azure(azurite: str, workspace_mlflow: WorkspaceMlflow) -> Iterator[FakeAzure]:
+    """A fresh fake Azure whose storage accounts are Azurite's account and whose workspaces'
+    MLflow is ``workspace_mlflow``; the containers it made in Azurite are deleted afterwards."""
     from tests.azure.fake.routes_storage import azurite_cleanup
 
     fake = FakeAzure(
@@ -90,6 +133,7 @@ def fake_azure(azurite: str) -> Iterator[FakeAzure]:
         blob_endpoint=blob_endpoint_of(azurite),
         blob_key=AZURITE_KEY,
     )
+    fake.workspace_mlflow = workspace_mlflow
     yield fake
     azurite_cleanup(fake)
 
@@ -122,7 +166,9 @@ _LOOPBACK: list[LoopbackCloud] = []  # the session's one loopback cloud, whoever
 
 
 @pytest.fixture(scope="session")
-def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCloud]:
+def loopback_cloud(
+    azurite: str, mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LoopbackCloud]:
     """One fake Azure served over HTTPS on 127.0.0.1 for the whole session.
 
     Test modules outside tests/azure import this fixture, which makes a fixture of their own
@@ -138,6 +184,7 @@ def loopback_cloud(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> It
         blob_endpoint=blob_endpoint_of(azurite),
         blob_key=AZURITE_KEY,
     )
+    fake.workspace_mlflow = session_workspace_mlflow(mlflow_server, tmp_path_factory)
     with serve_loopback_cloud(fake, tmp_path_factory.mktemp("fake-azure-tls")) as cloud:
         _LOOPBACK.append(cloud)
         try:

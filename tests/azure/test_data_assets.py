@@ -100,7 +100,7 @@ def test_the_default_datastore_is_listed_and_its_secret_is_the_account_key(
     secret (``listSecrets``), as a job or another client of the workspace would read them."""
     seed_workspace(azure_backend, fake_azure)
     ml = azure_backend.factory.ml(REF.resource_group, WS)
-    assert [d.name for d in ml.datastores.list()] == ["workspaceblobstore"]
+    assert [d.name for d in ml.datastores.list()] == ["workspaceblobstore", "workspaceartifactstore"]
     with_secret = ml.datastores.get("workspaceblobstore", include_secrets=True)
     assert with_secret.credentials.account_key == fake_azure.blob_key
     assert fake_azure.calls("POST", f"/workspaces/{WS}/datastores/workspaceblobstore/listSecrets")

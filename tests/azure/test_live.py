@@ -14,7 +14,9 @@ can run:
 It goes through the product's ``AzureBackend`` only: a resource group with a unique name, a storage
 account and a container, a workspace, the default environment, a compute cluster with 0 minimum
 nodes (nothing runs on it, so no node is billed), the heart sample uploaded and registered as a
-data asset and read back; then it purges the workspace, deletes the resource group and checks
+data asset and read back; with ``AZML_LIVE_SWEEP=1``, a 4-trial sweep on that cluster (one node
+at most, for the sweep's minutes), watched to its end and its trials checked in the workspace's
+MLflow; then it purges the workspace, deletes the resource group and checks
 that it is gone. The resource group is deleted in a ``finally`` whatever failed before. It takes
 about 10 minutes and costs cents (the storage accounts and the workspace's key vault for those
 minutes). The same walk runs offline on every test run, against the fake Azure.
@@ -23,6 +25,7 @@ minutes). The same walk runs offline on every test run, against the fake Azure.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +47,8 @@ if TYPE_CHECKING:
 
 SUBSCRIPTION_ENV = "AZURE_SUBSCRIPTION_ID"
 LOCATION_ENV = "AZML_LIVE_LOCATION"
+SWEEP_ENV = "AZML_LIVE_SWEEP"  # "1": the live test also runs a 4-trial sweep (steps 4 and 5)
+SWEEP_TIMEOUT_S = 60 * 60  # a cold cluster and a first image build take tens of minutes
 
 
 def skip_reason(config: pytest.Config, environ: dict[str, str]) -> str | None:
@@ -108,8 +113,11 @@ def unique_names() -> dict[str, str]:
     }
 
 
-def walk_steps_1_2_and_7(backend: AzureBackend, n: dict[str, str], location: str) -> None:
-    """Steps 1, 2 and 7 through the backend, checking each result."""
+def walk_steps_1_2_and_7(
+    backend: AzureBackend, n: dict[str, str], location: str, sweep_trials: int = 0, poll_s: float = 0.3
+) -> None:
+    """Steps 1, 2 and 7 through the backend, checking each result; with ``sweep_trials``, steps 4
+    and 5 between them (:func:`walk_sweep`)."""
     # Step 1: resources.
     group = backend.create_resource_group(n["rg"], location)
     assert group.created and _group_exists(backend, n["rg"])
@@ -138,6 +146,8 @@ def walk_steps_1_2_and_7(backend: AzureBackend, n: dict[str, str], location: str
     loaded = load_dataset(backend, ws, "heart-smoke")
     assert len(loaded.train) == len(split.train) and len(loaded.test) == len(split.test)
     assert list(loaded.train.columns) == list(split.train.columns)
+    if sweep_trials:
+        walk_sweep(backend, ws, n["compute"], stored.asset.version, sweep_trials, poll_s)
 
     # Step 7: teardown: the workspace purged (so nothing stays soft-deleted), then the resource
     # group and everything in it.
@@ -147,20 +157,64 @@ def walk_steps_1_2_and_7(backend: AzureBackend, n: dict[str, str], location: str
     assert not _group_exists(backend, n["rg"])
 
 
+def walk_sweep(
+    backend: AzureBackend, ws: WorkspaceRef, cluster: str, version: int, trials: int, poll_s: float
+) -> None:
+    """Steps 4 and 5: a sweep of ``trials`` trials, one at a time on the 0–1 node cluster, watched
+    as the page does until it ends, then its trials read back from the workspace's MLflow."""
+    from core.mlflow_layout import TAG_PARENT
+    from core.sweep.space import Choice
+    from core.sweep.spec import Limits, SweepSpec
+    from core.trials.store import client
+
+    spec = SweepSpec(
+        model_family="random_forest",
+        task="classification",
+        space={"n_estimators": Choice((10, 30)), "max_depth": Choice((3, None))},
+        seed=0,
+        limits=Limits(max_total_trials=trials, max_concurrent_trials=1),
+        cv_folds=2,
+    )
+    launched = backend.launch_sweep(ws, cluster, "heart-smoke", version, spec, "smoke-sweeps")
+    assert launched.portal_url and launched.state == "starting", launched
+    deadline = time.monotonic() + SWEEP_TIMEOUT_S
+    while (progress := backend.sweep_status(ws, launched.id)).state in ("starting", "running"):
+        assert time.monotonic() < deadline, f"{launched.id} still {progress.job.provider_state}"
+        time.sleep(poll_s)
+    assert progress.state == "completed", progress.job.message
+    assert progress.job.counts == {"completed": trials} and len(progress.trials) == trials
+    assert progress.job.best_run_id and progress.job.model_uri
+
+    mlflow = client(backend.tracking_uri(ws))
+    parent = mlflow.get_run(launched.id)
+    runs = mlflow.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.`{TAG_PARENT}` = '{launched.id}'"
+    )
+    assert len(runs) == trials and all(r.info.status == "FINISHED" for r in runs)
+    assert all(spec.primary_metric in r.data.metrics for r in runs)
+    best = mlflow.get_run(progress.job.best_run_id)
+    assert best.outputs is not None and best.outputs.model_outputs, "the best trial logged its model"
+
+
 @pytest.mark.azure_live
 def test_steps_1_2_and_7_on_a_real_subscription(
     live_backend: AzureBackend, live_names: dict[str, str]
 ) -> None:
-    walk_steps_1_2_and_7(live_backend, live_names, os.environ.get(LOCATION_ENV, "eastus"))
+    """With ``AZML_LIVE_SWEEP=1``, also a 4-trial sweep on the 0–1 node cluster (about 30 more
+    minutes: a node starts, the environment's image is built once; the node's minutes are billed)."""
+    sweep = os.environ.get(SWEEP_ENV, "").strip() == "1"
+    location = os.environ.get(LOCATION_ENV, "eastus")
+    walk_steps_1_2_and_7(live_backend, live_names, location, sweep_trials=4 if sweep else 0, poll_s=20)
 
 
 def test_the_smoke_walk_runs_on_the_fake_cloud(trust_loopback: LoopbackCloud, tmp_path: Path) -> None:
-    """The same walk, offline, on the fake Azure served as a loopback cloud (+ Azurite): the live
-    test's own steps and checks are known to work before anyone spends money on them."""
+    """The same walk, offline, on the fake Azure served as a loopback cloud (+ Azurite, and a real
+    MLflow behind the workspace's): the live test's own steps and checks are known to work before
+    anyone spends money on them. Its sweep has 2 trials (the live one 4) to keep the run short."""
     from tests.azure.ml_helpers import loopback_backend
 
     backend = loopback_backend(trust_loopback, tmp_path / "azure-state")
-    walk_steps_1_2_and_7(backend, unique_names(), "westeurope")
+    walk_steps_1_2_and_7(backend, unique_names(), "westeurope", sweep_trials=2)
 
 
 def test_the_live_test_is_skipped_unless_asked(pytestconfig: pytest.Config) -> None:

@@ -37,7 +37,10 @@ def test_a_workspace_is_created_by_azure_ml_s_template_deployment_then_found(
     assert made.created and made.resource.kind is Kind.WORKSPACE and made.resource.parent == rg
     props = made.resource.properties
     assert props["location"] == "westeurope" and props["storage_account"] == account
-    assert props["tracking_uri"].startswith("azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/")
+    # the fake's workspace MLflow stands where Azure's <region>.api.azureml.ms host would
+    assert props["tracking_uri"].startswith(
+        f"azureml://{fake.workspace_mlflow.host}/mlflow/v1.0/subscriptions/"
+    )
     assert props["studio_url"].startswith(trust_loopback.url + "/studio/home?wsid=/subscriptions/")
     assert made.resource.created_at, "the dashboard tags when it created the workspace"
 

@@ -25,6 +25,7 @@ from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.data.split import split_frame
 from core.data.store import StoredDataset, store_dataset
+from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.registry import RegisteredVersion
 from core.resources import Kind
 from core.sweep.spec import Limits
@@ -56,6 +57,9 @@ class _FakeClouds:
         self.stack = ExitStack()
         self.bundle = folder / "fake-clouds-ca.pem"
         self.fakes: list[FakeAzure] = []
+        self.workspace_mlflow: object = (
+            None  # the workspaces' MLflow endpoint (tests.azure.fake.mlflow_proxy)
+        )
 
     def new(self) -> LoopbackCloud:
         from tests.azure.conftest import AZURITE_KEY, SUBSCRIPTION, TENANT, blob_endpoint_of
@@ -67,6 +71,7 @@ class _FakeClouds:
             blob_endpoint=blob_endpoint_of(self.azurite),
             blob_key=AZURITE_KEY,
         )
+        fake.workspace_mlflow = self.workspace_mlflow
         cloud = self.stack.enter_context(serve_loopback_cloud(fake, self.folder / f"cloud{len(self.fakes)}"))
         with self.bundle.open("a", encoding="utf-8") as bundle:
             bundle.write(cloud.ca_bundle.read_text(encoding="utf-8"))
@@ -105,7 +110,7 @@ BACKENDS: dict[str, BackendFactory] = {"local": make_local, "azure": make_fake_a
 
 SLICES = ("resources", "storage", "data_assets", "sweeps", "models", "endpoints")
 # The slices a backend implements so far, while it is being built; one missing here has all six.
-PARTIAL: dict[str, tuple[str, ...]] = {"azure": ("resources", "storage", "data_assets")}
+PARTIAL: dict[str, tuple[str, ...]] = {"azure": ("resources", "storage", "data_assets", "sweeps")}
 
 
 def implements(backend_name: str, name: str) -> bool:
@@ -121,7 +126,12 @@ def _fake_clouds(
     if backend_name != "azure":
         yield
         return
+    from tests.azure.conftest import session_workspace_mlflow
+
     clouds = _FakeClouds(request.getfixturevalue("azurite"), tmp_path_factory.mktemp("fake-clouds"))
+    clouds.workspace_mlflow = session_workspace_mlflow(
+        request.getfixturevalue("mlflow_server"), tmp_path_factory
+    )
     patch = pytest.MonkeyPatch()
     patch.setenv("REQUESTS_CA_BUNDLE", str(clouds.bundle))
     _CLOUDS[:] = [clouds]
@@ -217,13 +227,19 @@ class Shared:
 
 
 @dataclass(frozen=True)
-class Trained:
-    """The shared workspace with a finished sweep, its registered model and a served endpoint."""
+class Swept:
+    """The shared workspace with one finished sweep."""
 
     backend: Backend
     stored: StoredDataset
     launched: SweepInfo
     progress: SweepProgress
+
+
+@dataclass(frozen=True)
+class Trained(Swept):
+    """The shared workspace with a finished sweep, its registered model and a served endpoint."""
+
     model: RegisteredVersion
 
 
@@ -233,22 +249,32 @@ def shared(backend_name: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     skip_unless_slice(backend_name, "resources", "storage", "data_assets")
     backend = BACKENDS[backend_name](tmp_path_factory.mktemp(f"contract-{backend_name}") / "state")
     build_tree(backend)
+    # the image a sweep's trials run in (the local backend records it; Azure ML needs it)
+    backend.create_environment(WS_REF, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
     yield Shared(backend, store_heart(backend))
     _teardown(backend)
 
 
 @pytest.fixture(scope="session")
-def trained(backend_name: str, shared: Shared) -> Trained:
-    skip_unless_slice(backend_name, "sweeps", "models", "endpoints")
+def swept(backend_name: str, shared: Shared) -> Swept:
+    """One small sweep (3 trials, 2 folds), run to its end: the sweep tests share it."""
+    skip_unless_slice(backend_name, "sweeps")
     backend = shared.backend
     spec = small_spec(limits=Limits(max_total_trials=3, max_concurrent_trials=2), cv_folds=2)
     launched = backend.launch_sweep(WS_REF, CC, DATASET, shared.stored.asset.version, spec, EXPERIMENT)
     progress = wait_finished(backend, launched.id)
     assert progress.state == "completed", progress.job.message
-    model = backend.register_model(WS_REF, launched.id, name=MODEL)
+    return Swept(backend, shared.stored, launched, progress)
+
+
+@pytest.fixture(scope="session")
+def trained(backend_name: str, swept: Swept) -> Trained:
+    skip_unless_slice(backend_name, "sweeps", "models", "endpoints")
+    backend = swept.backend
+    model = backend.register_model(WS_REF, swept.launched.id, name=MODEL)
     backend.create_endpoint(WS_REF, ENDPOINT, "contract test endpoint")
     backend.create_deployment(WS_REF, ENDPOINT, DEPLOYMENT, model.name, model.version)
-    return Trained(backend, shared.stored, launched, progress, model)
+    return Trained(backend, swept.stored, swept.launched, swept.progress, model)
 
 
 def _teardown(backend: Backend) -> None:

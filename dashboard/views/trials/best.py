@@ -1,5 +1,7 @@
 """The Best trial tab: one trial's settings and metrics, carrying it to the endpoint step, and
-its out-of-fold predictions re-run for the evaluation charts."""
+its out-of-fold predictions for the evaluation charts: the ``oof_predictions.csv`` the trial
+logged when it has one (every trial run by ``python -m core.train``, so every Azure trial), else
+re-run."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import UserFacingError
+from core.mlflow_layout import OOF_ARTIFACT
 from core.trials import ChosenTrial, Scores, Target, TrialsFrame
+from core.trials.artifacts import read_run_artifact, trial_out_of_fold
 from core.trials.oof import OutOfFold, TrainingData, out_of_fold
 from dashboard import figures as figs
 from dashboard import nav, session
@@ -40,6 +44,21 @@ def _oof(run_id: str, _data: TrainingData, params_items: tuple[tuple[str, Any], 
     return out_of_fold(_data, dict(params_items))
 
 
+def _logged_predictions(target: Target, run_id: str) -> bytes | None:
+    """The trial's ``oof_predictions.csv``: from the backend when the store is the workspace's
+    (on Azure only the backend reads run artifacts), else through MLflow; None when absent."""
+    workspace = target.workspace or session.current_workspace()
+    try:
+        if workspace is not None and (
+            target.kind == "app" or target.uri == session.backend().tracking_uri(workspace)
+        ):
+            return session.backend().run_artifact(workspace, run_id, OOF_ARTIFACT)
+    except UserFacingError as exc:
+        log.info("no logged out-of-fold predictions for %s: %s", run_id, exc)
+        return None
+    return read_run_artifact(target.uri, run_id, OOF_ARTIFACT)
+
+
 def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) -> ChosenTrial:
     """What the endpoint step needs to deploy this trial (the sweep's refit model is the best's),
     and which sweeps had a model at this moment (see :class:`ChosenTrial`)."""
@@ -66,6 +85,39 @@ def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) ->
         carried_at=time.time(),
         sweeps_with_model=with_model,
     )
+
+
+def _rerun_out_of_fold(target: Target, frame: TrialsFrame, row: int, status: str) -> OutOfFold | None:
+    """Re-run the trial's cross-validation (a trial that logged no predictions); None, with the
+    reason shown, when it cannot be."""
+    data = _training_data(target, frame)
+    if data is None:
+        st.info(
+            "The confusion matrix, ROC and precision-recall curves (or predicted-vs-actual for "
+            "regression) come from the trial's out-of-fold predictions. This trial logged none, and "
+            "this experiment was not run by this app, so its training data is unknown: the panel needs "
+            "the training data to re-run the trial.",
+            icon=":material/info:",
+        )
+        return None
+    params = frame.exact_params[row]
+    try:
+        oof = _oof(str(frame.run_ids[row]), data, tuple(sorted(params.items())))
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    except Exception as exc:  # a trial that failed in the sweep fails again here
+        log.exception("out-of-fold predictions failed")
+        st.error(
+            f"The trial could not be re-run: {type(exc).__name__}: {str(exc)[:300]}", icon=":material/error:"
+        )
+        return None
+    st.caption(
+        f"Re-run with the same trainer, train split, {oof.folds} folds and seed {data.setup.seed} "
+        "as the sweep"
+        + (" (all folds, although the policy stopped it early)." if status == "early_terminated" else ".")
+    )
+    return oof
 
 
 def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected: np.ndarray) -> None:
@@ -129,32 +181,23 @@ def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected:
         nav.link("endpoint", label="Continue on 6 · Endpoint")
 
     st.markdown("#### Out-of-fold predictions")
-    data = _training_data(target, frame)
-    if data is None:
-        st.info(
-            "The confusion matrix, ROC and precision-recall curves (or predicted-vs-actual for "
-            "regression) come from the trial's out-of-fold predictions. MLflow does not hold them, and "
-            "this experiment was not run by this app, so its training data is unknown: the panel needs "
-            "the training data to re-run the trial.",
-            icon=":material/info:",
+    run_id = str(frame.run_ids[row])
+    logged = _logged_predictions(target, run_id)
+    if logged is not None:
+        try:
+            oof = trial_out_of_fold(logged, frame, row)
+        except UserFacingError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        st.caption(
+            f"From the predictions the trial logged ({OOF_ARTIFACT}): each row predicted by the model "
+            "of the fold that held it out; nothing was re-run."
         )
-        return
-    try:
-        oof = _oof(str(frame.run_ids[row]), data, tuple(sorted(params.items())))
-    except UserFacingError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return
-    except Exception as exc:  # a trial that failed in the sweep fails again here
-        log.exception("out-of-fold predictions failed")
-        st.error(
-            f"The trial could not be re-run: {type(exc).__name__}: {str(exc)[:300]}", icon=":material/error:"
-        )
-        return
-    st.caption(
-        f"Re-run with the same trainer, train split, {oof.folds} folds and seed {data.setup.seed} "
-        "as the sweep"
-        + (" (all folds, although the policy stopped it early)." if status == "early_terminated" else ".")
-    )
+    else:
+        oof_or_none = _rerun_out_of_fold(target, frame, row, status)
+        if oof_or_none is None:
+            return
+        oof = oof_or_none
     if oof.task == "classification":
         a, b, c = st.columns(3)
         with a:

@@ -16,13 +16,12 @@ from core.trials import (
     Target,
     TrialFilter,
     TrialsFrame,
-    is_bulk,
     param_importance,
     stamp_of,
     top_k_mask,
     top_k_range,
 )
-from core.trials.history import LAZY_LIMIT
+from core.trials.history import one_run_at_a_time_note
 from dashboard import figures as figs
 from dashboard.views.trials.common import W, chart
 from dashboard.views.trials.load import histories
@@ -152,11 +151,9 @@ def intermediate_tab(
     except UserFacingError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    if not is_bulk(target.uri):
-        st.caption(
-            f"This server returns histories one run at a time: showing the selected trials and the best one "
-            f"(at most {LAZY_LIMIT})."
-        )
+    note = one_run_at_a_time_note(target.uri)
+    if note:
+        st.caption(note)
     if history.steps.size == 0:
         st.info("No intermediate values were logged for these trials.")
         return

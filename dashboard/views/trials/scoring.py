@@ -62,8 +62,12 @@ def pick_scoring(target: Target, frame: TrialsFrame) -> tuple[str, Goal, Ranking
     step = None
     if kind != "final" and not bulk:
         c.warning(
-            "This server returns metric histories one run at a time, so step rankings are not available; "
-            "the final value is used.",
+            (
+                "Azure's MLflow has no bulk metric history"
+                if target.uri.lower().startswith("azureml://")
+                else "This server returns metric histories one run at a time"
+            )
+            + ", so step rankings are not available; the final value is used.",
             icon=":material/warning:",
         )
         kind = "final"

@@ -124,6 +124,9 @@ class FakeAzure:
         self.faults: list[Fault] = []
         self.operations: dict[str, LongRunning] = {}
         self.clients: dict[str, str] = {}  # service principal client id -> secret (auth routes)
+        # The workspaces' MLflow endpoint (tests.azure.fake.mlflow_proxy.WorkspaceMlflow) or None:
+        # then a workspace's mlFlowTrackingUri names <region>.api.azureml.ms, which nothing answers.
+        self.workspace_mlflow: Any = None
         _load_routes()
 
     # -- what tests use -------------------------------------------------------------------

@@ -13,6 +13,7 @@ a soft-deleted workspace name is taken until it is purged.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from typing import Any
 
 from tests.azure.fake.core import FakeAzure, Request, Response, arm_error, route
 from tests.azure.fake.routes_resources import check_subscription, find_group, group_not_found
-from tests.azure.fake.routes_storage import azurite_create
+from tests.azure.fake.routes_storage import _azurite, azurite_create
 
 PROVIDER = "Microsoft.MachineLearningServices"
 WS = "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
@@ -198,7 +199,9 @@ def new_workspace(
     fake: FakeAzure, request: Request, sub: str, rg: str, params: dict[str, Any]
 ) -> dict[str, Any]:
     """The workspace an ARM deployment of azure-ai-ml's ``workspace_base.json`` creates, with its
-    default datastore ``workspaceblobstore`` (a container ``azureml-blobstore-<guid>``)."""
+    default datastore ``workspaceblobstore`` (a container ``azureml-blobstore-<guid>``) and the run
+    artifact store ``workspaceartifactstore`` (container ``azureml``). The MLflow tracking URI names
+    ``fake.workspace_mlflow`` when the fake has one."""
     name = params["workspaceName"]
     location = params.get("location") or find_group(fake, sub, rg)["location"]  # type: ignore[index]
     account_rg = params.get("storageAccountResourceGroupName") or rg
@@ -207,7 +210,8 @@ def new_workspace(
     kv = params.get("keyVaultName", "")
     insights = params.get("applicationInsightsName", "")
     workspace_id = str(uuid.uuid4())
-    host = f"{location}.api.azureml.ms"
+    mlflow = fake.workspace_mlflow
+    host = mlflow.host if mlflow is not None else f"{location}.api.azureml.ms"
     wid = ws_id(sub, rg, name)
     drop_children(fake, sub, rg, name)  # nothing of an older workspace of that name comes back
     body = {
@@ -242,27 +246,15 @@ def new_workspace(
     }
     fake.resources[wid.lower()] = body
     container = f"azureml-blobstore-{workspace_id}"
-    children(fake, sub, rg, name, "datastores")["workspaceblobstore"] = {
-        "id": f"{wid}/datastores/workspaceblobstore",
-        "name": "workspaceblobstore",
-        "type": f"{PROVIDER}/workspaces/datastores",
-        "systemData": system_data("Application"),
-        "properties": {
-            "datastoreType": "AzureBlob",
-            "accountName": account,
-            "containerName": container,
-            "endpoint": "core.windows.net",
-            "protocol": "https",
-            "credentials": {"credentialsType": "AccountKey"},
-            "isDefault": True,
-            "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
-            "subscriptionId": sub,
-            "resourceGroup": account_rg,
-            "description": "",
-            "tags": {},
-            "properties": {},
-        },
-    }
+    stores = children(fake, sub, rg, name, "datastores")
+    stores["workspaceblobstore"] = _blob_datastore(
+        wid, "workspaceblobstore", account, container, sub, account_rg
+    )
+    stores["workspaceblobstore"]["properties"]["isDefault"] = True
+    stores[ARTIFACT_STORE] = _blob_datastore(
+        wid, ARTIFACT_STORE, account, ARTIFACT_CONTAINER, sub, account_rg
+    )
+    _azurite_shared_container(fake, ARTIFACT_CONTAINER)
     # Resource Manager lists it among the account's containers, as Azure does; Azurite has it too.
     container_key = f"{account_id}/blobServices/default/containers/{container}".lower()
     azurite_create(fake, container, container_key)
@@ -287,6 +279,49 @@ def new_workspace(
 
 
 # -- datastores -----------------------------------------------------------------------------
+ARTIFACT_STORE = "workspaceartifactstore"  # where Azure keeps run artifacts (ExperimentRun/dcid.<run id>/...)
+ARTIFACT_CONTAINER = "azureml"
+
+
+def _blob_datastore(
+    wid: str, name: str, account: str, container: str, sub: str, account_rg: str
+) -> dict[str, Any]:
+    """A system datastore on the workspace's storage account, as Azure creates it."""
+    return {
+        "id": f"{wid}/datastores/{name}",
+        "name": name,
+        "type": f"{PROVIDER}/workspaces/datastores",
+        "systemData": system_data("Application"),
+        "properties": {
+            "datastoreType": "AzureBlob",
+            "accountName": account,
+            "containerName": container,
+            "endpoint": "core.windows.net",
+            "protocol": "https",
+            "credentials": {"credentialsType": "AccountKey"},
+            "isDefault": False,
+            "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
+            "subscriptionId": sub,
+            "resourceGroup": account_rg,
+            "description": "",
+            "tags": {},
+            "properties": {},
+        },
+    }
+
+
+def _azurite_shared_container(fake: FakeAzure, container: str) -> None:
+    """Create ``container`` in Azurite if missing, keeping what is in it: every fake storage account
+    is Azurite's one account, so the ``azureml`` containers of all workspaces are this one (run
+    artifacts live under their run's own id, so they do not collide). Not deleted by the cleanup."""
+    if not fake.blob_endpoint:
+        return
+    from azure.core.exceptions import ResourceExistsError
+
+    with contextlib.suppress(ResourceExistsError):
+        _azurite(fake).get_container_client(container).create_container()
+
+
 @route("GET", WS + "/datastores")
 def list_datastores(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str) -> Response:
     if (missing := require_workspace(fake, sub, rg, ws)) is not None:

@@ -8,6 +8,7 @@ clients trust it through ``REQUESTS_CA_BUNDLE``.
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from tests.azure.fake.core import FakeAzure
 
@@ -69,12 +71,19 @@ def _handler_for(fake: FakeAzure) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@functools.cache
+def shared_test_ca() -> Any:
+    """The session's one test CA (a ``trustme.CA``): the loopback cloud and the workspace MLflow
+    proxy both get their certificates from it, so one CA bundle trusts both."""
+    import trustme
+
+    return trustme.CA()
+
+
 @contextmanager
 def serve_loopback_cloud(fake: FakeAzure, folder: Path) -> Iterator[LoopbackCloud]:
     """Serve ``fake`` over HTTPS on a free loopback port until the block ends."""
-    import trustme
-
-    ca = trustme.CA()
+    ca = shared_test_ca()
     leaf = ca.issue_cert("127.0.0.1", "localhost")
     folder.mkdir(parents=True, exist_ok=True)
     bundle = folder / "fake-azure-ca.pem"
