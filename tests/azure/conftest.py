@@ -122,9 +122,13 @@ def trust_workspace_mlflow(
 
 
 @pytest.fixture
-def fake_azure(azurite: str, workspace_mlflow: WorkspaceMlflow) -> Iterator[FakeAzure]:
+def fake_azure(
+    azurite: str, mlflow_server: MlflowServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FakeAzure]:
     """A fresh fake Azure whose storage accounts are Azurite's account and whose workspaces'
-    MLflow is ``workspace_mlflow``; the containers it made in Azurite are deleted afterwards."""
+    MLflow is the session's workspace MLflow proxy (asked for through ``mlflow_server``, which
+    modules importing this fixture see by name); the containers it made in Azurite are deleted
+    afterwards."""
     from tests.azure.fake.routes_storage import azurite_cleanup
 
     fake = FakeAzure(
@@ -133,7 +137,7 @@ def fake_azure(azurite: str, workspace_mlflow: WorkspaceMlflow) -> Iterator[Fake
         blob_endpoint=blob_endpoint_of(azurite),
         blob_key=AZURITE_KEY,
     )
-    fake.workspace_mlflow = workspace_mlflow
+    fake.workspace_mlflow = session_workspace_mlflow(mlflow_server, tmp_path_factory)
     yield fake
     azurite_cleanup(fake)
 

@@ -89,10 +89,12 @@ def app_source() -> Target | None:
     if not run_id:
         st.fragment(_wait_for_start, run_every=LIVE_POLL_S)(workspace, job.id)
         return None
-    experiment = experiment_of(job.tracking_uri, run_id)
-    return Target(
-        "app", job.tracking_uri, job.id, experiment, parent_run_id=run_id, job=job, workspace=workspace
-    )
+    uri = job.tracking_uri
+    if uri.lower().startswith("azureml://"):
+        # the workspace's MLflow as the backend reports it, its requests signed with this sign-in
+        uri = session.backend().tracking_uri(workspace)
+    experiment = experiment_of(uri, run_id)
+    return Target("app", uri, job.id, experiment, parent_run_id=run_id, job=job, workspace=workspace)
 
 
 def _wait_for_start(workspace: WorkspaceRef, sweep_id: str) -> None:
