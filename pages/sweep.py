@@ -9,8 +9,9 @@ from dashboard.widgets import require_step
 st.title("4 · Sweep", anchor=False)
 st.write(
     "Pick a model family and its search space, the sampling, an early-termination policy and the "
-    "limits, then launch. Trials run in the background on the cluster's worker processes and land "
-    "in the workspace's MLflow store; you can leave this page and come back."
+    "limits, then launch. Trials run in the background on the compute cluster (its worker processes "
+    "locally, its nodes on Azure) and land in the workspace's MLflow store; you can leave this page "
+    "and come back."
 )
 require_step(
     session.backend().capabilities.sweeps,

@@ -42,14 +42,14 @@ def sweeps_section(workspace: WorkspaceRef) -> None:
         "Sweep to watch", ids, key="sweep_pick", pin_key=session.SWEEP_PICK, newest=ids[0]
     )
     st.session_state[session.SWEEP_CURRENT] = chosen
-    status = _status(workspace, chosen)
+    status = read_status(workspace, chosen)
     live = status.state in ("starting", "running")
     every = REMOTE_POLL_S if session.backend().capabilities.long_running_operations else POLL_S
     st.fragment(_live_view, run_every=every if live else None)(workspace, chosen, live)
     with st.expander("All sweeps", icon=":material/list:"):
         rows = []
         for job in reversed(jobs):
-            s = _status(workspace, job.id)
+            s = read_status(workspace, job.id)
             rows.append(
                 {
                     "sweep": job.id,
@@ -66,7 +66,7 @@ def sweeps_section(workspace: WorkspaceRef) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-def _status(workspace: WorkspaceRef, sweep_id: str) -> SweepProgress:
+def read_status(workspace: WorkspaceRef, sweep_id: str) -> SweepProgress:
     """A sweep's status; one that has ended (completed, canceled, failed, closed) no longer changes,
     so it is read once per browser session: on Azure each read is a few REST calls."""
     memo: dict[tuple[str, str], SweepProgress] = st.session_state.setdefault(ENDED_STATUS, {})

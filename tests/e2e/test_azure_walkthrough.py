@@ -4,8 +4,10 @@ The dashboard gets only the product's own cloud settings (``LoopbackCloud.enviro
 Resource Manager URL, the sign-in authority, instance discovery off, the test CA in
 ``REQUESTS_CA_BUNDLE``); no test mode. The walk chooses azure in the sidebar, signs in as a
 service principal against the fake's authority, picks the subscription, tests the connection,
-creates every resource, stores the heart sample, explores it and tears the resource group down,
-with a screenshot per step (test-artifacts/e2e/azure-*.png).
+creates every resource, stores the heart sample, explores it, launches a small sweep on the
+cluster (the fake runs each trial's generated command for real, logging to a real MLflow server
+behind the workspace's MLflow address), watches it to its end, reviews it on the Trials page and
+tears the resource group down, with a screenshot per step (test-artifacts/e2e/azure-*.png).
 """
 
 from __future__ import annotations
@@ -72,6 +74,13 @@ def expect(page: Any, snippet: str, timeout: float = 90_000) -> None:
 
 def expect_side(page: Any, snippet: str, timeout: float = 60_000) -> None:
     page.get_by_test_id("stSidebar").get_by_text(snippet, exact=False).first.wait_for(timeout=timeout)
+
+
+def fill(page: Any, label: str, value: str) -> None:
+    box = page.get_by_test_id("stMain").get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    wait_idle(page)
 
 
 def click(page: Any, name: str, where: str = "stMain") -> None:
@@ -174,18 +183,47 @@ def test_the_azure_walk_against_the_fake_cloud(
     wait_idle(page)
     screenshot(page, "azure-7-eda")
 
-    # 6. Teardown: the whole resource group, after seeing what goes and what is billed.
+    # 6. Sweep: a small one on the cluster; the fake trains each trial for real.
+    nav(page, "4 · Sweep")
+    expect(page, "code snapshot uploaded with the job")
+    fill(page, "Max total trials", "3")
+    fill(page, "Max concurrent trials", "2")
+    fill(page, "Cross-validation folds", "3")
+    click(page, "Launch sweep")
+    expect(page, "Launched sweep_random_forest_", timeout=180_000)
+    found = re.search(r"Launched (sweep_random_forest_\w+) on", main_text(page))
+    assert found, "the launch message names the sweep job"
+    sweep = found.group(1)
+    assert "Open it in Azure ML studio" in main_text(page)
+    expect(page, "Azure reports", timeout=60_000)
+    screenshot(page, "azure-8-sweep-running")
+    expect(page, "Azure reports Completed", timeout=360_000)
+    wait_idle(page)
+    body = main_text(page)
+    assert "runs:/" in body and "/model" in body, "the best trial's logged model is the sweep's model"
+    assert "node(s) up now" in body
+    screenshot(page, "azure-9-sweep", gallery=True)
+
+    # 7. Trials: the same sweep, read from the workspace's MLflow over HTTPS with this sign-in.
+    nav(page, "5 · Trials")
+    expect(page, "Best accuracy", timeout=120_000)
+    expect(page, "Optimisation history")
+    reviewed = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first.get_by_role("combobox")
+    assert reviewed.input_value() == sweep, "the sweep just launched is the one reviewed"
+    screenshot(page, "azure-10-trials", gallery=True)
+
+    # 8. Teardown: the whole resource group, after seeing what goes and what is billed.
     nav(page, "7 · Teardown")
     radio(page, "What to delete", "A whole resource group")
     choose(page, "Resource group", RG)  # the shared fake cloud may hold other tests' groups
     expect(page, f"resource group {RG}")
-    screenshot(page, "azure-8-teardown-plan", gallery=True)
+    screenshot(page, "azure-11-teardown-plan", gallery=True)
     box = page.get_by_label(re.compile(rf"^Type \W*{re.escape(RG)}\W* to confirm$"))
     box.fill(RG)
     click(page, "Delete for good")
     expect(page, "Deleted ", timeout=180_000)
     assert f"resource group '{RG}'" in main_text(page)
-    screenshot(page, "azure-9-teardown")
+    screenshot(page, "azure-12-teardown")
 
     # The secret never reached the page or the dashboard's log.
     assert CLIENT_SECRET not in page.content()

@@ -12,6 +12,7 @@ from core.backend import SweepInfo, WorkspaceRef
 from core.errors import UserFacingError
 from core.trials import CACHE, Target, list_experiments, resolve_tracking_uri
 from dashboard import nav, session
+from dashboard.views.sweep_watch import read_status
 from dashboard.views.trials.common import LIVE_POLL_S, OPEN, URI, W
 from dashboard.views.trials.load import experiment_of, experiment_runs
 from dashboard.widgets import follow_newest_select
@@ -19,12 +20,12 @@ from dashboard.widgets import follow_newest_select
 
 def _sweep_rows(workspace: WorkspaceRef, jobs: Sequence[SweepInfo]) -> pd.DataFrame:
     rows = []
-    backend = session.backend()
     for job in reversed(jobs):
         best_trial: int | None = None
         try:
-            status = backend.sweep_status(workspace, job.id)
+            status = read_status(workspace, job.id)
             state = status.state
+            job = status.job  # as of this poll: a remote backend's list carries no counts
             for t in status.trials:
                 if t.get("status") == "completed" and t.get("params") == job.best_params:
                     best_trial = int(t["number"])
