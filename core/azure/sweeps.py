@@ -26,7 +26,12 @@ Decisions:
   nothing to close: ``close_sweep`` refuses with a ``ConflictError``, as the local backend does
   for a sweep that was not interrupted.
 - **The best model**: every trial logs its model, so the sweep's model is
-  ``runs:/<best_child_run_id>/model`` the moment Azure names a best trial.
+  ``runs:/<best_child_run_id>/model`` the moment Azure names a best trial. Why not a refit job
+  after the sweep, as the local engine refits: Azure runs no step after a sweep, so a refit would
+  need this dashboard to be running (and watching) when the sweep ends, and a sweep reviewed days
+  later, or launched elsewhere, would have no model. The price is one more fit per trial (about
+  1/k of a k-fold trial). The trial also logs its out-of-fold predictions, which the Trials
+  page's best-trial panel reads instead of re-training.
 - **Early termination**: Azure cancels a trial its policy cuts; the trial's MLflow run then
   ends KILLED while the sweep itself goes on. A KILLED trial of a sweep that was not canceled,
   or one tagged ``early_terminated=true``, counts as early-terminated; the others canceled.
