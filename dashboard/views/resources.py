@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -80,13 +81,28 @@ def _value(key: str) -> str:
     return str(st.session_state.get(key) or DEFAULTS.get(key, ""))
 
 
+def _following_select(label: str, options: list[Any], key: str, wanted: Any, **kwargs: Any) -> Any:
+    """A form's select box on ``wanted`` until the user picks another option.
+
+    A select box keeps the value of its first run, so without this the storage account's resource
+    group stayed on whatever group was newest when the page opened, not the one just created (and
+    the environment went to another workspace than the one the pages work in). Forms allow no
+    ``on_change`` callback, so a user's pick is told apart from the value set here last."""
+    auto_key = f"{key}:auto"
+    shown = st.session_state.get(key)
+    if shown not in options or shown == st.session_state.get(auto_key):
+        st.session_state[key] = st.session_state[auto_key] = wanted
+    return st.selectbox(label, options, key=key, **kwargs)
+
+
 def _parent_select(label: str, kind: Kind, key: str, preferred: str | None = None) -> str | None:
+    """A form's parent picker, on ``preferred`` (the one just created) when it exists."""
     options = _names(kind)
     if not options:
         st.info(f"Create a {kind.label} first (the step above).", icon=":material/arrow_upward:")
         return None
-    index = options.index(preferred) if preferred in options else len(options) - 1
-    return st.selectbox(label, options, index=index, key=key)
+    wanted = preferred if preferred in options else options[-1]
+    return str(_following_select(label, options, key, wanted))
 
 
 def _workspace_select(key: str) -> WorkspaceRef | None:
@@ -96,10 +112,11 @@ def _workspace_select(key: str) -> WorkspaceRef | None:
         st.info(f"Create a {Kind.WORKSPACE.label} first (the step above).", icon=":material/arrow_upward:")
         return None
     current = session.current_workspace()
-    index = options.index(current) if current in options else len(options) - 1
-    return st.selectbox(
-        "Workspace", options, index=index, key=key, format_func=session.workspace_labels(options)
+    wanted = current if current in options else options[-1]
+    picked: WorkspaceRef = _following_select(
+        "Workspace", options, key, wanted, format_func=session.workspace_labels(options)
     )
+    return picked
 
 
 def _submit(action_key: str, action: Callable[[], object]) -> None:

@@ -198,3 +198,37 @@ def test_long_work_is_a_polled_operation_and_the_page_stays_usable(data_dir: Pat
     assert "Created workspace 'dev-heart-classifier'" in texts(at.success)
     assert not at.status, "the progress box goes when the operation is done"
     assert at.sidebar.selectbox(key="sidebar_ws").value.name == "dev-heart-classifier"
+
+
+def test_the_forms_follow_what_was_just_created_in_a_subscription_already_in_use(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    """A subscription with a resource group and a workspace already: the storage account goes to
+    the group just created, and the environment and cluster to the workspace just created, not to
+    what was newest when the page opened (a select box keeps its first value otherwise)."""
+    older = LocalBackend(data_dir)
+    older.create_resource_group("rg-zz-older", "eastus")
+    older.create_workspace("rg-zz-older", "ws-older")
+    at = open_page("resources")
+    assert at.selectbox(key="sa_rg").value == "rg-zz-older"  # the only group yet
+    assert at.selectbox(key="env_ws").value.name == "ws-older"
+    create_everything(at)
+    assert at.selectbox(key="sa_rg").value == "rg-dev-ml-eastus-001"
+    assert at.selectbox(key="ws_rg").value == "rg-dev-ml-eastus-001"
+    assert at.selectbox(key="env_ws").value.name == "dev-heart-classifier"
+    assert at.selectbox(key="cc_ws").value.name == "dev-heart-classifier"
+    placed = {
+        (r.kind, r.name): r.parent for r in LocalBackend(data_dir).inventory()
+    }
+    assert placed[(Kind.STORAGE_ACCOUNT, "datadevmleastus001")] == "rg-dev-ml-eastus-001"
+    assert placed[(Kind.WORKSPACE, "dev-heart-classifier")] == "rg-dev-ml-eastus-001"
+    assert placed[(Kind.ENVIRONMENT, "sklearn-mlflow-env")] == "dev-heart-classifier"
+    assert placed[(Kind.COMPUTE, "heartclassifycluster")] == "dev-heart-classifier"
+
+    # A pick of the user's own stays: the older group, chosen and submitted, is where it goes.
+    at.selectbox(key="sa_rg").set_value("rg-zz-older")
+    at.text_input(key="sa_name").set_value("dataolder001")
+    submit(at, "sa")
+    assert at.selectbox(key="sa_rg").value == "rg-zz-older"
+    found = {r.name: r.parent for r in LocalBackend(data_dir).inventory() if r.kind == Kind.STORAGE_ACCOUNT}
+    assert found["dataolder001"] == "rg-zz-older"
