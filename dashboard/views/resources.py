@@ -238,12 +238,13 @@ def workspace_section() -> None:
         rg = _parent_select("Resource group", Kind.RESOURCE_GROUP, "ws_rg", _value("rg_name"))
         name = st.text_input("Name", value=DEFAULTS["ws_name"], key="ws_name", help=_rule(Kind.WORKSPACE))
         accounts = [""] + _names(Kind.STORAGE_ACCOUNT)
-        account = st.selectbox(
+        made = _value("sa_name")  # the account made on this page; else Azure makes the workspace one
+        account = _following_select(
             "Default storage account",
             accounts,
-            index=len(accounts) - 1,
-            key=f"ws_account:{len(accounts)}",  # a new account becomes the default
-            format_func=lambda a: a or "(none)",
+            "ws_account",
+            made if made in accounts else "",
+            format_func=lambda a: a or "(none: the workspace gets its own)",
         )
         if st.form_submit_button(
             "Create or get workspace", type="primary", disabled=rg is None or not _can_create()
