@@ -28,5 +28,14 @@ class ConflictError(UserFacingError):
     """The resource exists already in a way that the request contradicts."""
 
 
+class NameTakenError(ConflictError):
+    """A name that must be unique (in a region, or across Azure) is taken by someone else;
+    ``suggestion`` is a free name to offer instead ("" when none is known)."""
+
+    def __init__(self, problem: str, fix: str = "", suggestion: str = "") -> None:
+        super().__init__(problem, fix)
+        self.suggestion = suggestion
+
+
 class DataError(UserFacingError):
     """An uploaded or generated dataset cannot be used as it is."""

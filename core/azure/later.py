@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from core.azure.lookups import MLBase, WorkspaceArg, or_missing
 from core.backend import DeployedModel, EndpointInfo, EndpointKeys, Operation
+from core.endpoint.defaults import DEFAULT_INSTANCE_TYPE
 from core.errors import UserFacingError
 from core.naming import validate_name
 from core.resources import Kind, Outcome, Resource
@@ -105,12 +106,18 @@ class LaterMixin(MLBase):
         model_name: str,
         model_version: int,
         instance_count: int = 1,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
     ) -> Outcome:
         validate_name(Kind.ENDPOINT, endpoint)
         validate_name(Kind.DEPLOYMENT, name)
         self._later(workspace, "Online endpoints")
 
     def get_endpoint(self, workspace: WorkspaceArg, name: str) -> EndpointInfo:
+        self._later(workspace, "Online endpoints")
+
+    def deployment_logs(
+        self, workspace: WorkspaceArg, endpoint: str, deployment: str, lines: int = 100
+    ) -> str:
         self._later(workspace, "Online endpoints")
 
     def endpoint_keys(self, workspace: WorkspaceArg, name: str) -> EndpointKeys:
@@ -146,6 +153,7 @@ class LaterMixin(MLBase):
         model_name: str,
         model_version: int,
         instance_count: int = 1,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
     ) -> Operation:
         self._later(workspace, "Online endpoints")
 

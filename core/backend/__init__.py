@@ -29,6 +29,7 @@ from core.backend.types import (
     WorkspaceRef,
 )
 from core.compute import ComputeSpec
+from core.endpoint.defaults import DEFAULT_INSTANCE_TYPE
 from core.environments import EnvironmentSpec
 from core.errors import UserFacingError
 from core.resources import BlobInfo, DataAsset, Outcome, Resource
@@ -273,6 +274,7 @@ class EndpointsAPI(Protocol):
         model_name: str,
         model_version: int,
         instance_count: int = 1,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
     ) -> Outcome: ...
 
     def list_endpoints(self, workspace: WorkspaceRef) -> Sequence[EndpointInfo]: ...
@@ -297,6 +299,13 @@ class EndpointsAPI(Protocol):
 
     def deployed_model(self, workspace: WorkspaceRef, endpoint: str, deployment: str) -> DeployedModel: ...
 
+    def deployment_logs(
+        self, workspace: WorkspaceRef, endpoint: str, deployment: str, lines: int = 100
+    ) -> str:
+        """The last ``lines`` lines of the deployment's server (container) log, as text: what the
+        page shows while a deployment is being created and when it failed."""
+        ...
+
     # -- long-running work (minutes on Azure): an Operation the page polls (poll_operation) --
     def begin_deploy(
         self,
@@ -306,6 +315,7 @@ class EndpointsAPI(Protocol):
         model_name: str,
         model_version: int,
         instance_count: int = 1,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
     ) -> Operation:
         """Get or create the endpoint, then create (or update) the deployment of a registered model;
         the finished operation's result is the deployment's ``Outcome``. Bad input raises at once."""

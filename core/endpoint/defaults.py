@@ -11,7 +11,24 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["default_names"]
+__all__ = ["DEFAULT_INSTANCE_TYPE", "INSTANCE_TYPES", "UPGRADE_QUOTA_SHARE", "default_names", "quota_cores"]
+
+# The VM sizes a managed online deployment can run on that suit a scikit-learn model, with their
+# vCPUs (Azure's "Managed online endpoints SKU list"). Standard_DS3_v2 is Azure's own default.
+INSTANCE_TYPES: dict[str, int] = {
+    "Standard_DS2_v2": 2,
+    "Standard_DS3_v2": 4,
+    "Standard_DS4_v2": 8,
+    "Standard_F2s_v2": 2,
+    "Standard_F4s_v2": 4,
+    "Standard_F8s_v2": 8,
+    "Standard_E2s_v3": 2,
+    "Standard_E4s_v3": 4,
+}
+DEFAULT_INSTANCE_TYPE = "Standard_DS3_v2"
+# Azure reserves about 20 % more cores than a deployment uses, for upgrades ("Managed online
+# endpoints quotas": virtual machine quota).
+UPGRADE_QUOTA_SHARE = 0.2
 
 MAX_LENGTH = 32
 VERBS = {"classification": "classify", "regression": "regress"}
@@ -41,3 +58,12 @@ def default_names(dataset: str | None, task: str) -> tuple[str, str]:
     if not slug or not slug[0].isalpha():
         slug = _shorten(f"model-{slug}".strip("-"), budget)
     return f"{slug}-{verb}-endpoint", f"{slug}-{verb}-deployment"
+
+
+def quota_cores(instance_type: str, instance_count: int) -> int:
+    """The vCPUs of the VM family's quota a deployment needs: its instances' cores plus the
+    about 20 % Azure keeps spare for upgrades (rounded up)."""
+    import math
+
+    cores = INSTANCE_TYPES.get(instance_type, 4) * max(1, int(instance_count))
+    return math.ceil(cores * (1 + UPGRADE_QUOTA_SHARE))

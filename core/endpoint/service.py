@@ -23,6 +23,7 @@ from core.backend.types import EndpointHealth, EndpointInfo, EndpointKeys, Secre
 from core.endpoint.model import load_model, signature_of
 from core.endpoint.process import health, server_alive, start_server, stop_server
 from core.endpoint.records import (
+    LOG,
     DeploymentRecord,
     EndpointRecord,
     EndpointStore,
@@ -298,6 +299,15 @@ class LocalEndpoints:
         shutil.rmtree(Path(doomed.model_dir).parent, ignore_errors=True)
         record = start_server(self.store, endpoint) if kept else self._clear_process(endpoint)
         return endpoint_info(record, health(record))
+
+    def log_tail(self, endpoint: str, lines: int = 100) -> str:
+        """The last ``lines`` lines of the endpoint's server log ("" before its server first ran)."""
+        self._require(endpoint)
+        try:
+            text = (self.store.path(endpoint) / LOG).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-max(1, int(lines)) :])
 
     # -- helpers -----------------------------------------------------------------------------
     def _require(self, name: str) -> EndpointRecord:

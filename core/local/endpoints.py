@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.backend import DeployedModel, EndpointKeys, Operation
+from core.endpoint.defaults import DEFAULT_INSTANCE_TYPE
 from core.errors import NotFoundError
 from core.local.base import LocalBase, WorkspaceArg, done_at_once
 from core.naming import validate_name
@@ -42,9 +43,15 @@ class EndpointsMixin(LocalBase):
         model_name: str,
         model_version: int,
         instance_count: int = 1,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
     ) -> Outcome:
         return self._endpoints(workspace).create_deployment(
-            endpoint, name, model_name, model_version, instance_count=instance_count
+            endpoint,
+            name,
+            model_name,
+            model_version,
+            instance_count=instance_count,
+            instance_type=instance_type,
         )
 
     def list_endpoints(self, workspace: WorkspaceArg) -> list[LocalEndpointInfo]:
@@ -66,6 +73,17 @@ class EndpointsMixin(LocalBase):
         except (OSError, ValueError):
             example = None
         return DeployedModel(location=record.model_dir, input_example=example)
+
+    def deployment_logs(
+        self, workspace: WorkspaceArg, endpoint: str, deployment: str, lines: int = 100
+    ) -> str:
+        """The tail of the endpoint's server log (one server serves all its deployments here)."""
+        info = self.get_endpoint(workspace, endpoint)
+        if info.deployment(deployment) is None:
+            raise NotFoundError(
+                f"Endpoint '{endpoint}' has no deployment '{deployment}'.", "Pick one from the list."
+            )
+        return self._endpoints(workspace).log_tail(endpoint, lines)
 
     def endpoint_keys(self, workspace: WorkspaceArg, name: str) -> EndpointKeys:
         return self._endpoints(workspace).keys(name)
@@ -97,6 +115,7 @@ class EndpointsMixin(LocalBase):
         model_name: str,
         model_version: int,
         instance_count: int = 1,
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
     ) -> Operation:
         validate_name(Kind.ENDPOINT, endpoint)  # bad input raises now, before anything is made
         self._endpoints(workspace).check_deployment(deployment, model_name, model_version, instance_count)
@@ -104,7 +123,7 @@ class EndpointsMixin(LocalBase):
         def deploy() -> Outcome:
             self.create_endpoint(workspace, endpoint)
             return self.create_deployment(
-                workspace, endpoint, deployment, model_name, model_version, instance_count
+                workspace, endpoint, deployment, model_name, model_version, instance_count, instance_type
             )
 
         return done_at_once("deploy", endpoint, deploy)
