@@ -1,4 +1,4 @@
-"""The one-click class demo: every step of the walkthrough on the local backend, with defaults.
+"""The one-click class demo: every step of the walkthrough on the chosen backend, with defaults.
 
 Each step is a small function that does the real work through the backend and returns what
 a teacher would say about it. Every step is get-or-create, so a second run on an existing
@@ -6,6 +6,12 @@ workspace reuses what is there (the sweep included, when a finished demo sweep w
 same settings exists). Its dataset, experiment, model and endpoint have names of their own, so
 on a workspace already in use it works beside the user's objects and never changes them. The page
 runs the steps one by one and shows each result as it comes.
+
+On Azure two of its names must be unique beyond the subscription: a storage account's across
+Azure, an online endpoint's in its region. When the tutorial's name is taken by someone else the
+demo takes a free one (and finds it again on the next run: the resource group's storage account,
+the workspace's endpoint named after the demo). On Azure the demo creates billable resources and
+takes tens of minutes (a deployment alone takes 5-15); the page says so before it starts.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ DEMO_MODEL = "demo-heart-random-forest"
 DEMO_ENDPOINT = "demo-heart-endpoint"
 DEMO_DEPLOYMENT = "demo-heart-deployment"
 DEMO_TRIALS = 12
+DEMO_TRIALS_ENV = "AZML_DEMO_TRIALS"  # a shorter (or longer) demo sweep, e.g. for a class on Azure
 Progress = Callable[[float, str], None]  # share done (0-1), what is happening
 
 
@@ -41,6 +48,18 @@ class DemoContext:
     dataset_version: int | None = None
     sweep_id: str | None = None
     results: dict[str, Any] = field(default_factory=dict)  # what later steps need from earlier ones
+    trials: int = field(default_factory=lambda: demo_trials())
+    storage_account: str = defaults.STORAGE_ACCOUNT
+    endpoint: str = DEMO_ENDPOINT
+
+
+def demo_trials() -> int:
+    """The demo sweep's trial count: ``AZML_DEMO_TRIALS`` when it is a whole number from 2 to
+    200, else 12."""
+    import os
+
+    text = os.environ.get(DEMO_TRIALS_ENV, "").strip()
+    return int(text) if text.isdigit() and 2 <= int(text) <= 200 else DEMO_TRIALS
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ class StepResult:
 @dataclass(frozen=True)
 class DemoStep:
     key: str
-    title: str
+    title: str  # may name the context's "{trials}"
     run: Callable[[DemoContext, Progress], StepResult]
 
 
@@ -67,9 +86,9 @@ def resources(ctx: DemoContext, progress: Progress) -> StepResult:
     b = ctx.backend
     steps: list[Callable[[], Outcome]] = [
         lambda: b.create_resource_group(defaults.RESOURCE_GROUP, defaults.LOCATION),
-        lambda: b.create_storage_account(defaults.RESOURCE_GROUP, defaults.STORAGE_ACCOUNT),
-        lambda: b.create_blob_container(defaults.STORAGE_ACCOUNT, defaults.BLOB_CONTAINER),
-        lambda: b.create_workspace(defaults.RESOURCE_GROUP, defaults.WORKSPACE, defaults.STORAGE_ACCOUNT),
+        lambda: _storage_account(ctx),
+        lambda: b.create_blob_container(ctx.storage_account, defaults.BLOB_CONTAINER),
+        lambda: b.create_workspace(defaults.RESOURCE_GROUP, defaults.WORKSPACE, ctx.storage_account),
         lambda: b.create_environment(
             ctx.workspace, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE)
         ),
@@ -81,6 +100,32 @@ def resources(ctx: DemoContext, progress: Progress) -> StepResult:
         lines.append(_line(step()))
     created = sum(1 for line in lines if line.startswith("created"))
     return StepResult(f"{created} resource(s) created, {len(lines) - created} reused.", lines)
+
+
+def _storage_account(ctx: DemoContext) -> Outcome:
+    """Get or create the demo's storage account: the one its resource group has already, else the
+    tutorial's name, else (taken by someone else: names are unique across Azure) a free one."""
+    import secrets
+
+    from core.errors import ConflictError
+    from core.resources import Kind
+
+    b = ctx.backend
+    mine = sorted(
+        r.name
+        for r in b.inventory()
+        if r.kind is Kind.STORAGE_ACCOUNT and r.parent == defaults.RESOURCE_GROUP
+    )
+    ctx.storage_account = (
+        defaults.STORAGE_ACCOUNT if defaults.STORAGE_ACCOUNT in mine or not mine else mine[0]
+    )
+    try:
+        return b.create_storage_account(defaults.RESOURCE_GROUP, ctx.storage_account)
+    except ConflictError:
+        if mine:
+            raise
+        ctx.storage_account = defaults.STORAGE_ACCOUNT[:18] + secrets.token_hex(3)  # 24 characters at most
+        return b.create_storage_account(defaults.RESOURCE_GROUP, ctx.storage_account)
 
 
 def data(ctx: DemoContext, progress: Progress) -> StepResult:
@@ -97,7 +142,7 @@ def data(ctx: DemoContext, progress: Progress) -> StepResult:
     stored = store_dataset(
         ctx.backend,
         ctx.workspace,
-        defaults.STORAGE_ACCOUNT,
+        ctx.storage_account,
         defaults.BLOB_CONTAINER,
         DEMO_DATASET,
         split,
@@ -129,7 +174,7 @@ def eda(ctx: DemoContext, progress: Progress) -> StepResult:
     )
 
 
-def demo_spec() -> Any:
+def demo_spec(trials: int = DEMO_TRIALS) -> Any:
     from core.data.schema import Task
     from core.sweep.space import param_from_dict
     from core.sweep.spec import Limits, SweepSpec
@@ -143,14 +188,14 @@ def demo_spec() -> Any:
         space=space,
         sampling="random",
         seed=defaults.SEED,
-        limits=Limits(max_total_trials=DEMO_TRIALS, max_concurrent_trials=2),
+        limits=Limits(max_total_trials=trials, max_concurrent_trials=2),
         primary_metric="accuracy",
         cv_folds=5,
     )
 
 
 def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
-    spec = demo_spec()
+    spec = demo_spec(ctx.trials)
     b = ctx.backend
     reuse = [
         job
@@ -185,18 +230,18 @@ def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
         done = sum(1 for t in status.trials if t["status"] not in ("running", "queued"))
         best = status.job.best_value
         progress(
-            done / DEMO_TRIALS,
-            f"{done} of {DEMO_TRIALS} trials finished"
+            done / ctx.trials,
+            f"{done} of {ctx.trials} trials finished"
             + (f" · best accuracy so far {best:.4f}" if best is not None else "")
             + (f" · about {status.eta_s:.0f} s left" if status.eta_s else ""),
         )
         if status.state not in ("starting", "running"):
             break
-        time.sleep(0.5)
+        time.sleep(5.0 if b.capabilities.long_running_operations else 0.5)  # on Azure: 5 REST calls a poll
     if status.state != "completed" or not status.job.model_uri:
         raise RuntimeError(f"The demo sweep ended {status.state}: {status.job.message}")
     return StepResult(
-        f"{DEMO_TRIALS} trials in {status.elapsed_s:.0f} s; best accuracy {status.job.best_value:.4f}.",
+        f"{ctx.trials} trials in {status.elapsed_s:.0f} s; best accuracy {status.job.best_value:.4f}.",
         [
             status.job.message,
             "Best configuration: " + ", ".join(f"{k}={v}" for k, v in (status.job.best_params or {}).items()),
@@ -241,15 +286,44 @@ def register(ctx: DemoContext, progress: Progress) -> StepResult:
 def deploy(ctx: DemoContext, progress: Progress) -> StepResult:
     b = ctx.backend
     name, version = ctx.results["model"]
-    progress(0.2, "Creating the online endpoint…")
-    endpoint = b.create_endpoint(ctx.workspace, DEMO_ENDPOINT)
-    progress(0.5, "Deploying the model and starting its server…")
-    deployment = b.create_deployment(ctx.workspace, DEMO_ENDPOINT, DEMO_DEPLOYMENT, name, version)
-    info = b.get_endpoint(ctx.workspace, DEMO_ENDPOINT)
+    progress(0.1, "Creating the online endpoint…")
+    endpoint = _endpoint(ctx)
+    progress(0.3, "Deploying the model (on Azure this takes 5–15 minutes)…")
+    operation = b.begin_deploy(ctx.workspace, ctx.endpoint, DEMO_DEPLOYMENT, name, version)
+    while not operation.done:
+        time.sleep(5.0 if b.capabilities.long_running_operations else 0.2)
+        operation = b.poll_operation(operation)
+        elapsed = operation.elapsed_s(time.time())
+        progress(
+            min(0.95, 0.3 + elapsed / 900), f"Deploying: {operation.status or 'started'} · {elapsed:.0f} s"
+        )
+    if operation.state == "failed":
+        from core.errors import UserFacingError
+
+        raise UserFacingError(f"The demo's deployment failed: {operation.error}")
+    deployment: Outcome = operation.result
+    info = b.get_endpoint(ctx.workspace, ctx.endpoint)
     return StepResult(
         f"Endpoint '{info.name}' is {info.health.state} at {info.scoring_uri}.",
         [_line(endpoint), _line(deployment), "Auth mode: key (shown masked on the Endpoint page)."],
     )
+
+
+def _endpoint(ctx: DemoContext) -> Outcome:
+    """Get or create the demo's endpoint: the workspace's endpoint named after the demo, else the
+    demo's name, else (taken in the region by someone else) the free name Azure's answer suggests."""
+    from core.errors import NameTakenError
+
+    b = ctx.backend
+    mine = sorted(e.name for e in b.list_endpoints(ctx.workspace) if e.name.startswith(DEMO_ENDPOINT))
+    ctx.endpoint = DEMO_ENDPOINT if DEMO_ENDPOINT in mine or not mine else mine[0]
+    try:
+        return b.create_endpoint(ctx.workspace, ctx.endpoint, "The one-click demo's endpoint.")
+    except NameTakenError as exc:
+        if mine or not exc.suggestion:
+            raise
+        ctx.endpoint = exc.suggestion
+        return b.create_endpoint(ctx.workspace, ctx.endpoint, "The one-click demo's endpoint.")
 
 
 def score(ctx: DemoContext, progress: Progress) -> StepResult:
@@ -259,8 +333,9 @@ def score(ctx: DemoContext, progress: Progress) -> StepResult:
     b = ctx.backend
     progress(0.3, "Sending the held-out rows to the endpoint in one request…")
     loaded = load_dataset(b, ctx.workspace, DEMO_DATASET, ctx.dataset_version)
-    info = b.get_endpoint(ctx.workspace, DEMO_ENDPOINT)
-    client = EndpointClient(info.scoring_uri, b.endpoint_keys(ctx.workspace, DEMO_ENDPOINT).primary.reveal())
+    info = b.get_endpoint(ctx.workspace, ctx.endpoint)
+    key = b.endpoint_keys(ctx.workspace, ctx.endpoint).primary.reveal()
+    client = EndpointClient(info.scoring_uri, key, deployment=DEMO_DEPLOYMENT)
     started = time.perf_counter()
     live = score_test_split(client, loaded.test, loaded.schema)
     elapsed_ms = 1000 * (time.perf_counter() - started)
@@ -276,7 +351,7 @@ STEPS: list[DemoStep] = [
     DemoStep("resources", "1 · Create the resources", resources),
     DemoStep("data", "2 · Load, split and store the heart sample", data),
     DemoStep("eda", "3 · Explore the train split", eda),
-    DemoStep("sweep", f"4 · Run a {DEMO_TRIALS}-trial sweep", sweep),
+    DemoStep("sweep", "4 · Run a {trials}-trial sweep", sweep),
     DemoStep("register", "5 · Register the best model", register),
     DemoStep("deploy", "6 · Deploy it to an online endpoint", deploy),
     DemoStep("score", "7 · Score the held-out rows live", score),

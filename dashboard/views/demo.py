@@ -38,19 +38,21 @@ def _table(rows: list[dict[str, object]]) -> object:
 
 def render() -> None:
     st.subheader("Run the whole walkthrough", anchor=False)
+    capabilities = session.backend().capabilities
+    trials = demo.demo_trials()
     st.caption(
-        "For class: one click runs every step on the local backend with the tutorial's defaults "
-        f"(resources, the heart sample, a {demo.DEMO_TRIALS}-trial sweep …). Each step's output stays on "
+        "For class: one click runs every step on the chosen backend with the tutorial's defaults "
+        f"(resources, the heart sample, a {trials}-trial sweep …). Each step's output stays on "
         "screen. Running it again reuses what exists."
     )
-    capabilities = session.backend().capabilities
-    if capabilities.billable or not (capabilities.sweeps and capabilities.endpoints):
+    if not (capabilities.sweeps and capabilities.endpoints):
         st.info(
-            "The one-click demo runs on the **local** backend only: on a subscription it would create "
-            "billable resources in one click, and endpoints arrive on the azure backend in a later release. "
-            "Choose local in the sidebar to run it, or walk the steps one page at a time.",
+            "This backend cannot run every step yet (sweeps or endpoints are missing), so the one-click "
+            "demo is off. Choose local in the sidebar to run it, or walk the steps one page at a time.",
             icon=":material/info:",
         )
+        return
+    if capabilities.billable and not _billing_understood(trials):
         return
     interrupted = st.session_state.pop(RUNNING, None)
     if isinstance(interrupted, demo.DemoContext):
@@ -84,7 +86,7 @@ def render() -> None:
     st.session_state[RESULTS] = []
     st.session_state[RUNNING] = ctx
     for step in demo.STEPS:
-        with st.status(step.title, expanded=True) as box:
+        with st.status(step.title.format(trials=ctx.trials), expanded=True) as box:
             bar = st.progress(0.0, text="Starting…")
 
             def progress(share: float, text: str, bar: st.delta_generator.DeltaGenerator = bar) -> None:
@@ -109,12 +111,32 @@ def render() -> None:
                 if result.table:
                     st.table(_table(result.table))
                 box.update(state="complete", expanded=step is demo.STEPS[-1])
-        st.session_state[RESULTS].append((step.key, step.title, None if error else result, error))
+        title = step.title.format(trials=ctx.trials)
+        st.session_state[RESULTS].append((step.key, title, None if error else result, error))
         if error:
             break
     st.session_state.pop(RUNNING, None)
     _follow(ctx)
     st.rerun()  # redraw the step cards above and the sidebar; the results are kept under RESULTS
+
+
+def _billing_understood(trials: int) -> bool:
+    """On a subscription: say what the demo creates, what it costs and how long it takes, and
+    wait for an explicit "I understand" before the button appears."""
+    st.warning(
+        "On this backend the demo works on your Azure subscription: it creates **billable** resources "
+        "(a storage account, a workspace, a compute cluster of up to 2 nodes, and an online endpoint on "
+        "one Standard_DS3_v2 instance, billed per instance-hour until you delete it on 7 · Teardown) "
+        f"and takes **tens of minutes**: the cluster's {trials}-trial sweep, then 5–15 minutes for the "
+        f"deployment. Set `{demo.DEMO_TRIALS_ENV}` to run a shorter sweep.",
+        icon=":material/payments:",
+    )
+    understood = st.checkbox(
+        "I understand: create these billable resources on my subscription", key="demo_billing_ack"
+    )
+    if understood:
+        st.session_state[session.AZURE_BILLABLE_ACK] = True  # the pages' own creates need no second OK
+    return understood
 
 
 def _follow(ctx: demo.DemoContext) -> None:

@@ -16,7 +16,10 @@ account and a container, a workspace, the default environment, a compute cluster
 nodes (nothing runs on it, so no node is billed), the heart sample uploaded and registered as a
 data asset and read back; with ``AZML_LIVE_SWEEP=1``, a 4-trial sweep on that cluster (one node
 at most, for the sweep's minutes), watched to its end and its trials checked in the workspace's
-MLflow; then it purges the workspace, deletes the resource group and checks
+MLflow; with ``AZML_LIVE_DEPLOY=1`` as well, the best trial's model registered, deployed to a
+managed online endpoint (one Standard_DS3_v2 instance, billed for the deployment's 5-15 minutes),
+the held-out rows scored through the endpoint with its key, and the endpoint deleted; then it
+purges the workspace, deletes the resource group and checks
 that it is gone. The resource group is deleted in a ``finally`` whatever failed before. It takes
 about 10 minutes and costs cents (the storage accounts and the workspace's key vault for those
 minutes). The same walk runs offline on every test run, against the fake Azure.
@@ -42,12 +45,17 @@ from core.data.store import load_dataset, store_dataset
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from core.azure.backend import AzureBackend
+    from core.data.schema import Schema
     from tests.azure.fake.server import LoopbackCloud
 
 SUBSCRIPTION_ENV = "AZURE_SUBSCRIPTION_ID"
 LOCATION_ENV = "AZML_LIVE_LOCATION"
 SWEEP_ENV = "AZML_LIVE_SWEEP"  # "1": the live test also runs a 4-trial sweep (steps 4 and 5)
+DEPLOY_ENV = "AZML_LIVE_DEPLOY"  # "1" (with the sweep): also register, deploy, score, delete (step 6)
+DEPLOY_TIMEOUT_S = 45 * 60  # Azure documents 5-15 minutes; a first image pull can take longer
 SWEEP_TIMEOUT_S = 60 * 60  # a cold cluster and a first image build take tens of minutes
 
 
@@ -110,14 +118,20 @@ def unique_names() -> dict[str, str]:
         "container": "smoke-data",
         "workspace": f"ws-smoke-{suffix}",
         "compute": f"smoke-cpu{suffix[:6]}",  # every "-" is followed by a letter
+        "endpoint": f"smoke-ep-{suffix}",  # unique in the region
     }
 
 
 def walk_steps_1_2_and_7(
-    backend: AzureBackend, n: dict[str, str], location: str, sweep_trials: int = 0, poll_s: float = 0.3
+    backend: AzureBackend,
+    n: dict[str, str],
+    location: str,
+    sweep_trials: int = 0,
+    poll_s: float = 0.3,
+    deploy: bool = False,
 ) -> None:
     """Steps 1, 2 and 7 through the backend, checking each result; with ``sweep_trials``, steps 4
-    and 5 between them (:func:`walk_sweep`)."""
+    and 5 between them (:func:`walk_sweep`), and with ``deploy`` step 6 after them (:func:`walk_deploy`)."""
     # Step 1: resources.
     group = backend.create_resource_group(n["rg"], location)
     assert group.created and _group_exists(backend, n["rg"])
@@ -147,7 +161,9 @@ def walk_steps_1_2_and_7(
     assert len(loaded.train) == len(split.train) and len(loaded.test) == len(split.test)
     assert list(loaded.train.columns) == list(split.train.columns)
     if sweep_trials:
-        walk_sweep(backend, ws, n["compute"], stored.asset.version, sweep_trials, poll_s)
+        sweep_id = walk_sweep(backend, ws, n["compute"], stored.asset.version, sweep_trials, poll_s)
+        if deploy:
+            walk_deploy(backend, ws, sweep_id, n["endpoint"], split.test, schema, poll_s)
 
     # Step 7: teardown: the workspace purged (so nothing stays soft-deleted), then the resource
     # group and everything in it.
@@ -159,7 +175,7 @@ def walk_steps_1_2_and_7(
 
 def walk_sweep(
     backend: AzureBackend, ws: WorkspaceRef, cluster: str, version: int, trials: int, poll_s: float
-) -> None:
+) -> str:
     """Steps 4 and 5: a sweep of ``trials`` trials, one at a time on the 0–1 node cluster, watched
     as the page does until it ends, then its trials read back from the workspace's MLflow."""
     from core.mlflow_layout import TAG_PARENT
@@ -194,6 +210,41 @@ def walk_sweep(
     assert all(spec.primary_metric in r.data.metrics for r in runs)
     best = mlflow.get_run(progress.job.best_run_id)
     assert best.outputs is not None and best.outputs.model_outputs, "the best trial logged its model"
+    return launched.id
+
+
+def walk_deploy(
+    backend: AzureBackend,
+    ws: WorkspaceRef,
+    sweep_id: str,
+    endpoint: str,
+    test: pd.DataFrame,
+    schema: Schema,
+    poll_s: float,
+) -> None:
+    """Step 6: the sweep's best model registered, deployed to a managed online endpoint with key
+    auth, the held-out rows scored through it with Azure's contract, then the endpoint deleted
+    (its traffic to 0, its deployment, then itself)."""
+    from core.endpoint.client import EndpointClient, score_test_split
+
+    model = backend.register_model(ws, sweep_id, name="smoke-model")
+    assert model.version >= 1 and "champion" in model.aliases and model.sweep_id == sweep_id
+    operation = backend.begin_deploy(ws, endpoint, "blue", model.name, model.version, instance_count=1)
+    deadline = time.monotonic() + DEPLOY_TIMEOUT_S
+    while not operation.done:
+        assert time.monotonic() < deadline, f"{endpoint} still {operation.status}"
+        time.sleep(poll_s)
+        operation = backend.poll_operation(operation)
+    assert operation.state == "succeeded", operation.error
+    info = backend.get_endpoint(ws, endpoint)
+    assert info.traffic == {"blue": 100} and info.auth_mode == "key", info
+    key = backend.endpoint_keys(ws, endpoint).primary.reveal()
+    live = score_test_split(EndpointClient(info.scoring_uri, key, deployment="blue"), test, schema)
+    assert len(live.result.predictions) == len(test) and len(live.table) == len(test)
+    assert backend.deployment_logs(ws, endpoint, "blue", lines=20).strip(), "the container's log is readable"
+    gone = backend.delete_endpoint(ws, endpoint)
+    assert endpoint in {r.name for r in gone}
+    assert endpoint not in {e.name for e in backend.list_endpoints(ws)}
 
 
 @pytest.mark.azure_live
@@ -201,10 +252,14 @@ def test_steps_1_2_and_7_on_a_real_subscription(
     live_backend: AzureBackend, live_names: dict[str, str]
 ) -> None:
     """With ``AZML_LIVE_SWEEP=1``, also a 4-trial sweep on the 0–1 node cluster (about 30 more
-    minutes: a node starts, the environment's image is built once; the node's minutes are billed)."""
+    minutes: a node starts, the environment's image is built once; the node's minutes are billed);
+    with ``AZML_LIVE_DEPLOY=1`` too, step 6 on one Standard_DS3_v2 instance (5-15 more minutes)."""
     sweep = os.environ.get(SWEEP_ENV, "").strip() == "1"
+    deploy = sweep and os.environ.get(DEPLOY_ENV, "").strip() == "1"
     location = os.environ.get(LOCATION_ENV, "eastus")
-    walk_steps_1_2_and_7(live_backend, live_names, location, sweep_trials=4 if sweep else 0, poll_s=20)
+    walk_steps_1_2_and_7(
+        live_backend, live_names, location, sweep_trials=4 if sweep else 0, poll_s=20, deploy=deploy
+    )
 
 
 def test_the_smoke_walk_runs_on_the_fake_cloud(trust_loopback: LoopbackCloud, tmp_path: Path) -> None:
@@ -214,7 +269,7 @@ def test_the_smoke_walk_runs_on_the_fake_cloud(trust_loopback: LoopbackCloud, tm
     from tests.azure.ml_helpers import loopback_backend
 
     backend = loopback_backend(trust_loopback, tmp_path / "azure-state")
-    walk_steps_1_2_and_7(backend, unique_names(), "westeurope", sweep_trials=2)
+    walk_steps_1_2_and_7(backend, unique_names(), "westeurope", sweep_trials=2, deploy=True)
 
 
 def test_the_live_test_is_skipped_unless_asked(pytestconfig: pytest.Config) -> None:
