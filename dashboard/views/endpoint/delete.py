@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.backend import EndpointInfo, Operation, WorkspaceRef
+from core.codegen.endpoint import azure_delete_code
 from dashboard import session
+from dashboard.views.endpoint.snippets import azure_spec
 from dashboard.views.endpoint.state import LATENCY, LIVE, SINGLE, results
 from dashboard.views.endpoint.status import forget_keys
 from dashboard.widgets import follow_newest_select, set_result, show_result, start_operation
@@ -67,6 +69,9 @@ def delete_section(workspace: WorkspaceRef, info: EndpointInfo) -> None:
                         "endpoint_delete", lambda: backend.begin_delete_endpoint(workspace, info.name)
                     )
                 st.rerun()
+        if info.deployments:  # in the expander already: a code box, not another expander
+            st.markdown("**Show code:** the same delete on Azure ML (azure-ai-ml), after the client above")
+            st.code(azure_delete_code(azure_spec(workspace, info, info.deployments[-1])), language="python")
     show_result("endpoint_delete")
 
 
