@@ -15,6 +15,7 @@ import pprint
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.azure.cloud import AzureCloud
 from core.codegen.common import ml_client_code
 
 __all__ = [
@@ -130,6 +131,7 @@ class AzureEndpointCode:
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     in_workspace: bool = False
+    cloud: AzureCloud | None = None  # None: the public cloud
 
 
 def _model_argument(spec: AzureEndpointCode) -> list[str]:
@@ -188,7 +190,9 @@ def azure_entities_code(spec: AzureEndpointCode) -> str:
 
 def azure_client_code(spec: AzureEndpointCode) -> str:
     """The ``ml_client`` of the workspace the endpoint lives in."""
-    return ml_client_code(spec.subscription_id, spec.resource_group, spec.workspace, quote=repr)
+    return ml_client_code(
+        spec.subscription_id, spec.resource_group, spec.workspace, quote=repr, cloud=spec.cloud
+    )
 
 
 def azure_deploy_code(spec: AzureEndpointCode) -> str:
@@ -297,6 +301,7 @@ class AzureRegisterCode:
     workspace: str
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    cloud: AzureCloud | None = None  # None: the public cloud
 
 
 def model_job_path(trial_job: str) -> str:
@@ -314,6 +319,7 @@ def azure_register_code(spec: AzureRegisterCode) -> str:
                 spec.resource_group,
                 spec.workspace,
                 quote=repr,
+                cloud=spec.cloud,
                 azure_ml_imports=(
                     "from azure.ai.ml import MLClient\n"
                     "from azure.ai.ml.constants import AssetTypes\n"

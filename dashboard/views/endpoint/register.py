@@ -300,6 +300,7 @@ def _register_code(workspace: WorkspaceRef, version: RegisteredVersion) -> None:
                 workspace=workspace.name,
                 description=version.description,
                 tags=tags,
+                cloud=session.snippet_cloud(),
             )
         ),
         label=f"Show code: register v{version.version} on Azure ML (azure-ai-ml)",

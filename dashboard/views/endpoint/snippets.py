@@ -49,4 +49,5 @@ def azure_spec(workspace: WorkspaceRef, info: EndpointInfo, deployment: Deployme
         instance_count=deployment.instance_count,
         tags={"model": f"{deployment.model_name}:{deployment.model_version}"},
         in_workspace=location.startswith("azureml:"),
+        cloud=session.snippet_cloud(),
     )
