@@ -17,6 +17,7 @@ Keys are :class:`Secret` values from ``get_keys``: never logged, never in an err
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import time
@@ -78,6 +79,15 @@ def _model_ref(model: Any) -> tuple[str, int] | None:
         _, name, version = text.split(":")
         return (name, int(version)) if version.isdigit() else None
     return None
+
+
+def _log_tail(text: str, lines: int = 6) -> str:
+    """A log's last lines, after the first error line it has (the cause, before what followed)."""
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in kept if re.match(r"^([a-z_]\w*\.)*[A-Z][a-z]\w*: ", line)]  # Python's
+    last = kept[-lines:]
+    first = [errors[0]] if errors and errors[0] not in last else []
+    return " | ".join(first + last)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -596,18 +606,24 @@ class AzureEndpointsMixin(OperationsBase):
     def _failed_deployment(self, ml: MLClient, ctx: dict[str, Any], poller: Any) -> UserFacingError:
         """Azure's error of a failed deployment, with the last lines of its container log."""
         reason = "its provisioning state is Failed"
+        if poller is not None:
+            with contextlib.suppress(Exception):
+                poller.wait(10)  # Azure's error comes with the operation's end, just after the state
         if poller is not None and poller.done():
             try:
                 poller.result(timeout=0)
             except Exception as exc:  # noqa: BLE001 - its text is what Azure said
                 if "quota" in _error_text(exc).lower():
                     return self._deploy_error(exc, ctx)
-                reason = str(getattr(getattr(exc, "error", None), "message", None) or exc).splitlines()[0]
+                error = getattr(exc, "error", None)
+                said = str(getattr(error, "message", None) or exc).splitlines()[0]
+                code = str(getattr(error, "code", None) or "")
+                reason = f"Azure answered {code}: {said}" if code else said
         try:
-            text = ml.online_deployments.get_logs(ctx["deployment"], ctx["endpoint"], lines=LOG_LINES)
+            text = ml.online_deployments.get_logs(ctx["deployment"], ctx["endpoint"], lines=LOG_LINES * 10)
         except Exception:  # noqa: BLE001 - no logs is said, not raised
             text = ""
-        tail = " | ".join(line.strip() for line in str(text or "").splitlines()[-8:] if line.strip())
+        tail = _log_tail(str(text or ""))
         return UserFacingError(
             f"Deployment '{ctx['deployment']}' of endpoint '{ctx['endpoint']}' failed: {reason}. "
             f"Last lines of its log: {tail or '(no log)'}",

@@ -6,16 +6,23 @@ version in decision 3's shape (the routes of ``routes_models.py`` then serve it)
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from tests.azure.fake import FakeAzure
+from tests.azure.fake import FakeAzure, FakeTransport
 from tests.azure.fake.routes_ml import PROVIDER, children, stamp, system_data, ws_id
 
+if TYPE_CHECKING:
+    from core.azure.backend import AzureBackend
+
 ARTIFACT_CONTAINER = "azureml"
+MODEL, JOB = "heart-endpoint-model", "endpoint_tests_job_1"
+TAGS = {"task": "classification", "dataset": "heart", "dataset_version": "1", "metric.roc_auc": "0.9"}
 
 
 @dataclass(frozen=True)
@@ -121,3 +128,49 @@ def seed_model_version(
         children(fake, sub, rg, ws, "modelVersions")[f"{name}/{version}"] = record
         refresh_container(fake, sub, rg, ws, name)
     return record
+
+
+@contextlib.contextmanager
+def endpoint_world(
+    azurite: str,
+    state_dir: Path,
+    deployable: Deployable,
+    *,
+    account: str,
+    transport: type[FakeTransport] = FakeTransport,
+) -> Iterator[tuple[FakeAzure, AzureBackend]]:
+    """A fresh fake with a workspace (tests.azure.ml_helpers' RG and WS) where ``deployable`` is
+    model ``MODEL`` version 1 (tagged with the heart dataset and a metric), and the product's
+    backend on it; its scoring servers and Azurite containers go afterwards."""
+    from core.azure.backend import AzureBackend
+    from core.azure.clients import ClientFactory
+    from tests.azure.conftest import (
+        AZURITE_KEY,
+        SUBSCRIPTION,
+        TENANT,
+        FakeCredential,
+        blob_endpoint_of,
+        fake_cloud,
+    )
+    from tests.azure.fake.routes_storage import azurite_cleanup
+    from tests.azure.fake.scoring import stop_all
+    from tests.azure.ml_helpers import RG, WS, seed_workspace
+
+    fake = FakeAzure(
+        tenant_id=TENANT,
+        subscriptions={SUBSCRIPTION: "Fake subscription"},
+        blob_endpoint=blob_endpoint_of(azurite),
+        blob_key=AZURITE_KEY,
+    )
+    factory = ClientFactory(
+        FakeCredential(), SUBSCRIPTION, fake_cloud(), transport=transport(fake), polling_interval=0
+    )
+    backend = AzureBackend(factory, state_dir)
+    try:
+        seed_workspace(backend, fake, account=account)
+        uri = upload_model(fake, deployable.folder, JOB)
+        seed_model_version(fake, SUBSCRIPTION, RG, WS, MODEL, 1, uri, TAGS)
+        yield fake, backend
+    finally:
+        stop_all(fake)
+        azurite_cleanup(fake)
