@@ -14,26 +14,16 @@ from azure.ai.ml import MLClient
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 from azure.core.exceptions import HttpResponseError
 
-from core.azure.backend import AzureBackend
-from core.azure.clients import ClientFactory
 from core.endpoint.client import EndpointCallError, EndpointClient
 from tests.azure.conftest import (
-    AZURITE_KEY,
     SUBSCRIPTION,
-    TENANT,
-    FakeCredential,
-    blob_endpoint_of,
-    fake_cloud,
 )
-from tests.azure.deployable import Deployable, seed_model_version, train_deployable, upload_model
-from tests.azure.fake import FakeAzure, FakeTransport
+from tests.azure.deployable import MODEL, Deployable, endpoint_world, train_deployable
+from tests.azure.fake import FakeAzure
 from tests.azure.fake.routes_endpoints import set_quota, taken_endpoint_names
-from tests.azure.fake.scoring import stop_all
-from tests.azure.ml_helpers import RG, WS, seed_workspace
-from tests.mlflow_server import MlflowServer
+from tests.azure.ml_helpers import RG, WS
 
 pytestmark = pytest.mark.azurite
-MODEL, JOB = "fake-ep-model", "fake_ep_job_1"
 
 
 @pytest.fixture(scope="module")
@@ -43,32 +33,12 @@ def deployable(tmp_path_factory: pytest.TempPathFactory) -> Deployable:
 
 @pytest.fixture(scope="module")
 def world(
-    azurite: str,
-    mlflow_server: MlflowServer,
-    deployable: Deployable,
-    tmp_path_factory: pytest.TempPathFactory,
+    azurite: str, deployable: Deployable, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[FakeAzure, MLClient]]:
     """One fake for the module: a workspace with the deployable model registered as version 1."""
-    from tests.azure.fake.routes_storage import azurite_cleanup
-
-    fake = FakeAzure(
-        tenant_id=TENANT,
-        subscriptions={SUBSCRIPTION: "Fake subscription"},
-        blob_endpoint=blob_endpoint_of(azurite),
-        blob_key=AZURITE_KEY,
-    )
-    factory = ClientFactory(
-        FakeCredential(), SUBSCRIPTION, fake_cloud(), transport=FakeTransport(fake), polling_interval=0
-    )
-    backend = AzureBackend(factory, tmp_path_factory.mktemp("state"))
-    seed_workspace(backend, fake, account="fakeepdata001")
-    uri = upload_model(fake, deployable.folder, JOB)
-    seed_model_version(fake, SUBSCRIPTION, RG, WS, MODEL, 1, uri, {"task": "classification"})
-    try:
-        yield fake, factory.ml(RG, WS)
-    finally:
-        stop_all(fake)
-        azurite_cleanup(fake)
+    state = tmp_path_factory.mktemp("state")
+    with endpoint_world(azurite, state, deployable, account="fakeepdata001") as (fake, backend):
+        yield fake, backend.factory.ml(RG, WS)
 
 
 def _rows(deployable: Deployable, n: int = 3) -> Any:
