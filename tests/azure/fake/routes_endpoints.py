@@ -16,8 +16,9 @@ Shapes and status codes (where each comes from):
   (the ``mfeOperationsStatus`` URL), ``Location`` (the resource's own URL) and
   ``x-ms-async-operation-timeout``, the body with ``provisioningState: Creating`` (or
   ``Updating``) and, for a new endpoint, ``scoringUri: null``; DELETE answers **202** with
-  ``Location`` and ``Retry-After``; regenerateKeys answers **202** with ``Location`` and
-  ``Retry-After``; listKeys and getLogs answer 200.
+  ``Location`` and ``Retry-After`` (``delete.json``: 202 with ``Location`` only); regenerateKeys
+  answers **202** with ``Azure-AsyncOperation`` and ``Location`` (``regenerateKeys.json``; the
+  generated client reads ``Location`` and ``Retry-After``); listKeys and getLogs answer 200.
 - Errors, from what users met in real traffic:
   - quota (400, code ``BadRequest`` "The request is invalid.", detail
     ``InferencingClientCreateDeploymentFailed`` with ``{"errors":{"VmSize":["Not enough quota
@@ -309,7 +310,7 @@ def regenerate_keys(fake: FakeAzure, request: Request, sub: str, rg: str, ws: st
     def finish() -> None:
         scoring.regenerate(fake, wid, endpoint, key_type, str(value) if value else None)
 
-    return fake.begin(request, finish, status=202, async_operation=False)
+    return fake.begin(request, finish, status=202)  # both headers, as regenerateKeys.json shows
 
 
 # -- deployments ------------------------------------------------------------------------------
@@ -429,6 +430,22 @@ def put_deployment(
             "requestSettings": props.get("requestSettings")
             or {"requestTimeout": "PT5S", "maxConcurrentRequestsPerInstance": 1, "maxQueueWait": "PT0.5S"},
             "appInsightsEnabled": bool(props.get("appInsightsEnabled")),
+            "livenessProbe": props.get("livenessProbe")
+            or {
+                "failureThreshold": 30,
+                "successThreshold": 1,
+                "timeout": "PT2S",
+                "period": "PT10S",
+                "initialDelay": "PT10S",
+            },
+            "readinessProbe": props.get("readinessProbe")
+            or {
+                "failureThreshold": 30,
+                "successThreshold": 1,
+                "timeout": "PT2S",
+                "period": "PT10S",
+                "initialDelay": "PT10S",
+            },
             "egressPublicNetworkAccess": props.get("egressPublicNetworkAccess") or "Enabled",
             "properties": dict(props.get("properties") or {}),
             "environmentVariables": dict(props.get("environmentVariables") or {}),
