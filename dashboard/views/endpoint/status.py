@@ -77,8 +77,8 @@ def forget_keys() -> None:
 
 
 KEY_CHANGED = (
-    "The key this page holds was refused: the key changed (regenerated in another tab, by another "
-    "user or in Azure ML studio): press Refresh to read the current keys, then send again."
+    "The key this page holds was refused, so the key changed: press Refresh to read the current "
+    "keys, then send again (it was regenerated in another tab, by another user or in Azure ML studio)."
 )
 T = TypeVar("T")
 
