@@ -15,7 +15,9 @@ One module per slice of the ``core.backend.Backend`` Protocol, each a mixin over
 - :mod:`~core.azure.data_assets`: ``DataAssetsAPI`` (the workspace's default datastore)
 - :mod:`~core.azure.sweeps`: ``SweepsAPI`` (sweep jobs on a compute cluster, trials from the
   workspace's MLflow)
-- :mod:`~core.azure.later`: models and endpoints, which arrive in a later release
+- :mod:`~core.azure.models`: ``ModelsAPI`` (a trial job's MLflow model as a model version; the
+  champion is a tag)
+- :mod:`~core.azure.later`: endpoints, which arrive in a later release
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from core.azure.data_assets import DataAssetsMixin
 from core.azure.groups import GroupsMixin
 from core.azure.inventory import InventoryMixin
 from core.azure.later import LaterMixin
+from core.azure.models import AzureModelsMixin
 from core.azure.storage import StorageMixin
 from core.azure.sweeps import AzureSweepsMixin
 from core.azure.tracking import TrackingMixin
@@ -35,6 +38,7 @@ class AzureBackend(
     GroupsMixin,
     StorageMixin,
     InventoryMixin,
+    AzureModelsMixin,  # before the sweeps it registers from
     AzureSweepsMixin,  # before the slices it reads through (environments, MLflow, data assets)
     WorkspacesMixin,
     TrackingMixin,
