@@ -16,7 +16,8 @@ One module per slice of the ``core.backend.Backend`` Protocol, each a mixin over
 - :mod:`~core.azure.sweeps`: ``SweepsAPI`` (sweep jobs on a compute cluster, trials from the
   workspace's MLflow)
 - :mod:`~core.azure.endpoints`: ``EndpointsAPI`` (managed online endpoints, deployments, keys)
-- :mod:`~core.azure.later`: models, which arrive in a later release
+- :mod:`~core.azure.models`: ``ModelsAPI`` (a trial job's MLflow model as a model version; the
+  champion is a tag)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from core.azure.endpoints import AzureEndpointsMixin
 from core.azure.groups import GroupsMixin
 from core.azure.inventory import InventoryMixin
 from core.azure.later import LaterMixin
+from core.azure.models import AzureModelsMixin
 from core.azure.storage import StorageMixin
 from core.azure.sweeps import AzureSweepsMixin
 from core.azure.tracking import TrackingMixin
@@ -38,6 +40,7 @@ class AzureBackend(
     StorageMixin,
     InventoryMixin,
     AzureEndpointsMixin,  # before LaterMixin: its endpoint methods are the real ones
+    AzureModelsMixin,  # before the sweeps it registers from
     AzureSweepsMixin,  # before the slices it reads through (environments, MLflow, data assets)
     WorkspacesMixin,
     TrackingMixin,

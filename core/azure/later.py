@@ -1,5 +1,5 @@
-"""Models and endpoints on the azure backend: they arrive in a later release (sweeps are in
-``core.azure.sweeps``).
+"""Endpoints on the azure backend: they arrive in a later release (sweeps are in
+``core.azure.sweeps``, models in ``core.azure.models``).
 
 Every method first finds the workspace (so a wrong workspace is still a clear ``NotFoundError``),
 then says plainly that this step is not on the azure backend yet and what to do instead. Nothing
@@ -10,7 +10,7 @@ here returns an empty list to look finished: only what is read from Azure for re
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from core.azure.lookups import MLBase, WorkspaceArg, or_missing
 from core.backend import DeployedModel, EndpointInfo, EndpointKeys, Operation
@@ -18,9 +18,6 @@ from core.endpoint.defaults import DEFAULT_INSTANCE_TYPE
 from core.errors import UserFacingError
 from core.naming import validate_name
 from core.resources import Kind, Outcome, Resource
-
-if TYPE_CHECKING:
-    from core.registry import RegisteredVersion
 
 _FIX = (
     "Use the local backend for this step (choose it in the sidebar): it follows Azure's rules, and "
@@ -33,41 +30,11 @@ class LaterError(UserFacingError):
 
 
 class LaterMixin(MLBase):
-    """The slices that come later (models and endpoints: issue 17)."""
+    """The slice that comes later (endpoints: issue 17)."""
 
     def _later(self, workspace: WorkspaceArg, what: str) -> NoReturn:
         self._workspace(workspace)  # a missing workspace is the first thing to fix
         raise LaterError(f"{what} on the azure backend arrive in a later release of this dashboard.", _FIX)
-
-    # -- models ---------------------------------------------------------------------------
-    def register_model(
-        self,
-        workspace: WorkspaceArg,
-        sweep_id: str,
-        trial_number: int | None = None,
-        name: str | None = None,
-        description: str | None = None,
-    ) -> RegisteredVersion:
-        self._later(workspace, "Registered models")
-
-    def registered_models(self, workspace: WorkspaceArg) -> list[str]:
-        self._later(workspace, "Registered models")
-
-    def model_versions(self, workspace: WorkspaceArg, name: str) -> list[RegisteredVersion]:
-        self._later(workspace, "Registered models")
-
-    def newest_model(self, workspace: WorkspaceArg) -> str | None:
-        self._later(workspace, "Registered models")
-
-    def set_model_alias(
-        self, workspace: WorkspaceArg, name: str, version: int, alias: str = "champion"
-    ) -> RegisteredVersion:
-        self._later(workspace, "Registered models")
-
-    def set_model_version_tag(
-        self, workspace: WorkspaceArg, name: str, version: int, key: str, value: str
-    ) -> RegisteredVersion:
-        self._later(workspace, "Registered models")
 
     # -- endpoints ------------------------------------------------------------------------
     def list_endpoints(self, workspace: WorkspaceArg) -> Sequence[EndpointInfo]:

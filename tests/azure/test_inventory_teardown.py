@@ -106,8 +106,9 @@ def test_the_later_slices_say_so_after_finding_the_workspace(
     assert azure_backend.list_endpoints(REF) == [], "no endpoint in Azure: a true empty list"
     assert azure_backend.tracking_uri(REF).startswith(f"azureml://{fake_azure.workspace_mlflow.host}/mlflow/")
     assert azure_backend.list_sweeps(REF) == [], "no sweep job in Azure: a true empty list"
+    assert azure_backend.registered_models(REF) == [], "no model in Azure: a true empty list"
     for action in (
-        lambda: azure_backend.registered_models(REF),
+        lambda: azure_backend.endpoint_keys(REF, "heart-endpoint"),
         lambda: azure_backend.create_endpoint(REF, "heart-endpoint"),
     ):
         with pytest.raises(LaterError, match="later release") as caught:
