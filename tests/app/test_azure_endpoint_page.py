@@ -1,0 +1,167 @@
+"""The Endpoint page on the azure backend, driven as a user would, against the fake Azure whose
+online endpoints are real scoring servers (``tests.azure.fake.scoring``).
+
+The model version is registered in the fake as a trial job leaves it (``tests.azure.deployable``:
+no sweep, the same random forest the trainer would save), the heart dataset is stored through
+the product. The page then: asks for the billing OK and names the quota before deploying; says a
+name taken in the region and offers a free one; shows the deploy's status and log while it runs
+(a second session opened meanwhile picks it up); tests the endpoint live with a real prediction;
+keeps the key out of the page; explains the 401 of a key regenerated elsewhere; deletes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.azure.backend import AzureBackend
+from core.data.samples import heart_sample
+from core.data.schema import Task, build_schema
+from core.data.split import split_frame
+from core.data.store import store_dataset
+from dashboard import session
+from tests.app.test_azure_pages import page_text, start, texts
+from tests.azure.deployable import MODEL, Deployable, endpoint_world, train_deployable
+from tests.azure.fake import FakeAzure, FakeTransport
+from tests.azure.fake.routes_endpoints import taken_endpoint_names
+from tests.azure.ml_helpers import REF
+
+pytestmark = pytest.mark.azurite
+
+EP = "heart-classify-endpoint"
+DEPLOY = "FormSubmitter:endpoint:create_form-Create endpoint and deploy"
+
+
+class PacedTransport(FakeTransport):
+    """The SDK's pollers wait 0.3 s between polls instead of Azure's seconds: the page (and a
+    second session opened meanwhile) sees the operation's stages go by."""
+
+    def sleep(self, duration: float) -> None:
+        time.sleep(min(duration, 0.3))
+
+
+@pytest.fixture
+def world(azurite: str, data_dir: Path, tmp_path: Path) -> Iterator[tuple[FakeAzure, AzureBackend]]:
+    """A workspace with the heart dataset (stored through the product) and the model registered
+    as version 1 of ``MODEL``; the backend's state where the dashboard keeps it."""
+    deployable: Deployable = train_deployable(tmp_path)
+    with endpoint_world(
+        azurite, data_dir / "azure", deployable, account="endpointpage01", transport=PacedTransport
+    ) as (fake, backend):
+        fake.lro_polls = 2
+        backend.create_blob_container("endpointpage01", "data4ml")
+        frame = heart_sample()
+        schema = build_schema(frame, "output", Task.CLASSIFICATION)
+        split = split_frame(frame, "output", test_fraction=0.2, seed=42, stratify=True)
+        store_dataset(backend, REF, "endpointpage01", "data4ml", "heart", split, schema, "heart sample")
+        yield fake, backend
+
+
+def open_page(backend: AzureBackend, ack: bool) -> AppTest:
+    at = start("", backend.factory, ack=ack)
+    at.session_state[session.CURRENT_WORKSPACE] = REF
+    at.switch_page("../pages/endpoint.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rerun_until(at: AppTest, done: object, timeout: float = 120) -> None:
+    """Rerun the page, as its polling fragment would, until ``done(at)`` holds."""
+    deadline = time.monotonic() + timeout
+    while not done(at):  # type: ignore[operator]
+        assert time.monotonic() < deadline, texts(at.markdown) + texts(at.error)
+        time.sleep(0.2)
+        at.run()
+        assert not at.exception, at.exception
+
+
+def test_deploy_test_live_keys_and_delete_on_azure(world: tuple[FakeAzure, AzureBackend]) -> None:
+    fake, backend = world
+    at = open_page(backend, ack=False)
+    # Before anything billable: the notice, the quota, and no deploy until the OK.
+    warned = texts(at.warning)
+    assert "Billable per instance-hour" in warned and "1 × Standard_DS3_v2" in warned
+    assert "needs 5 vCPUs of the Standard DSv2 family" in warned and "20 % spare" in warned
+    assert at.selectbox(key="endpoint:instance_type").value == "Standard_DS3_v2"
+    assert "5–15 minutes on Azure" in texts(at.caption)
+    assert at.button(key=DEPLOY).disabled, "no deploy before the billing OK"
+    at.selectbox(key="endpoint:instance_type").set_value("Standard_DS2_v2").run()
+    assert "needs 3 vCPUs of the Standard DSv2 family" in texts(at.warning)
+    next(b for b in at.button if b.label == "I understand: create billable resources").click().run()
+    assert not at.button(key=DEPLOY).disabled
+    assert at.text_input(key="endpoint:new_endpoint").value == EP
+
+    # A name used in the region by someone else: said, and a free name offered in one click.
+    taken_endpoint_names(fake).add(EP)
+    at.button(key=DEPLOY).click().run()
+    assert "already used in this region" in texts(at.error), texts(at.error)
+    offer = next(b for b in at.button if b.label.startswith("Use "))
+    free = offer.label.removeprefix("Use ")
+    assert free.startswith("heart-classify-endpoint-") and free != EP
+    offer.click().run()
+    assert at.text_input(key="endpoint:new_endpoint").value == free
+    assert "already used" not in texts(at.error)
+
+    # The deploy runs as an operation: its status, and the log once the deployment exists.
+    fake.lro_polls = 8  # slow enough (seconds) that a second session opens while it runs
+    at.button(key=DEPLOY).click().run()
+    assert not at.exception, at.exception
+    assert backend.running_operations(), texts(at.error)
+    assert f"Deploy '{free}'" in " ".join(e.label for e in at.expander) or "state:" in texts(at.markdown)
+    other = open_page(backend, ack=True)  # a reload or another tab picks the running deploy up
+    assert "state: **Creating" in texts(other.markdown), "the second session shows the running deploy"
+    seen: list[str] = []
+
+    def finished(page: AppTest) -> bool:
+        seen.append(texts(page.markdown) + " " + texts(page.code))
+        return f"Created deployment 'heart-classify-deployment' of {MODEL} v1" in texts(page.success)
+
+    fake.lro_polls = 2
+    rerun_until(at, finished)
+    said = " ".join(seen)
+    assert "state: **Creating" in said, said[:2000]
+    assert "[fake-azure]" in said, "the deployment's log tail was shown while it ran"
+    info = backend.get_endpoint(REF, free)
+    assert info.traffic == {"heart-classify-deployment": 100}
+    assert info.scoring_uri in texts(at.code)
+
+    # Live: the held-out split in one request, over real HTTP, against the truth.
+    at.button(key="endpoint:test_live").click().run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(str(metrics["Rows scored"]).replace(",", "")) > 0 and float(metrics["Accuracy"]) > 0.6
+    assert len(at.get("plotly_chart")) >= 2, "confusion matrix and ROC"
+
+    # The key: masked, never in the page unless revealed, saved to a file without showing it.
+    key = backend.endpoint_keys(REF, free).primary.reveal()
+    assert key not in page_text(at) and key[:4] + "•" in texts(at.code)
+    assert at.get("download_button"), "a copy path that does not show the key"
+    at.toggle(key=f"endpoint:reveal:{free}").set_value(True).run()
+    assert key in texts(at.code), "revealed on purpose"
+    at.toggle(key=f"endpoint:reveal:{free}").set_value(False).run()
+    assert key not in page_text(at)
+
+    # Regenerated elsewhere while the page holds the old key: 401, and the page says what to do.
+    backend.regenerate_endpoint_key(REF, free, "primary")
+    at.button(key="endpoint:test_live").click().run()
+    refused = texts(at.error)
+    assert "answered 401" in refused and "the key changed: press Refresh" in refused, refused
+    at.button(key="endpoint:refresh").click().run()
+    at.button(key="endpoint:test_live").click().run()
+    assert "answered 401" not in texts(at.error)
+    assert "Rows scored" in [m.label for m in at.metric]
+
+    # Delete: said as Azure does it, then polled to its end; nothing is left billing.
+    assert "sets its deployments' traffic to 0" in texts(at.warning)
+    assert "billed until the deployments are gone" in texts(at.warning)
+    at.text_input(key="endpoint:delete_confirm").set_value(free)
+    at.button(key="FormSubmitter:endpoint:delete_form-Delete endpoint").click().run()
+    rerun_until(at, lambda page: f"Deleted endpoint '{free}'." in texts(page.success))
+    assert backend.list_endpoints(REF) == []
+    assert "No online endpoint in this workspace yet." in texts(at.info)
+    assert "Traceback" not in page_text(at)
