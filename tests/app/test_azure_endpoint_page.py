@@ -11,6 +11,7 @@ keeps the key out of the page; explains the 401 of a key regenerated elsewhere; 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,12 +24,21 @@ from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.data.split import split_frame
 from core.data.store import store_dataset
+from core.endpoint.defaults import quota_cores
 from dashboard import session
 from tests.app.test_azure_pages import page_text, start, texts
-from tests.azure.deployable import MODEL, Deployable, endpoint_world, train_deployable
+from tests.azure.conftest import SUBSCRIPTION
+from tests.azure.deployable import (
+    MODEL,
+    Deployable,
+    endpoint_world,
+    seed_model_version,
+    train_deployable,
+    upload_broken_model,
+)
 from tests.azure.fake import FakeAzure, FakeTransport
-from tests.azure.fake.routes_endpoints import taken_endpoint_names
-from tests.azure.ml_helpers import REF
+from tests.azure.fake.routes_endpoints import set_quota, taken_endpoint_names
+from tests.azure.ml_helpers import REF, RG, WS
 
 pytestmark = pytest.mark.azurite
 
@@ -37,10 +47,14 @@ DEPLOY = "FormSubmitter:endpoint:create_form-Create endpoint and deploy"
 
 
 class PacedTransport(FakeTransport):
-    """The SDK's pollers wait 0.3 s between polls instead of Azure's seconds: the page (and a
-    second session opened meanwhile) sees the operation's stages go by."""
+    """The SDK's pollers wait 0.3 s between polls instead of Azure's seconds, so the page sees
+    the operation's stages go by; while ``held`` is clear they wait (a deploy that takes its
+    time, as on Azure, while a second session opens)."""
+
+    held = threading.Event()
 
     def sleep(self, duration: float) -> None:
+        self.held.wait(timeout=60)
         time.sleep(min(duration, 0.3))
 
 
@@ -49,6 +63,7 @@ def world(azurite: str, data_dir: Path, tmp_path: Path) -> Iterator[tuple[FakeAz
     """A workspace with the heart dataset (stored through the product) and the model registered
     as version 1 of ``MODEL``; the backend's state where the dashboard keeps it."""
     deployable: Deployable = train_deployable(tmp_path)
+    PacedTransport.held.set()
     with endpoint_world(
         azurite, data_dir / "azure", deployable, account="endpointpage01", transport=PacedTransport
     ) as (fake, backend):
@@ -58,7 +73,10 @@ def world(azurite: str, data_dir: Path, tmp_path: Path) -> Iterator[tuple[FakeAz
         schema = build_schema(frame, "output", Task.CLASSIFICATION)
         split = split_frame(frame, "output", test_fraction=0.2, seed=42, stratify=True)
         store_dataset(backend, REF, "endpointpage01", "data4ml", "heart", split, schema, "heart sample")
-        yield fake, backend
+        try:
+            yield fake, backend
+        finally:
+            PacedTransport.held.set()
 
 
 def open_page(backend: AzureBackend, ack: bool) -> AppTest:
@@ -80,7 +98,9 @@ def rerun_until(at: AppTest, done: object, timeout: float = 120) -> None:
         assert not at.exception, at.exception
 
 
-def test_deploy_test_live_keys_and_delete_on_azure(world: tuple[FakeAzure, AzureBackend]) -> None:
+def test_deploy_test_live_keys_delete_and_failures_on_azure(
+    world: tuple[FakeAzure, AzureBackend], tmp_path: Path
+) -> None:
     fake, backend = world
     at = open_page(backend, ack=False)
     # Before anything billable: the notice, the quota, and no deploy until the OK.
@@ -108,23 +128,26 @@ def test_deploy_test_live_keys_and_delete_on_azure(world: tuple[FakeAzure, Azure
     assert "already used" not in texts(at.error)
 
     # The deploy runs as an operation: its status, and the log once the deployment exists.
-    fake.lro_polls = 8  # slow enough (seconds) that a second session opens while it runs
+    fake.lro_polls = 4
+    PacedTransport.held.clear()  # the deploy takes its time, as on Azure, while a second session opens
     at.button(key=DEPLOY).click().run()
     assert not at.exception, at.exception
     assert backend.running_operations(), texts(at.error)
     assert f"Deploy '{free}'" in " ".join(e.label for e in at.expander) or "state:" in texts(at.markdown)
     other = open_page(backend, ack=True)  # a reload or another tab picks the running deploy up
-    assert "state: **Creating" in texts(other.markdown), "the second session shows the running deploy"
-    seen: list[str] = []
+    shown = page_text(other)
+    assert "Started at" in shown and "state: **" in shown, "the second session shows the running deploy"
+    PacedTransport.held.set()
+    seen: list[str] = [page_text(at), shown]
 
     def finished(page: AppTest) -> bool:
-        seen.append(texts(page.markdown) + " " + texts(page.code))
+        seen.append(page_text(page))
         return f"Created deployment 'heart-classify-deployment' of {MODEL} v1" in texts(page.success)
 
     fake.lro_polls = 2
     rerun_until(at, finished)
     said = " ".join(seen)
-    assert "state: **Creating" in said, said[:2000]
+    assert "state: **Creating" in said or "state: **Updating" in said, "Azure's provisioning state"
     assert "[fake-azure]" in said, "the deployment's log tail was shown while it ran"
     info = backend.get_endpoint(REF, free)
     assert info.traffic == {"heart-classify-deployment": 100}
@@ -165,3 +188,29 @@ def test_deploy_test_live_keys_and_delete_on_azure(world: tuple[FakeAzure, Azure
     assert backend.list_endpoints(REF) == []
     assert "No online endpoint in this workspace yet." in texts(at.info)
     assert "Traceback" not in page_text(at)
+
+    # Quota: the deploy fails, and the page names the VM family and the cores it needs.
+    set_quota(fake, 4)
+    at.text_input(key="endpoint:new_endpoint").set_value("heart-quota-endpoint")
+    at.number_input(key="endpoint:instances").set_value(2).run()
+    at.button(key=DEPLOY).click().run()
+    rerun_until(at, lambda page: "quota" in texts(page.error).lower())
+    refused = texts(at.error)
+    assert "Standard DSv2 Family" in refused and f"{quota_cores('Standard_DS2_v2', 2)} vCPUs" in refused, (
+        refused
+    )
+    set_quota(fake, None)
+
+    # A deployment whose model does not load: the error, and the log tail with the real traceback.
+    uri = upload_broken_model(fake, tmp_path / "model", "broken_job_1")
+    seed_model_version(fake, SUBSCRIPTION, RG, WS, "broken-model", 1, uri, {"task": "classification"})
+    at.run()
+    at.selectbox(key="endpoint:deploy_model").set_value("broken-model").run()
+    at.text_input(key="endpoint:new_endpoint").set_value("heart-broken-endpoint")
+    at.number_input(key="endpoint:instances").set_value(1)
+    at.button(key=DEPLOY).click().run()
+    rerun_until(at, lambda page: "ResourceNotReady" in texts(page.error))
+    failed_log = next(e for e in at.expander if e.label.startswith("The log of the failed deployment"))
+    logged = texts(failed_log.code)
+    assert "load_model" in logged and "Application startup failed" in logged, "the server's own log"
+    assert "Traceback" not in texts(at.error), "the error is a sentence; the traceback is in the log box"

@@ -280,21 +280,18 @@ def _deploying(operation: Operation) -> tuple[WorkspaceRef, str, str] | None:
     return workspace, operation.target, deployment
 
 
-def _log_tail(operation: Operation) -> str | None:
+def _log_tail(operation: Operation, lines: int = 60) -> str | None:
     """The deployment's log tail; None before the deployment exists (or when it cannot be read)."""
     where = _deploying(operation)
     if where is None:
         return None
     workspace, endpoint, deployment = where
     try:
-        return session.backend().deployment_logs(workspace, endpoint, deployment, lines=LOG_LINES)
+        return session.backend().deployment_logs(workspace, endpoint, deployment, lines=lines)
     except NotFoundError:
         return None
     except UserFacingError as exc:
         return f"(The log could not be read: {exc})"
-
-
-LOG_LINES = 60
 
 
 def _deploy_log(operation: Operation) -> None:
@@ -309,7 +306,7 @@ def _deploy_log(operation: Operation) -> None:
 
 def _deploy_failed(operation: Operation) -> None:
     """Keep the failed deployment's log tail: the error says what failed, the log why."""
-    st.session_state[FAILED_DEPLOY] = {"target": operation.target, "log": _log_tail(operation)}
+    st.session_state[FAILED_DEPLOY] = {"target": operation.target, "log": _log_tail(operation, lines=200)}
 
 
 def _failed_log() -> None:
