@@ -21,14 +21,12 @@ from core.codegen.common import ml_client_code
 __all__ = [
     "KEY_VARIABLE",
     "AzureEndpointCode",
-    "AzureRegisterCode",
     "azure_client_code",
     "azure_delete_code",
     "azure_deploy_code",
     "azure_endpoint_code",
     "azure_entities_code",
     "azure_invoke_code",
-    "azure_register_code",
     "curl_snippet",
     "python_snippet",
 ]
@@ -284,60 +282,6 @@ def azure_endpoint_code(
             azure_invoke_code(spec, example, request_file),
             "# -- 3. Delete when done (uncomment) ---------------------------------------------",
             delete,
-            "",
-        ]
-    )
-
-
-@dataclass(frozen=True)
-class AzureRegisterCode:
-    """What registering a trial's MLflow model in a workspace needs."""
-
-    model_name: str
-    model_version: int
-    trial_job: str  # the trial's job name (its MLflow run id): its outputs hold the model
-    subscription_id: str
-    resource_group: str
-    workspace: str
-    description: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
-    cloud: AzureCloud | None = None  # None: the public cloud
-
-
-def model_job_path(trial_job: str) -> str:
-    """Where a trial job's logged MLflow model is, as azure-ai-ml names it."""
-    return f"azureml://jobs/{trial_job}/outputs/artifacts/paths/model/"
-
-
-def azure_register_code(spec: AzureRegisterCode) -> str:
-    """Register a trial's logged MLflow model as a version of a workspace model."""
-    tags = {k: str(v) for k, v in spec.tags.items()}
-    return "\n".join(
-        [
-            ml_client_code(
-                spec.subscription_id,
-                spec.resource_group,
-                spec.workspace,
-                quote=repr,
-                cloud=spec.cloud,
-                azure_ml_imports=(
-                    "from azure.ai.ml import MLClient\n"
-                    "from azure.ai.ml.constants import AssetTypes\n"
-                    "from azure.ai.ml.entities import Model\n"
-                ),
-            ),
-            "# The trial job logged its MLflow model under outputs/artifacts/paths/model/:",
-            "# the registry points at it (nothing is copied or refit).",
-            "model = Model(",
-            f"    name={spec.model_name!r},",
-            f"    version={str(spec.model_version)!r},",
-            "    type=AssetTypes.MLFLOW_MODEL,",
-            f"    path={model_job_path(spec.trial_job)!r},",
-            f"    description={spec.description!r},",
-            f"    tags={tags!r},",
-            ")",
-            "registered = ml_client.models.create_or_update(model)",
-            "print(registered.name, registered.version)",
             "",
         ]
     )

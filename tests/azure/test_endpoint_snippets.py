@@ -21,13 +21,12 @@ import pytest
 from core.codegen.common import ml_client_code
 from core.codegen.endpoint import (
     AzureEndpointCode,
-    AzureRegisterCode,
     azure_client_code,
     azure_delete_code,
     azure_deploy_code,
     azure_invoke_code,
-    azure_register_code,
 )
+from core.codegen.register import AzureRegistration, azure_register_code
 from core.endpoint.client import EndpointClient, split_payload
 from tests.azure.conftest import SUBSCRIPTION
 from tests.azure.ml_helpers import loopback_backend, seed_workspace, unique
@@ -81,21 +80,21 @@ def test_register_deploy_invoke_and_delete_snippets_run_against_the_fake(
     assert runner.loopback.url in client
 
     # 1. Register: the trial job's logged model, by its azureml://jobs/ path, with the tags.
-    register = azure_register_code(
-        AzureRegisterCode(
-            model_name="best_logistic",
-            model_version=1,
-            trial_job=job,
-            subscription_id=SUBSCRIPTION,
-            resource_group=rg,
-            workspace=ws,
+    register = azure_register_code(  # the same Model(...) fields the azure backend registers with
+        AzureRegistration(
+            name="best_logistic",
+            version=1,
+            job=job,
             description="The best trial.",
             tags={"sweep_id": "sweep_snip", "task": "classification", "metric.accuracy": "0.9"},
-            cloud=runner.cloud,
-        )
+        ),
+        SUBSCRIPTION,
+        rg,
+        ws,
+        runner.cloud,
     )
-    assert client.split("ml_client = ")[1] in register, "the snippet's own client, for the loopback cloud"
-    registered = runner.run(register)["registered"]
+    assert runner.loopback.url in register, "the snippet's own client, for the loopback cloud"
+    registered = runner.run(register)["model"]
     assert (registered.name, registered.version) == ("best_logistic", "1")
     put = fake.calls("PUT", f"/workspaces/{ws}/models/best_logistic/versions/1")[-1].body["properties"]
     assert put["modelUri"] == f"azureml://jobs/{job}/outputs/artifacts/paths/model/"

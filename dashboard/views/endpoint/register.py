@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.backend import SweepInfo, WorkspaceRef
-from core.codegen.endpoint import AzureRegisterCode, azure_register_code
+from core.codegen.register import AzureRegistration, azure_register_code
 from core.data.schema import Task
 from core.mlflow_layout import VERSION_TRIAL_RUN
 from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
@@ -291,17 +291,17 @@ def _register_code(workspace: WorkspaceRef, version: RegisteredVersion) -> None:
     tags = {k: v for k, v in version.tags.items() if k != CHAMPION}
     show_code(
         azure_register_code(
-            AzureRegisterCode(
-                model_name=version.name,
-                model_version=version.version,
-                trial_job=trial_run,
-                subscription_id=load_settings().subscription_id,
-                resource_group=workspace.resource_group,
-                workspace=workspace.name,
+            AzureRegistration(
+                name=version.name,
+                version=version.version,
+                job=trial_run,
                 description=version.description,
                 tags=tags,
-                cloud=session.snippet_cloud(),
-            )
+            ),
+            load_settings().subscription_id,
+            workspace.resource_group,
+            workspace.name,
+            session.snippet_cloud(),
         ),
         label=f"Show code: register v{version.version} on Azure ML (azure-ai-ml)",
     )
