@@ -155,3 +155,19 @@ def test_a_missing_workspace_is_azures_404(azure_backend: AzureBackend, fake_azu
     ml = azure_backend._ml(RG, "no-such-ws")
     with pytest.raises(ResourceNotFoundError):
         list(ml.models.list())
+
+
+def test_deleting_a_version_keeps_the_container_in_step(ml: MLClient, fake_azure: FakeAzure) -> None:
+    """No azure-ai-ml call deletes a workspace model version; the REST operation, sent as Azure
+    gets it, updates the container's latest and next version."""
+    ml.models.create_or_update(_model())
+    ml.models.create_or_update(_model())
+    url = (
+        f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/"
+        f"Microsoft.MachineLearningServices/workspaces/{WS}/models/heart-model/versions/2?api-version=2025-12-01"
+    )
+    assert fake_azure.handle("DELETE", url, {}, b"").status == 200
+    assert fake_azure.handle("DELETE", url, {}, b"").status == 204, "gone already"
+    container = containers(fake_azure, SUBSCRIPTION, RG, WS)["heart-model"]["properties"]
+    assert (container["latestVersion"], container["nextVersion"]) == ("1", "2")
+    assert [m.version for m in ml.models.list(name="heart-model")] == ["1"]

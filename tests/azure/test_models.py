@@ -253,10 +253,26 @@ def test_a_sweep_still_running_is_refused(swept: Swept) -> None:
         runner.wait_idle(swept.fake, launched.id)
 
 
+def _arm_calls(fake: FakeAzure, start: int) -> list[tuple[str, str]]:
+    """The requests to the fake since ``start``: method and path inside the workspace."""
+    return [(c.method, c.path.rsplit(f"/workspaces/{WS}", 1)[-1]) for c in fake.calls()[start:]]
+
+
 def test_listing_versions_is_one_rest_call(swept: Swept) -> None:
     backend, fake, name = swept.backend, swept.fake, "heart-calls"
+    start = len(fake.calls())
     backend.register_model(REF, swept.sweep_id, name=name)
+    assert _arm_calls(fake, start) == [
+        ("GET", ""),  # the workspace (its MLflow URI)
+        ("GET", f"/jobs/{swept.sweep_id}"),
+        ("GET", f"/models/{name}/versions"),  # the versions: next number, champion
+        ("GET", f"/models/{name}/versions"),  # azure-ai-ml's own check of the latest version
+        ("PUT", f"/models/{name}/versions/1"),
+    ], "and the sweep's runs from the workspace's MLflow (2 requests, not Resource Manager's)"
     backend.register_model(REF, swept.sweep_id, name=name)
+    start = len(fake.calls())
+    backend.set_model_version_tag(REF, name, 2, "reviewer", "ana")
+    assert [m for m, _ in _arm_calls(fake, start)] == ["GET", "GET", "PUT"]
     fresh = swept.fresh_backend("calls")
     start = len(fake.calls())
     listed = fresh.model_versions(REF, name)
