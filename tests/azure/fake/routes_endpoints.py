@@ -547,7 +547,8 @@ def seed_endpoint(
     fake: FakeAzure, sub: str, rg: str, ws: str, name: str, deployments: dict[str, int]
 ) -> None:
     """An online endpoint with its deployments (traffic in percent), as Azure lists them, with no
-    server behind it: for inventory and teardown tests that never score."""
+    server behind it: for inventory and teardown tests that never score (its scoring URI is a
+    loopback port nothing listens on, so a health probe looks up no outside host)."""
     wid = ws_id(sub, rg, ws)
     location = (find_workspace(fake, sub, rg, ws) or {}).get("location", "eastus")
     _endpoints(fake, sub, rg, ws)[name] = {
@@ -562,8 +563,8 @@ def seed_endpoint(
         "properties": {
             "authMode": "Key",
             "description": "",
-            "scoringUri": f"https://{name}.{location}.inference.ml.azure.com/score",
-            "swaggerUri": f"https://{name}.{location}.inference.ml.azure.com/swagger.json",
+            "scoringUri": "http://127.0.0.1:9/score",
+            "swaggerUri": "http://127.0.0.1:9/swagger.json",
             "provisioningState": "Succeeded",
             "traffic": dict(deployments),
             "mirrorTraffic": {},
