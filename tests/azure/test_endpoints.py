@@ -30,6 +30,7 @@ from tests.azure.deployable import (
 )
 from tests.azure.fake import FakeAzure, FakeTransport
 from tests.azure.fake.routes_endpoints import set_quota, taken_endpoint_names
+from tests.azure.fake.routes_ml import ws_id
 from tests.azure.ml_helpers import REF, RG, WS
 
 pytestmark = pytest.mark.azurite
@@ -75,10 +76,14 @@ def _finish(backend: AzureBackend, op: Operation, timeout: float = 120) -> tuple
 @pytest.fixture(scope="module")
 def deployed(world: tuple[FakeAzure, AzureBackend]) -> tuple[FakeAzure, AzureBackend, list[str]]:
     """The module's endpoint, deployed through begin_deploy and polled to its end; a NEW backend
-    object on the same state folder (a reload) finds it running and sees it finish."""
+    object on the same state folder, without the SDK's poller (a dashboard restart), finds it
+    running from operations.json and Azure's provisioning states, and sees it finish."""
     fake, backend = world
     started = backend.begin_deploy(REF, ENDPOINT, "blue", MODEL, 1)
     assert started.kind == "deploy" and started.target == ENDPOINT and not started.done
+    from core.azure import operations
+
+    operations._POLLERS.pop(started.id, None)  # as after a restart: only operations.json is left
     reloaded = AzureBackend(backend.factory, backend.state_dir)
     running = reloaded.running_operations()
     assert [op.id for op in running] == [started.id], "the reload finds the running deploy"
@@ -138,6 +143,34 @@ def test_keys_are_masked_and_never_logged_and_scoring_is_live(
     assert fresh.secondary == keys.secondary, "the other key keeps working"
     for key in (secret, fresh.primary.reveal(), fresh.secondary.reveal()):
         assert key not in caplog.text
+
+
+def test_the_deployed_model_and_what_a_new_version_would_change(
+    deployed: tuple[FakeAzure, AzureBackend, list[str]], deployable: Deployable
+) -> None:
+    fake, backend, _ = deployed
+    found = backend.deployed_model(REF, ENDPOINT, "blue")
+    assert found.location.startswith("azureml://jobs/")
+    assert found.input_example is not None and "dataframe_split" in found.input_example
+    assert backend.deployment_changes(REF, ENDPOINT, "blue", MODEL, 1) == []
+    uri = fake.data[f"ml:{ws_id(SUBSCRIPTION, RG, WS).lower()}:modelVersions"][f"{MODEL}/1"]["properties"][
+        "modelUri"
+    ]
+    seed_model_version(
+        fake,
+        SUBSCRIPTION,
+        RG,
+        WS,
+        MODEL,
+        2,
+        uri,
+        {"task": "regression", "dataset": "other", "dataset_version": "3"},
+    )
+    changes = backend.deployment_changes(REF, ENDPOINT, "blue", MODEL, 2)
+    assert changes == [
+        "the task changes from classification to regression",
+        "the dataset changes from heart v1 to other v3",
+    ]
 
 
 def test_a_deployment_with_traffic_is_not_deleted_and_logs_are_read(
