@@ -6,9 +6,13 @@ registered model version, downloaded from Azurite.
 
 Shapes and status codes (where each comes from):
 
-- Resource bodies: the 2024-04-01 spec examples ``OnlineEndpoint/createOrUpdate.json``,
-  ``get.json``, ``listKeys.json``, ``regenerateKeys.json`` and
-  ``OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json``, ``getLogs.json``.
+- Resource bodies: the 2024-04-01 spec examples (``stable/2024-04-01/examples/``)
+  ``Workspace/OnlineEndpoint/createOrUpdate.json``, ``get.json``, ``list.json``, ``delete.json``,
+  ``regenerateKeys.json`` and ``OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json``
+  (its probes, ``provisioningState: Creating`` on 200 and 201); listKeys (``primaryKey``,
+  ``secondaryKey``) and getLogs (request ``containerType``/``tail``, answer ``content``) from the
+  models of azure-ai-ml's generated client (``_restclient/arm_ml_service``: ``EndpointAuthKeys``,
+  ``DeploymentLogsRequest``, ``DeploymentLogs``), no example of those being in the index.
 - Long-running answers, from azure-ai-ml's generated client (``arm_ml_service`` operations,
   which encode mfe.json's responses) and the recording ``online_services/e2etests/
   test_online_endpoint.pyTestOnlineEndpointtest_online_endpoint_e2e.json`` (azure-sdk-assets):
