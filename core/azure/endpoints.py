@@ -579,7 +579,8 @@ class AzureEndpointsMixin(OperationsBase):
                         "Delete it on the Endpoint page and deploy again.",
                     ),
                 )
-            ctx["stage"] = "deployment"
+            if not self._advance_stage(tracked, "endpoint", "deployment"):
+                return "running", f"Creating (deployment '{deployment}')", None
             try:
                 next_poller = self._put_deployment(ml, ctx)
             except UserFacingError as exc:
@@ -600,8 +601,8 @@ class AzureEndpointsMixin(OperationsBase):
             traffic = {k: int(v) for k, v in (getattr(current, "traffic", None) or {}).items() if int(v) > 0}
             if traffic:
                 return "succeeded", "Succeeded", self._deploy_outcome(ref, ml, ctx, found, traffic)
-            ctx["stage"] = "traffic"
-            self._update_tracked(tracked, self._put_traffic(ml, endpoint, {deployment: 100}))
+            if self._advance_stage(tracked, "deployment", "traffic"):
+                self._update_tracked(tracked, self._put_traffic(ml, endpoint, {deployment: 100}))
             return "running", f"Updating (all traffic to '{deployment}')", None
         # stage traffic
         failure = self._poller_failure(poller, f"setting the traffic of endpoint '{endpoint}'")
@@ -616,6 +617,19 @@ class AzureEndpointsMixin(OperationsBase):
         if poller is None and current is not None and state == "Succeeded":  # a restart lost the update
             self._update_tracked(tracked, self._put_traffic(ml, endpoint, {deployment: 100}))
         return "running", f"{state} (all traffic to '{deployment}')", None
+
+    def _advance_stage(self, tracked: Tracked, old: str, new: str) -> bool:
+        """Move the operation from stage ``old`` to ``new`` in operations.json, unless another poll
+        (a rerun, another tab) did it first: only one of them starts the next stage's request."""
+        from core.azure.operations import _LOCK
+
+        with _LOCK:
+            saved = next((t for t in self._load_tracked() if t.id == tracked.id), None)
+            if saved is None or saved.context.get("stage") != old:
+                return False
+            tracked.context["stage"] = new
+            self._update_tracked(tracked)
+            return True
 
     def _deploy_outcome(
         self, ref: WorkspaceRef, ml: MLClient, ctx: dict[str, Any], found: Any, traffic: dict[str, int]
