@@ -29,7 +29,7 @@ from tests.azure.deployable import (
     upload_broken_model,
 )
 from tests.azure.fake import FakeAzure, FakeTransport
-from tests.azure.fake.routes_endpoints import set_quota, taken_endpoint_names
+from tests.azure.fake.routes_endpoints import failing_image_builds, set_quota, taken_endpoint_names
 from tests.azure.fake.routes_ml import ws_id
 from tests.azure.ml_helpers import REF, RG, WS
 
@@ -229,6 +229,17 @@ def test_a_failed_deployment_says_why_with_its_log_tail(
     assert "Traceback" in logs and "[fake-azure]" in logs
     assert backend.get_endpoint(REF, "heart-broken-endpoint").deployment("blue") is not None
     backend.delete_endpoint(REF, "heart-broken-endpoint")
+
+
+def test_a_failed_image_build_says_so_with_the_build_lines(world: tuple[FakeAzure, AzureBackend]) -> None:
+    fake, backend = world
+    failing_image_builds(fake).add("imagefail")
+    op, _ = _finish(backend, backend.begin_deploy(REF, "heart-image-endpoint", "imagefail", MODEL, 1))
+    assert op.state == "failed" and "ImageBuildFailure" in op.error
+    assert "Image build failed" in op.error, "the build log's last lines"
+    with pytest.raises(UserFacingError, match="ImageBuildFailure"):
+        backend.create_deployment(REF, "heart-image-endpoint", "imagefail", MODEL, 1)
+    backend.delete_endpoint(REF, "heart-image-endpoint")
 
 
 def test_delete_goes_traffic_deployment_endpoint_and_inventory_follows(

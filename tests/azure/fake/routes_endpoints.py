@@ -36,6 +36,9 @@ Shapes and status codes (where each comes from):
     error of the same InferencingClient form): Azure/azureml-examples#1931 and
     Azure/mlops-project-template#29; the status and the outer code are not in those threads and
     are taken to be the quota error's (400 BadRequest);
+  - an image build that fails (knob :func:`failing_image_builds`): the operation ends ``Failed``
+    with ``ImageBuildFailure`` (the troubleshooting guide's "ERROR: ImageBuildFailure"), with build
+    lines the fake writes in the deployment's log;
   - a deployment whose container fails: the operation ends ``Failed`` with ``ResourceNotReady``
     (Azure's troubleshooting guide, "ERROR: ResourceNotReady"), the deployment's
     ``provisioningState`` ``Failed``, and getLogs has the server's real traceback;
@@ -87,6 +90,12 @@ def taken_endpoint_names(fake: FakeAzure) -> set[str]:
 def set_quota(fake: FakeAzure, vcpus: int | None) -> None:
     """The subscription's vCPU quota for managed online deployments (None: no limit)."""
     fake.data["endpoint_quota_vcpus"] = vcpus
+
+
+def failing_image_builds(fake: FakeAzure) -> set[str]:
+    """Deployment names whose image build fails (Azure's ``ImageBuildFailure``; add in a test)."""
+    names: set[str] = fake.data.setdefault("failing_image_builds", set())
+    return names
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -460,6 +469,16 @@ def put_deployment(
     datastores = children(fake, sub, rg, ws, "datastores")
 
     def finish() -> Response | None:
+        if deployment in failing_image_builds(fake):
+            record["properties"]["provisioningState"] = "Failed"
+            scoring.image_build_failed(fake, wid, endpoint, deployment, size)
+            return arm_error(
+                400,
+                "ImageBuildFailure",
+                "The image build for the deployment failed: the conda environment could not be "
+                "resolved. Check the build log in the workspace's default storage. Please see "
+                f"troubleshooting guide, available here: {_TSG}#error-imagebuildfailure",
+            )
         try:
             where = scoring.model_location(fake, str(version["properties"].get("modelUri") or ""), datastores)
             scoring.deploy(
