@@ -15,9 +15,9 @@ One module per slice of the ``core.backend.Backend`` Protocol, each a mixin over
 - :mod:`~core.azure.data_assets`: ``DataAssetsAPI`` (the workspace's default datastore)
 - :mod:`~core.azure.sweeps`: ``SweepsAPI`` (sweep jobs on a compute cluster, trials from the
   workspace's MLflow)
-- :mod:`~core.azure.endpoints`: ``EndpointsAPI`` (managed online endpoints, deployments, keys)
 - :mod:`~core.azure.models`: ``ModelsAPI`` (a trial job's MLflow model as a model version; the
   champion is a tag)
+- :mod:`~core.azure.endpoints`: ``EndpointsAPI`` (managed online endpoints, deployments, keys)
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from core.azure.data_assets import DataAssetsMixin
 from core.azure.endpoints import AzureEndpointsMixin
 from core.azure.groups import GroupsMixin
 from core.azure.inventory import InventoryMixin
-from core.azure.later import LaterMixin
 from core.azure.models import AzureModelsMixin
 from core.azure.storage import StorageMixin
 from core.azure.sweeps import AzureSweepsMixin
@@ -39,13 +38,12 @@ class AzureBackend(
     GroupsMixin,
     StorageMixin,
     InventoryMixin,
-    AzureEndpointsMixin,  # before LaterMixin: its endpoint methods are the real ones
+    AzureEndpointsMixin,
     AzureModelsMixin,  # before the sweeps it registers from
     AzureSweepsMixin,  # before the slices it reads through (environments, MLflow, data assets)
     WorkspacesMixin,
     TrackingMixin,
     DataAssetsMixin,
-    LaterMixin,
 ):
     """Implements ``core.backend.Backend`` on one Azure subscription."""
 

@@ -312,21 +312,25 @@ class AzureEndpointsMixin(OperationsBase):
     def deployment_changes(
         self, workspace: WorkspaceArg, endpoint: str, deployment: str, model_name: str, model_version: int
     ) -> list[str]:
-        """What deploying this version would change in what the endpoint serves (task, dataset),
-        compared with the deployment of that name, else with every deployment; [] when none."""
+        """What deploying this version would change in what the endpoint serves (task, dataset,
+        input columns), compared with the deployment of that name, else with every deployment;
+        [] when the endpoint has none. Columns come from each model's MLmodel signature."""
         ref, ml = self._ml_of(workspace)
         if self._find_endpoint(ml, endpoint) is None:
             return []
-        current = [self._deployment_info(ml, d, {}) for d in self._deployments(ml, endpoint)]
+        current = self._deployments(ml, endpoint)
         if not current:
             return []
         version = self._model_version(ml, model_name, model_version)
         tags = dict(version.tags or {})
         task, dataset = tags.get(VERSION_TASK, ""), tags.get(VERSION_DATASET)
         new = f"{dataset} v{tags.get(VERSION_DATASET_VERSION, '')}" if dataset else None
-        same = [d for d in current if d.name == deployment]
+        columns = self._input_columns(ref, version)
+        cache: dict[Any, Any] = {}
+        same = [d for d in current if str(d.name) == deployment]
         found = []
-        for info in same or current:
+        for raw in same or current:
+            info = self._deployment_info(ml, raw, cache)
             prefix = "" if info.name == deployment else f"beside deployment '{info.name}': "
             if task and info.task and task != info.task:
                 found.append(f"{prefix}the task changes from {info.task} to {task}")
@@ -336,7 +340,30 @@ class AzureEndpointsMixin(OperationsBase):
                     f"{prefix}the dataset changes from {old or 'an unnamed dataset'} "
                     f"to {new or 'an unnamed dataset'}"
                 )
+            ref_of = _model_ref(raw.model)
+            before = self._input_columns(ref, cache.get(ref_of)) if ref_of else None
+            if columns is not None and before is not None and set(columns) != set(before):
+                gone, added = sorted(set(before) - set(columns)), sorted(set(columns) - set(before))
+                parts = [f"{', '.join(map(repr, gone))} no longer an input"] if gone else []
+                parts += [f"{', '.join(map(repr, added))} now an input"] if added else []
+                found.append(f"{prefix}the input columns change: " + "; ".join(parts))
         return found
+
+    def _input_columns(self, ref: WorkspaceRef, model: Any) -> list[str] | None:
+        """The input columns of a registered model's MLmodel signature (None when unreadable)."""
+        import json
+
+        import yaml
+
+        run = getattr(model, "job_name", None)
+        if not run:
+            return None
+        try:
+            raw = self.run_artifact(ref, str(run), "model/MLmodel")  # type: ignore[attr-defined]
+            inputs = json.loads((yaml.safe_load(raw or b"") or {})["signature"]["inputs"])
+            return [str(c["name"]) for c in inputs if "name" in c]
+        except (UserFacingError, ValueError, KeyError, TypeError, yaml.YAMLError):
+            return None
 
     def start_endpoint(self, workspace: WorkspaceArg, name: str) -> EndpointInfo:
         ref, ml = self._ml_of(workspace)
@@ -552,7 +579,8 @@ class AzureEndpointsMixin(OperationsBase):
                         "Delete it on the Endpoint page and deploy again.",
                     ),
                 )
-            ctx["stage"] = "deployment"
+            if not self._advance_stage(tracked, "endpoint", "deployment"):
+                return "running", f"Creating (deployment '{deployment}')", None
             try:
                 next_poller = self._put_deployment(ml, ctx)
             except UserFacingError as exc:
@@ -573,8 +601,8 @@ class AzureEndpointsMixin(OperationsBase):
             traffic = {k: int(v) for k, v in (getattr(current, "traffic", None) or {}).items() if int(v) > 0}
             if traffic:
                 return "succeeded", "Succeeded", self._deploy_outcome(ref, ml, ctx, found, traffic)
-            ctx["stage"] = "traffic"
-            self._update_tracked(tracked, self._put_traffic(ml, endpoint, {deployment: 100}))
+            if self._advance_stage(tracked, "deployment", "traffic"):
+                self._update_tracked(tracked, self._put_traffic(ml, endpoint, {deployment: 100}))
             return "running", f"Updating (all traffic to '{deployment}')", None
         # stage traffic
         failure = self._poller_failure(poller, f"setting the traffic of endpoint '{endpoint}'")
@@ -589,6 +617,19 @@ class AzureEndpointsMixin(OperationsBase):
         if poller is None and current is not None and state == "Succeeded":  # a restart lost the update
             self._update_tracked(tracked, self._put_traffic(ml, endpoint, {deployment: 100}))
         return "running", f"{state} (all traffic to '{deployment}')", None
+
+    def _advance_stage(self, tracked: Tracked, old: str, new: str) -> bool:
+        """Move the operation from stage ``old`` to ``new`` in operations.json, unless another poll
+        (a rerun, another tab) did it first: only one of them starts the next stage's request."""
+        from core.azure.operations import _LOCK
+
+        with _LOCK:
+            saved = next((t for t in self._load_tracked() if t.id == tracked.id), None)
+            if saved is None or saved.context.get("stage") != old:
+                return False
+            tracked.context["stage"] = new
+            self._update_tracked(tracked)
+            return True
 
     def _deploy_outcome(
         self, ref: WorkspaceRef, ml: MLClient, ctx: dict[str, Any], found: Any, traffic: dict[str, int]

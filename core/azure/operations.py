@@ -14,6 +14,8 @@ starts it and polls it (``poll_operation``).
   visible yet the status of Azure's asynchronous operation as the SDK's poller last read it
   ("InProgress"); "Accepted" (Azure took the request) only when nothing else is known.
   A failure becomes ``state="failed"`` with ``error`` a sentence saying what to do.
+- Deploying and deleting online endpoints are operations too, in stages; their pollers live in
+  :mod:`core.azure.endpoints` and are registered here with :func:`register_poller`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from tests.azure.deployable import (
     upload_broken_model,
 )
 from tests.azure.fake import FakeAzure, FakeTransport
-from tests.azure.fake.routes_endpoints import set_quota, taken_endpoint_names
+from tests.azure.fake.routes_endpoints import failing_image_builds, set_quota, taken_endpoint_names
+from tests.azure.fake.routes_ml import ws_id
 from tests.azure.ml_helpers import REF, RG, WS
 
 pytestmark = pytest.mark.azurite
@@ -75,10 +76,14 @@ def _finish(backend: AzureBackend, op: Operation, timeout: float = 120) -> tuple
 @pytest.fixture(scope="module")
 def deployed(world: tuple[FakeAzure, AzureBackend]) -> tuple[FakeAzure, AzureBackend, list[str]]:
     """The module's endpoint, deployed through begin_deploy and polled to its end; a NEW backend
-    object on the same state folder (a reload) finds it running and sees it finish."""
+    object on the same state folder, without the SDK's poller (a dashboard restart), finds it
+    running from operations.json and Azure's provisioning states, and sees it finish."""
     fake, backend = world
     started = backend.begin_deploy(REF, ENDPOINT, "blue", MODEL, 1)
     assert started.kind == "deploy" and started.target == ENDPOINT and not started.done
+    from core.azure import operations
+
+    operations._POLLERS.pop(started.id, None)  # as after a restart: only operations.json is left
     reloaded = AzureBackend(backend.factory, backend.state_dir)
     running = reloaded.running_operations()
     assert [op.id for op in running] == [started.id], "the reload finds the running deploy"
@@ -140,6 +145,34 @@ def test_keys_are_masked_and_never_logged_and_scoring_is_live(
         assert key not in caplog.text
 
 
+def test_the_deployed_model_and_what_a_new_version_would_change(
+    deployed: tuple[FakeAzure, AzureBackend, list[str]], deployable: Deployable
+) -> None:
+    fake, backend, _ = deployed
+    found = backend.deployed_model(REF, ENDPOINT, "blue")
+    assert found.location.startswith("azureml://jobs/")
+    assert found.input_example is not None and "dataframe_split" in found.input_example
+    assert backend.deployment_changes(REF, ENDPOINT, "blue", MODEL, 1) == []
+    uri = fake.data[f"ml:{ws_id(SUBSCRIPTION, RG, WS).lower()}:modelVersions"][f"{MODEL}/1"]["properties"][
+        "modelUri"
+    ]
+    seed_model_version(
+        fake,
+        SUBSCRIPTION,
+        RG,
+        WS,
+        MODEL,
+        2,
+        uri,
+        {"task": "regression", "dataset": "other", "dataset_version": "3"},
+    )
+    changes = backend.deployment_changes(REF, ENDPOINT, "blue", MODEL, 2)
+    assert changes == [
+        "the task changes from classification to regression",
+        "the dataset changes from heart v1 to other v3",
+    ]
+
+
 def test_a_deployment_with_traffic_is_not_deleted_and_logs_are_read(
     deployed: tuple[FakeAzure, AzureBackend, list[str]],
 ) -> None:
@@ -196,6 +229,17 @@ def test_a_failed_deployment_says_why_with_its_log_tail(
     assert "Traceback" in logs and "[fake-azure]" in logs
     assert backend.get_endpoint(REF, "heart-broken-endpoint").deployment("blue") is not None
     backend.delete_endpoint(REF, "heart-broken-endpoint")
+
+
+def test_a_failed_image_build_says_so_with_the_build_lines(world: tuple[FakeAzure, AzureBackend]) -> None:
+    fake, backend = world
+    failing_image_builds(fake).add("imagefail")
+    op, _ = _finish(backend, backend.begin_deploy(REF, "heart-image-endpoint", "imagefail", MODEL, 1))
+    assert op.state == "failed" and "ImageBuildFailure" in op.error
+    assert "Image build failed" in op.error, "the build log's last lines"
+    with pytest.raises(UserFacingError, match="ImageBuildFailure"):
+        backend.create_deployment(REF, "heart-image-endpoint", "imagefail", MODEL, 1)
+    backend.delete_endpoint(REF, "heart-image-endpoint")
 
 
 def test_delete_goes_traffic_deployment_endpoint_and_inventory_follows(

@@ -6,9 +6,13 @@ registered model version, downloaded from Azurite.
 
 Shapes and status codes (where each comes from):
 
-- Resource bodies: the 2024-04-01 spec examples ``OnlineEndpoint/createOrUpdate.json``,
-  ``get.json``, ``listKeys.json``, ``regenerateKeys.json`` and
-  ``OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json``, ``getLogs.json``.
+- Resource bodies: the 2024-04-01 spec examples (``stable/2024-04-01/examples/``)
+  ``Workspace/OnlineEndpoint/createOrUpdate.json``, ``get.json``, ``list.json``, ``delete.json``,
+  ``regenerateKeys.json`` and ``OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json``
+  (its probes, ``provisioningState: Creating`` on 200 and 201); listKeys (``primaryKey``,
+  ``secondaryKey``) and getLogs (request ``containerType``/``tail``, answer ``content``) from the
+  models of azure-ai-ml's generated client (``_restclient/arm_ml_service``: ``EndpointAuthKeys``,
+  ``DeploymentLogsRequest``, ``DeploymentLogs``), no example of those being in the index.
 - Long-running answers, from azure-ai-ml's generated client (``arm_ml_service`` operations,
   which encode mfe.json's responses) and the recording ``online_services/e2etests/
   test_online_endpoint.pyTestOnlineEndpointtest_online_endpoint_e2e.json`` (azure-sdk-assets):
@@ -32,6 +36,9 @@ Shapes and status codes (where each comes from):
     error of the same InferencingClient form): Azure/azureml-examples#1931 and
     Azure/mlops-project-template#29; the status and the outer code are not in those threads and
     are taken to be the quota error's (400 BadRequest);
+  - an image build that fails (knob :func:`failing_image_builds`): the operation ends ``Failed``
+    with ``ImageBuildFailure`` (the troubleshooting guide's "ERROR: ImageBuildFailure"), with build
+    lines the fake writes in the deployment's log;
   - a deployment whose container fails: the operation ends ``Failed`` with ``ResourceNotReady``
     (Azure's troubleshooting guide, "ERROR: ResourceNotReady"), the deployment's
     ``provisioningState`` ``Failed``, and getLogs has the server's real traceback;
@@ -83,6 +90,12 @@ def taken_endpoint_names(fake: FakeAzure) -> set[str]:
 def set_quota(fake: FakeAzure, vcpus: int | None) -> None:
     """The subscription's vCPU quota for managed online deployments (None: no limit)."""
     fake.data["endpoint_quota_vcpus"] = vcpus
+
+
+def failing_image_builds(fake: FakeAzure) -> set[str]:
+    """Deployment names whose image build fails (Azure's ``ImageBuildFailure``; add in a test)."""
+    names: set[str] = fake.data.setdefault("failing_image_builds", set())
+    return names
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -456,6 +469,16 @@ def put_deployment(
     datastores = children(fake, sub, rg, ws, "datastores")
 
     def finish() -> Response | None:
+        if deployment in failing_image_builds(fake):
+            record["properties"]["provisioningState"] = "Failed"
+            scoring.image_build_failed(fake, wid, endpoint, deployment, size)
+            return arm_error(
+                400,
+                "ImageBuildFailure",
+                "The image build for the deployment failed: the conda environment could not be "
+                "resolved. Check the build log in the workspace's default storage. Please see "
+                f"troubleshooting guide, available here: {_TSG}#error-imagebuildfailure",
+            )
         try:
             where = scoring.model_location(fake, str(version["properties"].get("modelUri") or ""), datastores)
             scoring.deploy(
@@ -547,7 +570,8 @@ def seed_endpoint(
     fake: FakeAzure, sub: str, rg: str, ws: str, name: str, deployments: dict[str, int]
 ) -> None:
     """An online endpoint with its deployments (traffic in percent), as Azure lists them, with no
-    server behind it: for inventory and teardown tests that never score."""
+    server behind it: for inventory and teardown tests that never score (its scoring URI is a
+    loopback port nothing listens on, so a health probe looks up no outside host)."""
     wid = ws_id(sub, rg, ws)
     location = (find_workspace(fake, sub, rg, ws) or {}).get("location", "eastus")
     _endpoints(fake, sub, rg, ws)[name] = {
@@ -562,8 +586,8 @@ def seed_endpoint(
         "properties": {
             "authMode": "Key",
             "description": "",
-            "scoringUri": f"https://{name}.{location}.inference.ml.azure.com/score",
-            "swaggerUri": f"https://{name}.{location}.inference.ml.azure.com/swagger.json",
+            "scoringUri": "http://127.0.0.1:9/score",
+            "swaggerUri": "http://127.0.0.1:9/swagger.json",
             "provisioningState": "Succeeded",
             "traffic": dict(deployments),
             "mirrorTraffic": {},

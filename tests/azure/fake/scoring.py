@@ -224,6 +224,21 @@ def deploy(
         raise
 
 
+def image_build_failed(fake: FakeAzure, wid: str, endpoint: str, deployment: str, instance_type: str) -> None:
+    """The build lines of a failed image build, in the deployment's log (the fake's own)."""
+    folder = store_of(fake, wid).path(endpoint) / "deployments" / deployment
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        *container_lines(
+            "mcr.microsoft.com/azureml/mlflow-ubuntu20.04-py38-cpu-inference", deployment, instance_type
+        ),
+        "[fake-azure] Building the environment image: conda env create -f conda.yaml",
+        "[fake-azure] ResolvePackageNotFound: scikit-learn==0.0.0",
+        "[fake-azure] Image build failed (exit code 1)",
+    ]
+    (folder / CONTAINER_LOG).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def remove_deployment(fake: FakeAzure, wid: str, endpoint: str, name: str) -> None:
     """Drop one deployment: the server restarts without it, or stops with the last one."""
     store = store_of(fake, wid)
