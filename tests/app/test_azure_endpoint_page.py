@@ -20,6 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.azure.backend import AzureBackend
+from core.azure.clients import ClientFactory
 from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.data.split import split_frame
@@ -27,6 +28,17 @@ from core.data.store import store_dataset
 from core.endpoint.defaults import quota_cores
 from dashboard import session
 from tests.app.test_azure_pages import page_text, start, texts
+from tests.app.test_azure_sweep_page import (  # noqa: F401 - fixtures used by name
+    fake_azure,
+    fake_credential,
+    fake_factory,
+    open_sweep_page,
+    ready,
+    small_sweep,
+    trust_workspace_mlflow,
+    watch,
+    workspace_mlflow,
+)
 from tests.azure.conftest import SUBSCRIPTION
 from tests.azure.deployable import (
     MODEL,
@@ -214,3 +226,34 @@ def test_deploy_test_live_keys_delete_and_failures_on_azure(
     logged = texts(failed_log.code)
     assert "load_model" in logged and "Application startup failed" in logged, "the server's own log"
     assert "Traceback" not in texts(at.error), "the error is a sentence; the traceback is in the log box"
+
+
+def test_register_the_best_trial_of_an_azure_sweep_from_the_page(
+    ready: ClientFactory,  # noqa: F811
+) -> None:
+    """A sweep run on the fake (its trials are real processes that log their models), then the
+    Endpoint page registers its best trial: no refit, the version points at the trial job's
+    output, the champion marker shown as on local, and the register Show code names that output."""
+    at = open_sweep_page(ready, ack=True)
+    small_sweep(at, total=2)
+    next(b for b in at.button if b.label == "Launch sweep").click().run()
+    watch(at, "Azure reports **Completed**")
+    at.switch_page("../pages/endpoint.py")
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    assert "nothing is refit" in (
+        at.selectbox(key=f"endpoint:trial:{at.selectbox(key='endpoint:sweep').value}").help or ""
+    )
+    at.button(key="endpoint:register").click().run(timeout=120)
+    assert not at.exception, at.exception
+    said = texts(at.success)
+    assert "Registered **best_random_forest** version 1; @champion points to it now." in said, texts(at.error)
+    table = at.dataframe[0].value
+    assert table["aliases"].tolist() == ["champion"] or "champion" in str(table.iloc[0].to_dict())
+    code = next(e for e in at.expander if e.label.startswith("Show code: register v1"))
+    shown = texts(code.code)
+    assert "azureml://jobs/" in shown and "/outputs/artifacts/paths/model/" in shown
+    assert "type=AssetTypes.MLFLOW_MODEL" in shown
+    # The deploy form is there for the new version, behind the billing notice already acknowledged.
+    assert at.selectbox(key="endpoint:deploy_model").value == "best_random_forest"
+    assert not at.button(key=DEPLOY).disabled
