@@ -172,6 +172,14 @@ def test_deploy_test_live_keys_delete_and_failures_on_azure(
     assert int(str(metrics["Rows scored"]).replace(",", "")) > 0 and float(metrics["Accuracy"]) > 0.6
     assert len(at.get("plotly_chart")) >= 2, "confusion matrix and ROC"
 
+    table = next(d.value for d in at.dataframe if "instance type" in d.value.columns)
+    assert table["instance type"].tolist() == ["Standard_DS2_v2"]
+    assert "Answered in" in texts(at.caption) and "model process" not in texts(at.caption)
+    at.button(key="endpoint:latency").click().run()
+    assert "p95 of the burst" in [m.label for m in at.metric], texts(at.error)
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert "Prediction: output = " in texts(at.success), texts(at.error)
+
     # The key: masked, never in the page unless revealed, saved to a file without showing it.
     key = backend.endpoint_keys(REF, free).primary.reveal()
     assert key not in page_text(at) and key[:4] + "•" in texts(at.code)

@@ -31,9 +31,11 @@ def show_status(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     if info.scoring_uri:
         st.code(info.scoring_uri, language=None)
     detail = health.detail
-    if health.healthy:
-        processes = len(health.info.get("model_processes", []))
+    if health.healthy and "model_processes" in health.info:  # a local server says how it runs
+        processes = len(health.info["model_processes"])
         detail += f" {processes} model process(es); answered /health in {health.round_trip_ms:.1f} ms."
+    elif health.healthy and health.round_trip_ms is not None:
+        detail += f" Answered in {health.round_trip_ms:.1f} ms."
     st.caption(detail)
     a, b, _ = st.columns([1, 1, 3])
     a.button(
@@ -139,6 +141,7 @@ def deployments_table(info: EndpointInfo) -> None:
             "version": d.model_version,
             "traffic %": info.traffic.get(d.name, 0),
             "instances": d.instance_count,
+            "instance type": d.instance_type,
             "dataset": f"{d.dataset} v{d.dataset_version}" if d.dataset else "",
             "task": d.task,
             "created (UTC)": d.created_at.replace("T", " ")[:19],
