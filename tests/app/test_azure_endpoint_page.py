@@ -199,8 +199,16 @@ def test_deploy_test_live_keys_delete_and_failures_on_azure(
     assert "answered 401" not in texts(at.error)
     assert "Rows scored" in [m.label for m in at.metric]
 
+    # A deployment that still takes all the traffic while another exists is not deleted.
+    backend.create_deployment(REF, free, "green", MODEL, 1, instance_type="Standard_DS2_v2")
+    at.run()
+    at.selectbox(key=f"endpoint:delete_deployment_pick:{free}").set_value("heart-classify-deployment").run()
+    at.button(key="endpoint:delete_deployment").click().run()
+    rerun_until(at, lambda page: "takes 100% of the traffic" in texts(page.error))
+    assert backend.get_endpoint(REF, free).deployment("heart-classify-deployment") is not None
+
     # Delete: said as Azure does it, then polled to its end; nothing is left billing.
-    assert "sets its deployments' traffic to 0" in texts(at.warning)
+    assert "sets its deployments' traffic to 0, deletes its 2 deployment(s)" in texts(at.warning)
     assert "billed until the deployments are gone" in texts(at.warning)
     at.text_input(key="endpoint:delete_confirm").set_value(free)
     at.button(key="FormSubmitter:endpoint:delete_form-Delete endpoint").click().run()
