@@ -22,6 +22,7 @@ from core.resources import Kind
 from tests.azure.conftest import SUBSCRIPTION
 from tests.azure.deployable import (
     MODEL,
+    TAGS,
     Deployable,
     endpoint_world,
     seed_model_version,
@@ -171,6 +172,13 @@ def test_the_deployed_model_and_what_a_new_version_would_change(
         "the task changes from classification to regression",
         "the dataset changes from heart v1 to other v3",
     ]
+    seed_model_version(fake, SUBSCRIPTION, RG, WS, MODEL, 3, uri, TAGS)
+    updated, seen = _finish(backend, backend.begin_deploy(REF, ENDPOINT, "blue", MODEL, 3))
+    assert updated.state == "succeeded" and not updated.result.created, updated.error
+    assert "Updated deployment 'blue' of heart-endpoint-model v3" in updated.result.message
+    assert any(s.startswith("Updating") for s in seen), seen
+    info = backend.get_endpoint(REF, ENDPOINT)
+    assert info.deployment("blue").model_version == 3 and info.traffic == {"blue": 100}
 
 
 def test_a_deployment_with_traffic_is_not_deleted_and_logs_are_read(
