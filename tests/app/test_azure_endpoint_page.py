@@ -118,12 +118,12 @@ def test_deploy_test_live_keys_delete_and_failures_on_azure(
     # Before anything billable: the notice, the quota, and no deploy until the OK.
     warned = texts(at.warning)
     assert "Billable per instance-hour" in warned and "1 × Standard_DS3_v2" in warned
-    assert "needs 5 vCPUs of the Standard DSv2 family" in warned and "20 % spare" in warned
+    assert "needs 8 vCPUs of the Standard DSv2 family" in warned and "spare for upgrades" in warned
     assert at.selectbox(key="endpoint:instance_type").value == "Standard_DS3_v2"
     assert "5–15 minutes on Azure" in texts(at.caption)
     assert at.button(key=DEPLOY).disabled, "no deploy before the billing OK"
     at.selectbox(key="endpoint:instance_type").set_value("Standard_DS2_v2").run()
-    assert "needs 3 vCPUs of the Standard DSv2 family" in texts(at.warning)
+    assert "needs 4 vCPUs of the Standard DSv2 family" in texts(at.warning)
     next(b for b in at.button if b.label == "I understand: create billable resources").click().run()
     assert not at.button(key=DEPLOY).disabled
     assert at.text_input(key="endpoint:new_endpoint").value == EP

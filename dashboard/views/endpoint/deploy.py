@@ -167,7 +167,8 @@ def _billing_notice(instance_type: str, instances: int) -> None:
         "moment the deployment is created until you delete it, whether or not anyone calls it. "
         f"**Quota:** Azure needs {quota_cores(instance_type, instances)} vCPUs of the "
         f"Standard {vm_family(instance_type)} family in the workspace's region: the instances' "
-        f"{cores} cores plus about 20 % spare it keeps for upgrades (see Quotas in Azure ML studio).",
+        f"{cores} cores plus about 20 % more instances (at least one) it keeps spare for upgrades "
+        "(see Quotas in Azure ML studio).",
         icon=":material/payments:",
     )
 
