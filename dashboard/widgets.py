@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from core.backend import Backend, Operation, Secret
-from core.errors import UserFacingError
+from core.errors import NameTakenError, UserFacingError
 from core.resources import Outcome
 from core.secrets import mask, mask_connection_string
 from dashboard.session import AZURE_BILLABLE_ACK, RESULT_PREFIX, forget_inventory
@@ -27,10 +27,13 @@ def run_action(action_key: str, action: Callable[[], Any]) -> Any:
     """Run a core call and keep its result on screen; never let a traceback reach the UI."""
     result_key = RESULT_PREFIX + action_key
     forget_inventory()  # whatever the action did, the next read sees it
+    st.session_state.pop(SUGGESTION_PREFIX + action_key, None)
     try:
         value = action()
     except UserFacingError as exc:
         st.session_state[result_key] = ("error", str(exc), ())
+        if isinstance(exc, NameTakenError) and exc.suggestion:
+            st.session_state[SUGGESTION_PREFIX + action_key] = exc.suggestion
         return None
     except Exception as exc:  # an unexpected failure: log it, show a calm summary
         log.exception("action %s failed", action_key)
@@ -45,6 +48,15 @@ def run_action(action_key: str, action: Callable[[], Any]) -> Any:
     if isinstance(value, Outcome):
         st.session_state[result_key] = ("success" if value.created else "info", value.message, value.notes)
     return value
+
+
+SUGGESTION_PREFIX = "suggestion:"  # suggestion:<action> -> a free name offered after a NameTakenError
+
+
+def name_suggestion(action_key: str) -> str | None:
+    """The free name the last run of ``action_key`` offered when its name was taken, if any."""
+    value = st.session_state.get(SUGGESTION_PREFIX + action_key)
+    return value if isinstance(value, str) and value else None
 
 
 def show_result(action_key: str) -> None:
@@ -65,13 +77,34 @@ def set_result(action_key: str, level: str, message: str) -> None:
     st.session_state[RESULT_PREFIX + action_key] = (level, message, ())
 
 
-def masked_secret(label: str, secret: str | Secret, key: str, connection_string: bool = False) -> None:
-    """Show a secret masked, with a toggle that reveals it in a copyable code block."""
+def masked_secret(
+    label: str,
+    secret: str | Secret,
+    key: str,
+    connection_string: bool = False,
+    download_name: str | None = None,
+) -> None:
+    """Show a secret masked, with a toggle that reveals it in a copyable code block.
+
+    Streamlit's copy icon copies the text of a code block, so copying to the clipboard needs the
+    secret in that block (in the page) once revealed: that is the trade-off of the toggle. With
+    ``download_name``, a button also saves the secret as a file: Streamlit serves the file from its
+    media store by a per-session URL, so the secret is never shown or put in the page's HTML."""
     if isinstance(secret, Secret):
         masked, secret = secret.masked, secret.reveal()
     else:
         masked = mask_connection_string(secret) if connection_string else mask(secret)
     st.markdown(f"**{label}**")
+    if download_name:
+        st.download_button(
+            "Save to a file (never shown)",
+            secret,
+            file_name=download_name,
+            mime="text/plain",
+            key=f"{key}:download",
+            on_click="ignore",
+            icon=":material/download:",
+        )
     if st.toggle("Reveal to copy", key=key, help="Shown only in this browser tab; never logged."):
         st.code(secret, language=None, wrap_lines=True)
         st.caption("Use the copy icon at the top right of the box. Hide it again before sharing your screen.")
@@ -135,19 +168,32 @@ def start_operation(action_key: str, begin: Callable[[], Operation]) -> Operatio
     return None
 
 
-def watch_operation(action_key: str, on_done: Callable[[Operation], None] | None = None) -> None:
+def watch_operation(
+    action_key: str,
+    on_done: Callable[[Operation], None] | None = None,
+    details: Callable[[Operation], None] | None = None,
+    on_failed: Callable[[Operation], None] | None = None,
+) -> None:
     """Show the operation started under ``action_key``: while it runs, a box that polls the
     backend every few seconds (state, elapsed time) without blocking the page; once done, its
-    result (kept like any action's result) and ``on_done``, then a full rerun."""
+    result (kept like any action's result) and ``on_done`` (or ``on_failed``), then a full rerun.
+    ``details`` shows, under the box, what else the page shows of the running operation
+    (refreshed with each poll)."""
     operation = st.session_state.get(OPERATION_PREFIX + action_key)
     if isinstance(operation, Operation) and operation.done:
         _settle(action_key, operation, on_done)
+        if on_failed is not None and operation.state == "failed":
+            on_failed(operation)
         return
     if isinstance(operation, Operation):
-        st.fragment(_poll_operation, run_every=OPERATION_POLL_S)(action_key, on_done)
+        st.fragment(_poll_operation, run_every=OPERATION_POLL_S)(action_key, on_done, details)
 
 
-def _poll_operation(action_key: str, on_done: Callable[[Operation], None] | None) -> None:
+def _poll_operation(
+    action_key: str,
+    on_done: Callable[[Operation], None] | None,
+    details: Callable[[Operation], None] | None = None,
+) -> None:
     from dashboard import session
 
     operation = st.session_state.get(OPERATION_PREFIX + action_key)
@@ -168,6 +214,8 @@ def _poll_operation(action_key: str, on_done: Callable[[Operation], None] | None
             f"{_duration(operation.elapsed_s(time.time()))} so far. "
             "You can keep working or leave this page: the operation goes on and is picked up again."
         )
+    if details is not None:
+        details(operation)
 
 
 def _duration(seconds: float) -> str:
@@ -201,7 +249,8 @@ def billing_acknowledged(backend: Backend) -> bool:
             "**What you create here is billable** on your Azure subscription: a storage account "
             "(per GB stored and per request), a workspace (with the key vault, container registry "
             "and Application Insights Azure adds to it), and a compute cluster's nodes for every "
-            "minute they run (set min instances to 0 so it scales to zero when idle). Resource "
+            "minute they run (set min instances to 0 so it scales to zero when idle), and an online "
+            "endpoint's deployment for every hour its instances exist. Resource "
             "groups and containers cost nothing by themselves. Delete everything on **7 · Teardown** "
             "when you are done.",
             icon=":material/payments:",

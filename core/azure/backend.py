@@ -15,15 +15,18 @@ One module per slice of the ``core.backend.Backend`` Protocol, each a mixin over
 - :mod:`~core.azure.data_assets`: ``DataAssetsAPI`` (the workspace's default datastore)
 - :mod:`~core.azure.sweeps`: ``SweepsAPI`` (sweep jobs on a compute cluster, trials from the
   workspace's MLflow)
-- :mod:`~core.azure.later`: models and endpoints, which arrive in a later release
+- :mod:`~core.azure.models`: ``ModelsAPI`` (a trial job's MLflow model as a model version; the
+  champion is a tag)
+- :mod:`~core.azure.endpoints`: ``EndpointsAPI`` (managed online endpoints, deployments, keys)
 """
 
 from __future__ import annotations
 
 from core.azure.data_assets import DataAssetsMixin
+from core.azure.endpoints import AzureEndpointsMixin
 from core.azure.groups import GroupsMixin
 from core.azure.inventory import InventoryMixin
-from core.azure.later import LaterMixin
+from core.azure.models import AzureModelsMixin
 from core.azure.storage import StorageMixin
 from core.azure.sweeps import AzureSweepsMixin
 from core.azure.tracking import TrackingMixin
@@ -35,11 +38,12 @@ class AzureBackend(
     GroupsMixin,
     StorageMixin,
     InventoryMixin,
+    AzureEndpointsMixin,
+    AzureModelsMixin,  # before the sweeps it registers from
     AzureSweepsMixin,  # before the slices it reads through (environments, MLflow, data assets)
     WorkspacesMixin,
     TrackingMixin,
     DataAssetsMixin,
-    LaterMixin,
 ):
     """Implements ``core.backend.Backend`` on one Azure subscription."""
 
@@ -57,7 +61,7 @@ class AzureBackend(
     def capabilities(self) -> Capabilities:
         """Azure cannot resume a sweep job or restart a deleted endpoint; its creates and deletes
         take minutes and are polled; what they create is billed. Sweeps run as sweep jobs
-        (``core.azure.sweeps``); endpoints on Azure arrive in a later release (``core.azure.later``)."""
+        (``core.azure.sweeps``); endpoints are managed online endpoints (``core.azure.endpoints``)."""
         return Capabilities(
             resume_sweeps=False,
             restart_endpoints=False,
@@ -65,5 +69,5 @@ class AzureBackend(
             billable=True,
             sweeps=True,
             ships_code=True,
-            endpoints=False,
+            endpoints=True,
         )

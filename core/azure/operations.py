@@ -14,6 +14,8 @@ starts it and polls it (``poll_operation``).
   visible yet the status of Azure's asynchronous operation as the SDK's poller last read it
   ("InProgress"); "Accepted" (Azure took the request) only when nothing else is known.
   A failure becomes ``state="failed"`` with ``error`` a sentence saying what to do.
+- Deploying and deleting online endpoints are operations too, in stages; their pollers live in
+  :mod:`core.azure.endpoints` and are registered here with :func:`register_poller`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ _LOCK = threading.RLock()
 _POLLERS: dict[str, Any] = {}  # Operation.id -> the SDK's LROPoller (this process only)
 _FINISHED: dict[str, Operation] = {}  # Operation.id -> its final Operation (the same object on every poll)
 _ERRORS: dict[str, UserFacingError] = {}  # Operation.id -> the error of a failed one, to re-raise
+# Kinds whose pollers live in another module (its mixin's method name): core.azure.endpoints.
+EXTRA_POLLERS: dict[str, str] = {}
+
+
+def register_poller(kind: str, method: str) -> None:
+    """Poll operations of ``kind`` with the backend's method ``method(tracked, poller)``."""
+    EXTRA_POLLERS[kind] = method
 
 
 @dataclass
@@ -109,6 +118,14 @@ class OperationsBase(MLBase):
             ):
                 return tracked
         return None
+
+    def _update_tracked(self, tracked: Tracked, poller: Any = None) -> None:
+        """Save a tracked operation's new context (its next stage), with that stage's poller."""
+        with _LOCK:
+            if poller is not None:
+                _POLLERS[tracked.id] = poller
+            kept = [tracked if t.id == tracked.id else t for t in self._load_tracked()]
+            self._save_tracked(kept)
 
     def _forget_tracked(self, op_id: str) -> None:
         with _LOCK:
@@ -212,6 +229,7 @@ class OperationsBase(MLBase):
             CREATE_COMPUTE: self._compute_created,
             DELETE_WORKSPACE: self._workspace_deleted,
             DELETE_GROUP: self._group_deleted,
+            **{kind: getattr(self, method) for kind, method in EXTRA_POLLERS.items()},
         }
         try:
             state, status, result = pollers[tracked.kind](tracked, poller)

@@ -6,6 +6,8 @@ read from environment variables instead. One module per step:
 - :mod:`~core.codegen.resources`: resource group, storage account, blob container,
   workspace, environment and compute cluster (azure-mgmt-*, azure-storage-blob, azure-ai-ml);
 - :mod:`~core.codegen.data`: upload the train split and register it as a data asset;
+- :mod:`~core.codegen.register`: register a sweep trial's MLflow model on Azure ML (its job
+  output; the very ``Model`` fields the azure backend registers with);
 - :mod:`~core.codegen.sweep`: azure-ai-ml that launches the sweep (from
   :mod:`core.sweep.azure`'s translation);
 - :mod:`~core.codegen.endpoint`: curl and ``requests`` calls to the endpoint, and the

@@ -15,13 +15,18 @@ import pprint
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.azure.cloud import AzureCloud
 from core.codegen.common import ml_client_code
 
 __all__ = [
     "KEY_VARIABLE",
     "AzureEndpointCode",
+    "azure_client_code",
+    "azure_delete_code",
+    "azure_deploy_code",
     "azure_endpoint_code",
     "azure_entities_code",
+    "azure_invoke_code",
     "curl_snippet",
     "python_snippet",
 ]
@@ -105,13 +110,17 @@ def python_snippet(scoring_uri: str, payload: dict[str, Any], deployment: str | 
 
 @dataclass(frozen=True)
 class AzureEndpointCode:
-    """What the Azure code needs: the names, the model and where it runs."""
+    """What the Azure code needs: the names, the model and where it runs.
+
+    ``in_workspace``: the model version is registered in the workspace (the azure backend), so the
+    deployment names it ``azureml:<name>:<version>``; otherwise (the local backend) the code uploads
+    the MLflow model folder at ``model_path`` with the deployment."""
 
     endpoint: str
     deployment: str
     model_name: str
     model_version: int
-    model_path: str  # the MLflow model folder (uploaded with the deployment)
+    model_path: str  # the MLflow model folder (uploaded with the deployment when not in_workspace)
     subscription_id: str
     resource_group: str
     workspace: str
@@ -119,15 +128,43 @@ class AzureEndpointCode:
     instance_count: int = 1
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    in_workspace: bool = False
+    cloud: AzureCloud | None = None  # None: the public cloud
+
+
+def _model_argument(spec: AzureEndpointCode) -> list[str]:
+    """The lines before the deployment that name its model, and nothing for a registered one."""
+    if spec.in_workspace:
+        return []
+    return [
+        "# An MLflow model needs no scoring script or environment: a no-code deployment.",
+        "model = Model(",
+        f"    path={spec.model_path!r},",
+        "    type=AssetTypes.MLFLOW_MODEL,",
+        f"    name={spec.model_name!r},",
+        f"    description={f'Version {spec.model_version} in the local registry.'!r},",
+        ")",
+    ]
 
 
 def azure_entities_code(spec: AzureEndpointCode) -> str:
     """The imports and the two entities, ``endpoint`` and ``deployment``; no Azure call."""
     tags = {k: str(v) for k, v in spec.tags.items()}
-    return "\n".join(
-        [
+    if spec.in_workspace:
+        imports = ["from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint"]
+        model = [
+            "    # The registered MLflow model: a no-code deployment (no scoring script, no environment).",
+            f"    model={f'azureml:{spec.model_name}:{spec.model_version}'!r},",
+        ]
+    else:
+        imports = [
             "from azure.ai.ml.constants import AssetTypes",
             "from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint, Model",
+        ]
+        model = ["    model=model,"]
+    return "\n".join(
+        [
+            *imports,
             "",
             "endpoint = ManagedOnlineEndpoint(",
             f"    name={spec.endpoint!r},  # 3-32 letters, digits and '-'; unique in the region",
@@ -136,18 +173,12 @@ def azure_entities_code(spec: AzureEndpointCode) -> str:
             f"    tags={tags!r},",
             ")",
             "",
-            "# An MLflow model needs no scoring script or environment: a no-code deployment.",
-            "model = Model(",
-            f"    path={spec.model_path!r},",
-            "    type=AssetTypes.MLFLOW_MODEL,",
-            f"    name={spec.model_name!r},",
-            f"    description={f'Version {spec.model_version} in the local registry.'!r},",
-            ")",
+            *_model_argument(spec),
             "deployment = ManagedOnlineDeployment(",
             f"    name={spec.deployment!r},",
             f"    endpoint_name={spec.endpoint!r},",
-            "    model=model,",
-            f"    instance_type={spec.instance_type!r},",
+            *model,
+            f"    instance_type={spec.instance_type!r},  # billed per instance-hour",
             f"    instance_count={int(spec.instance_count)},",
             ")",
             "",
@@ -155,14 +186,20 @@ def azure_entities_code(spec: AzureEndpointCode) -> str:
     )
 
 
-def azure_endpoint_code(spec: AzureEndpointCode, request_file: str = "request.json") -> str:
-    """The whole step on Azure ML with azure-ai-ml: create, route, keys, invoke, clean up."""
+def azure_client_code(spec: AzureEndpointCode) -> str:
+    """The ``ml_client`` of the workspace the endpoint lives in."""
+    return ml_client_code(
+        spec.subscription_id, spec.resource_group, spec.workspace, quote=repr, cloud=spec.cloud
+    )
+
+
+def azure_deploy_code(spec: AzureEndpointCode) -> str:
+    """Create the endpoint (key auth), the deployment, and give it all the traffic."""
     return "\n".join(
         [
-            ml_client_code(spec.subscription_id, spec.resource_group, spec.workspace, quote=repr),
             azure_entities_code(spec),
             "ml_client.online_endpoints.begin_create_or_update(endpoint).result()",
-            "ml_client.online_deployments.begin_create_or_update(deployment).result()  # ~10 minutes",
+            "ml_client.online_deployments.begin_create_or_update(deployment).result()  # 5-15 minutes",
             "",
             "# Route all traffic to the new deployment (a new deployment gets none by itself).",
             f"endpoint.traffic = {{{spec.deployment!r}: 100}}",
@@ -170,22 +207,81 @@ def azure_endpoint_code(spec: AzureEndpointCode, request_file: str = "request.js
             "",
             f"endpoint = ml_client.online_endpoints.get(name={spec.endpoint!r})",
             'print("scoring URI:", endpoint.scoring_uri)',
-            f"keys = ml_client.online_endpoints.get_keys(name={spec.endpoint!r})",
-            "primary_key = keys.primary_key  # keep it out of notebooks and logs",
             "",
-            f'# {request_file} holds {{"input_data": {{"columns": [...], "index": [...], "data": [[...]]}}}}',
-            "predictions = ml_client.online_endpoints.invoke(",
+        ]
+    )
+
+
+def azure_invoke_code(
+    spec: AzureEndpointCode, payload: dict[str, Any], request_file: str = "request.json"
+) -> str:
+    """Write the request body to a file and invoke the deployment with azure-ai-ml."""
+    body = pprint.pformat(payload, width=96, sort_dicts=False, compact=True)
+    return "\n".join(
+        [
+            "import json",
+            "",
+            "# A DataFrame in split orientation: the body a no-code MLflow deployment takes.",
+            f"request = {body}",
+            f"with open({request_file!r}, 'w') as f:",
+            "    json.dump(request, f)",
+            "",
+            "# invoke reads the endpoint's key itself and sends the azureml-model-deployment header.",
+            "answer = ml_client.online_endpoints.invoke(",
             f"    endpoint_name={spec.endpoint!r},",
-            f"    deployment_name={spec.deployment!r},",
             f"    request_file={request_file!r},",
+            f"    deployment_name={spec.deployment!r},",
             ")",
-            "print(predictions)  # a JSON list, one prediction per row",
+            "print(json.loads(answer))  # a JSON list, one prediction per row",
             "",
+            "# The keys, for curl or requests (keep them out of notebooks and logs):",
+            f"keys = ml_client.online_endpoints.get_keys(name={spec.endpoint!r})",
+            "primary_key = keys.primary_key",
             "# A new primary key (the secondary keeps working meanwhile):",
             "# ml_client.online_endpoints.begin_regenerate_keys("
             f'name={spec.endpoint!r}, key_type="primary").result()',
-            "# Delete the endpoint and its deployments when done (they bill while they run):",
-            f"# ml_client.online_endpoints.begin_delete(name={spec.endpoint!r}).result()",
+            "",
+        ]
+    )
+
+
+def azure_delete_code(spec: AzureEndpointCode) -> str:
+    """Take the deployment's traffic away, delete it, then the endpoint (they bill until gone)."""
+    return "\n".join(
+        [
+            "# Billed per instance-hour until deleted. Traffic to 0 first: a deployment that still",
+            "# takes traffic cannot be deleted while the endpoint has others.",
+            f"endpoint = ml_client.online_endpoints.get(name={spec.endpoint!r})",
+            f"endpoint.traffic = {{{spec.deployment!r}: 0}}",
+            "ml_client.online_endpoints.begin_create_or_update(endpoint).result()",
+            "ml_client.online_deployments.begin_delete(",
+            f"    name={spec.deployment!r}, endpoint_name={spec.endpoint!r}",
+            ").result()",
+            f"ml_client.online_endpoints.begin_delete(name={spec.endpoint!r}).result()",
+            "",
+        ]
+    )
+
+
+def azure_endpoint_code(
+    spec: AzureEndpointCode, payload: dict[str, Any] | None = None, request_file: str = "request.json"
+) -> str:
+    """The whole step on Azure ML with azure-ai-ml: the client, deploy, invoke; delete commented
+    out (pasting the script must not delete what it just made)."""
+    example = payload or {"input_data": {"columns": ["..."], "index": [0], "data": [["..."]]}}
+    delete = "\n".join(
+        ("# " + line if line and not line.startswith("#") else line)
+        for line in azure_delete_code(spec).splitlines()
+    )
+    return "\n".join(
+        [
+            azure_client_code(spec),
+            "# -- 1. Deploy -------------------------------------------------------------------",
+            azure_deploy_code(spec),
+            "# -- 2. Invoke -------------------------------------------------------------------",
+            azure_invoke_code(spec, example, request_file),
+            "# -- 3. Delete when done (uncomment) ---------------------------------------------",
+            delete,
             "",
         ]
     )

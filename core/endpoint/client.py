@@ -324,10 +324,22 @@ def _decode(status: int, raw: bytes, headers: dict[str, str] | None = None) -> A
     except ValueError:
         answer = None
     if status != 200:
-        raise EndpointCallError(status, _error_message(status, answer, raw, headers or {}))
+        said = headers or {}
+        raise EndpointCallError(status, _error_message(status, answer, raw, said), _retry_fix(status, said))
     if answer is None:
         raise EndpointCallError(status, "the answer was not JSON.")
     return answer
+
+
+def _retry_fix(status: int, headers: dict[str, str]) -> str | None:
+    """For a throttled request (429) with Azure's ``Retry-After`` seconds: when to retry."""
+    wait = headers.get("retry-after", "").strip()
+    if status != 429 or not wait.isdigit():
+        return None
+    return (
+        f"The endpoint is throttled: retry after {int(wait)} s (Azure's Retry-After), or add instances "
+        "to the deployment."
+    )
 
 
 def _error_message(status: int, answer: Any, raw: bytes, headers: dict[str, str]) -> str:

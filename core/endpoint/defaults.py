@@ -61,9 +61,12 @@ def default_names(dataset: str | None, task: str) -> tuple[str, str]:
 
 
 def quota_cores(instance_type: str, instance_count: int) -> int:
-    """The vCPUs of the VM family's quota a deployment needs: its instances' cores plus the
-    about 20 % Azure keeps spare for upgrades (rounded up)."""
+    """The vCPUs of the VM family's quota a deployment needs: the cores of its instances plus
+    the about 20 % more instances Azure keeps spare for upgrades, in whole instances (10
+    instances need quota for 12; one needs quota for 2). Azure's own OutOfQuota answers count
+    this way: "Additional needed: 8" for one 4-core Standard_DS3_v2 or Standard_F4s_v2, 32 for
+    one 16-core Standard_F16s_v2."""
     import math
 
-    cores = INSTANCE_TYPES.get(instance_type, 4) * max(1, int(instance_count))
-    return math.ceil(cores * (1 + UPGRADE_QUOTA_SHARE))
+    instances = math.ceil(max(1, int(instance_count)) * (1 + UPGRADE_QUOTA_SHARE))
+    return INSTANCE_TYPES.get(instance_type, 4) * instances

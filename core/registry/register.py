@@ -136,6 +136,15 @@ def set_alias(tracking_uri: str, name: str, version: int, alias: str = CHAMPION)
 
 def set_version_tag(tracking_uri: str, name: str, version: int, key: str, value: str) -> RegisteredVersion:
     """Add or change a tag of the user's on a version; the tags the registry recorded stay as they are."""
+    key, value = check_user_tag(key, value)
+    get_version(tracking_uri, name, int(version))
+    client_for(tracking_uri).set_model_version_tag(name, str(int(version)), key, value)
+    return get_version(tracking_uri, name, int(version))
+
+
+def check_user_tag(key: str, value: str) -> tuple[str, str]:
+    """A tag a user may set on a version (stripped); the recorded ones, an empty key or a too
+    long tag raise. Both backends check through here."""
     key, value = key.strip(), value.strip()
     if not key:
         raise UserFacingError("The tag's key is empty.", "Type a key, such as 'reviewer' or 'stage'.")
@@ -148,9 +157,7 @@ def set_version_tag(tracking_uri: str, name: str, version: int, key: str, value:
         raise UserFacingError(
             "The tag is too long.", "Keep the key under 250 characters and the value under 5,000."
         )
-    get_version(tracking_uri, name, int(version))
-    client_for(tracking_uri).set_model_version_tag(name, str(int(version)), key, value)
-    return get_version(tracking_uri, name, int(version))
+    return key, value
 
 
 def _storage(client: MlflowClient, model_uri: str) -> tuple[str, str | None]:

@@ -8,7 +8,8 @@ The spellings of :func:`core.sweep.azure.trial_command` work too: ``--train_data
 ``--model_family``, ``--primary_metric``, ``--cv_folds`` and ``--task`` (checked against the
 schema's task).
 The run gets the per-fold steps, the summary metrics, the out-of-fold predictions (artifact
-``oof_predictions.csv``) and the model ``model``.
+``oof_predictions.csv``) and the model ``model`` (a logged model, its files also in the run's
+artifact folder ``model``: the job output Azure ML registers a model from).
 
 Hyperparameters are passed as ``--<name> <value>`` (or ``--<name>=<value>``), one option per
 hyperparameter, which is how an Azure sweep hands them over:
@@ -228,7 +229,22 @@ def _run(
                 pipeline, frame, name=args.model_name, registered_model_name=args.registered_model_name
             )
             summary["model_uri"] = info.model_uri
+            keep_in_run_artifacts(info.model_uri, args.model_name)
     return summary
+
+
+def keep_in_run_artifacts(model_uri: str, name: str) -> None:
+    """Copy the logged model's files into the run's artifact folder ``name``. MLflow 3 keeps a
+    logged model apart from its run's artifacts (under the experiment's ``models/<id>/``), while
+    Azure ML registers and deploys a job's model from the job's output
+    ``azureml://jobs/<job>/outputs/artifacts/paths/<name>/``, which is the run's artifact folder."""
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as folder:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=folder)
+        mlflow.log_artifacts(local, artifact_path=name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -131,6 +131,22 @@ def test_register_deploy_test_and_delete(data_dir: Path, cleanup: None) -> None:
     assert not at.exception
     assert "Prediction: output = " in texts(at.success) and "probabilities 0:" in texts(at.success)
 
+    # the key is never in the page unless revealed; a file download is the copy path that hides it
+    from tests.app.test_azure_pages import page_text
+
+    held = backend.endpoint_keys(WS, EP).primary.reveal()
+    assert held not in page_text(at) and at.get("download_button")
+    assert "Recorded with the deployment only" in at.selectbox(key="endpoint:instance_type").help
+
+    # a key regenerated elsewhere while the page holds the old one: 401, and what to do
+    backend.regenerate_endpoint_key(WS, EP, "primary")
+    at.button(key="endpoint:test_live").click().run()
+    assert "answered 401" in texts(at.error) and "the key changed: press Refresh" in texts(at.error)
+    at.button(key="endpoint:refresh").click().run()
+    at.button(key="endpoint:test_live").click().run()
+    assert "answered 401" not in texts(at.error) and "Rows scored" in [m.label for m in at.metric]
+    key = backend.endpoint_keys(WS, EP)
+
     # regenerate the primary key: the old one stops working
     at.button(key="endpoint:regenerate").click().run()
     assert "New primary key" in texts(at.success)

@@ -139,6 +139,9 @@ def fake_azure(
     )
     fake.workspace_mlflow = session_workspace_mlflow(mlflow_server, tmp_path_factory)
     yield fake
+    from tests.azure.fake.scoring import stop_all
+
+    stop_all(fake)  # the scoring servers behind its online endpoints
     azurite_cleanup(fake)
 
 
@@ -196,6 +199,9 @@ def loopback_cloud(
         finally:
             _LOOPBACK.clear()
     from tests.azure.fake.routes_storage import azurite_cleanup
+    from tests.azure.fake.scoring import stop_all
+
+    stop_all(fake)
 
     azurite_cleanup(fake)
 

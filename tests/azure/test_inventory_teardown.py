@@ -97,22 +97,16 @@ def test_deleting_a_workspace_takes_its_clusters_and_environments(
     assert fake_azure.calls("DELETE", f"/workspaces/{WS}")[-1].api_version
 
 
-def test_the_later_slices_say_so_after_finding_the_workspace(
+def test_an_empty_workspace_reads_as_empty_and_a_missing_one_is_named(
     azure_backend: AzureBackend, fake_azure: FakeAzure
 ) -> None:
-    from core.azure.later import LaterError
-
     seed_workspace(azure_backend, fake_azure)
     assert azure_backend.list_endpoints(REF) == [], "no endpoint in Azure: a true empty list"
     assert azure_backend.tracking_uri(REF).startswith(f"azureml://{fake_azure.workspace_mlflow.host}/mlflow/")
     assert azure_backend.list_sweeps(REF) == [], "no sweep job in Azure: a true empty list"
-    for action in (
-        lambda: azure_backend.registered_models(REF),
-        lambda: azure_backend.create_endpoint(REF, "heart-endpoint"),
-    ):
-        with pytest.raises(LaterError, match="later release") as caught:
-            action()
-        assert "local backend" in caught.value.fix
+    assert azure_backend.registered_models(REF) == [], "no model in Azure: a true empty list"
+    with pytest.raises(NotFoundError, match="no online endpoint called 'heart-endpoint'"):
+        azure_backend.endpoint_keys(REF, "heart-endpoint")
     with pytest.raises(NotFoundError, match="no workspace called 'nowhere'"):
         azure_backend.list_sweeps(WorkspaceRef(RG, "nowhere"))
 
@@ -120,7 +114,6 @@ def test_the_later_slices_say_so_after_finding_the_workspace(
 def test_online_endpoints_are_in_the_inventory_and_go_with_their_workspace(
     azure_backend: AzureBackend, fake_azure: FakeAzure
 ) -> None:
-    from core.azure.later import LaterError
     from tests.azure.conftest import SUBSCRIPTION
     from tests.azure.fake.routes_ml import seed_endpoint
 
@@ -130,9 +123,13 @@ def test_online_endpoints_are_in_the_inventory_and_go_with_their_workspace(
     endpoint = found[(Kind.ENDPOINT, "heart-endpoint", WS)]
     assert endpoint.properties["traffic"] == {"blue": 100} and endpoint.properties["scoring_uri"]
     assert found[(Kind.DEPLOYMENT, "blue", "heart-endpoint")].properties["instance_type"] == "Standard_DS3_v2"
-    with pytest.raises(LaterError, match="heart-endpoint") as caught:
-        azure_backend.list_endpoints(REF)
-    assert "inventory" in caught.value.fix, "it says where the endpoint can be seen"
+    [listed] = azure_backend.list_endpoints(REF)
+    assert (listed.name, listed.traffic, [d.name for d in listed.deployments]) == (
+        "heart-endpoint",
+        {"blue": 100},
+        ["blue"],
+    )
+    assert not listed.health.healthy, "no server answers its scoring URI"
     gone = azure_backend.delete_workspace(REF, permanently=True)
     kinds = [r.kind for r in gone]
     assert {Kind.ENDPOINT, Kind.DEPLOYMENT, Kind.WORKSPACE} <= set(kinds)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.backend import EndpointInfo, Operation, WorkspaceRef
+from core.codegen.endpoint import azure_delete_code
 from dashboard import session
+from dashboard.views.endpoint.snippets import azure_spec
 from dashboard.views.endpoint.state import LATENCY, LIVE, SINGLE, results
+from dashboard.views.endpoint.status import forget_keys
 from dashboard.widgets import follow_newest_select, set_result, show_result, start_operation
 
 
@@ -22,15 +25,34 @@ def delete_section(workspace: WorkspaceRef, info: EndpointInfo) -> None:
                 pin_key=f"endpoint:delete_deployment_pin:{info.name}",
                 newest=names[-1],
             )
+            if backend.capabilities.long_running_operations:
+                st.caption(
+                    "A deployment that still takes traffic is refused while others exist: move its "
+                    "traffic first. Deleting one takes a few minutes on Azure."
+                )
             if st.button("Delete this deployment", key="endpoint:delete_deployment"):
                 start_operation(
                     "endpoint_delete", lambda: backend.begin_delete_deployment(workspace, info.name, doomed)
                 )
                 st.rerun()
+        if backend.capabilities.long_running_operations:
+            how = (
+                f"Deleting **{info.name}** sets its deployments' traffic to 0, deletes its "
+                f"{len(info.deployments)} deployment(s), then the endpoint and its keys, one after the "
+                "other: a few minutes on Azure, which this page follows (it stays usable meanwhile)."
+            )
+        else:
+            how = (
+                f"Deleting **{info.name}** stops its server and deletes its "
+                f"{len(info.deployments)} deployment(s) and keys."
+            )
+        billed = (
+            " Its instances are billed until the deployments are gone."
+            if backend.capabilities.billable
+            else ""
+        )
         st.warning(
-            f"Deleting **{info.name}** stops its server and deletes its "
-            f"{len(info.deployments)} deployment(s) "
-            "and keys. Registered models stay in the registry.",
+            how + billed + " Registered models stay in the registry.",
             icon=":material/warning:",
         )
         with st.form("endpoint:delete_form", clear_on_submit=True):
@@ -47,6 +69,9 @@ def delete_section(workspace: WorkspaceRef, info: EndpointInfo) -> None:
                         "endpoint_delete", lambda: backend.begin_delete_endpoint(workspace, info.name)
                     )
                 st.rerun()
+        if info.deployments:  # in the expander already: a code box, not another expander
+            st.markdown("**Show code:** the same delete on Azure ML (azure-ai-ml), after the client above")
+            st.code(azure_delete_code(azure_spec(workspace, info, info.deployments[-1])), language="python")
     show_result("endpoint_delete")
 
 
@@ -55,6 +80,8 @@ def endpoint_deleted(operation: Operation) -> None:
     if operation.kind == "delete deployment":
         set_result("endpoint_delete", "success", f"Deleted deployment '{operation.target}'.")
         return
-    set_result("endpoint_delete", "success", f"Deleted endpoint '{operation.target}' and stopped its server.")
+    forget_keys()
+    stopped = "" if session.backend().capabilities.long_running_operations else " and stopped its server"
+    set_result("endpoint_delete", "success", f"Deleted endpoint '{operation.target}'{stopped}.")
     for key in (LIVE, LATENCY, SINGLE):
         results(key).clear()

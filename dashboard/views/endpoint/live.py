@@ -14,7 +14,7 @@ from core.endpoint.evaluation import ClassificationEvaluation, RegressionEvaluat
 from core.errors import UserFacingError
 from dashboard import figures, session
 from dashboard.views.endpoint.state import LATENCY, LIVE, keep, kept
-from dashboard.views.endpoint.status import client
+from dashboard.views.endpoint.status import call, client
 from dashboard.widgets import run_action, set_result, show_result
 
 TABLE_ROWS = 200
@@ -40,7 +40,7 @@ def live_section(
         with st.spinner("Scoring the test split…"):
             live = run_action(
                 "endpoint_live",
-                lambda: score_test_split(client(workspace, info, deployment), data.test, data.schema),
+                call(lambda: score_test_split(client(workspace, info, deployment), data.test, data.schema)),
             )
         if live is not None:
             keep(LIVE, info, deployment, live)
@@ -82,9 +82,7 @@ def _show_live(live: LiveTest, schema: Schema) -> None:
             key="endpoint:confusion",
         )
         if evaluation.roc:
-            right.plotly_chart(
-                figures.roc_curves(evaluation.roc), width="stretch", key="endpoint:roc"
-            )
+            right.plotly_chart(figures.roc_curves(evaluation.roc), width="stretch", key="endpoint:roc")
         else:
             right.info("No ROC curve: the answer had no probabilities, or the test split has one class.")
     elif isinstance(evaluation, RegressionEvaluation):
@@ -109,7 +107,7 @@ def latency_section(
         row = _one_row(workspace, info, deployment, data)
         if row is not None:
             report = run_action(
-                "endpoint_latency", lambda: client(workspace, info, deployment).latency(row, burst=30)
+                "endpoint_latency", call(lambda: client(workspace, info, deployment).latency(row, burst=30))
             )
             if report is not None:
                 keep(LATENCY, info, deployment, report)

@@ -21,7 +21,19 @@ from dashboard.views.endpoint.status import (
     show_keys,
     show_status,
 )
-from dashboard.widgets import follow_newest_select, show_result, watch_operation
+from dashboard.widgets import (
+    adopt_running_operations,
+    follow_newest_select,
+    show_result,
+    watch_operation,
+)
+
+# The backend's running operations this page watches (picked up again after a reload or in a new tab).
+OPERATION_ACTIONS = {
+    "deploy": "endpoint_deploy",
+    "delete deployment": "endpoint_delete",
+    "delete endpoint": "endpoint_delete",
+}
 
 
 def endpoints_section(workspace: WorkspaceRef) -> None:
@@ -59,6 +71,7 @@ def render() -> None:
         nav.link("resources", label="Create a workspace on 1 · Resources")
         return
     try:
+        adopt_running_operations(session.backend(), OPERATION_ACTIONS)
         has_sweep = register_section(workspace)
         models = session.backend().registered_models(workspace)
         if has_sweep or models:

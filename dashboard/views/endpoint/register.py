@@ -7,8 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from core.backend import SweepInfo, WorkspaceRef
+from core.codegen.register import AzureRegistration, azure_register_code
 from core.data.schema import Task
+from core.mlflow_layout import VERSION_TRIAL_RUN
 from core.registry import CHAMPION, RegisteredVersion, comparison_rows, default_model_name
+from core.settings import load_settings
 from core.trials import ChosenTrial
 from dashboard import figures, nav, session
 from dashboard.views.endpoint.state import (
@@ -26,6 +29,7 @@ from dashboard.widgets import (
     pin_selection,
     run_action,
     set_result,
+    show_code,
     show_result,
 )
 
@@ -77,8 +81,13 @@ def register_section(workspace: WorkspaceRef) -> bool:
     jobs = [j for j in backend.list_sweeps(workspace) if _finished(j)][::-1]  # newest first
     if not jobs:
         st.info(
-            "No sweep in this workspace has finished with a model yet. Run one first; its best "
-            "configuration is refit on the whole train split and can then be registered here.",
+            "No sweep in this workspace has finished with a model yet. Run one first; "
+            + (
+                "every trial logs its model, so the best one (or any) can then be registered here."
+                if backend.capabilities.ships_code
+                else "its best configuration is refit on the whole train split and can then be "
+                "registered here."
+            ),
             icon=":material/tune:",
         )
         nav.link("sweep", label="Run a sweep on 4 · Sweep")
@@ -109,6 +118,7 @@ def register_section(workspace: WorkspaceRef) -> bool:
     values = {int(t["number"]): t["value"] for t in trials}
     metric = spec["primary_metric"]
     best = numbers[0] if numbers else None
+    logged = backend.capabilities.ships_code  # every trial logged its model (no refit afterwards)
     with right:
         trial = follow_newest_select(
             "Trial",
@@ -120,10 +130,14 @@ def register_section(workspace: WorkspaceRef) -> bool:
                 "best trial"
                 if n is None
                 else f"trial {n} · {metric} {values[n]:.4f}"
-                + (" · best (refit already)" if n == best else "")
+                + ((" · best" if logged else " · best (refit already)") if n == best else "")
             ),
-            help="The best trial's model was refit when the sweep ended; "
-            "another trial is refit now (a few seconds).",
+            help=(
+                "Every trial logged its model: the registry points at the chosen trial's (nothing is refit)."
+                if logged
+                else "The best trial's model was refit when the sweep ended; "
+                "another trial is refit now (a few seconds)."
+            ),
         )
     chosen = None if trial in (None, best) else trial
     left, right = st.columns(2)
@@ -142,7 +156,9 @@ def register_section(workspace: WorkspaceRef) -> bool:
         "current champion by the sweep's primary metric; you can move it yourself below."
     )
     if st.button("Register model", type="primary", key="endpoint:register", icon=":material/bookmark_add:"):
-        with st.spinner("Registering (a trial other than the best is refit first)…"):
+        with st.spinner(
+            "Registering…" if logged else "Registering (a trial other than the best is refit first)…"
+        ):
             version = run_action(
                 "endpoint_register",
                 lambda: backend.register_model(workspace, job.id, chosen, name, description or None),
@@ -264,3 +280,28 @@ def _version_actions(workspace: WorkspaceRef, name: str, versions: list[Register
     show_result("endpoint_versions")
     if version.description:
         st.caption(f"v{version.version}: {version.description}")
+    _register_code(workspace, version)
+
+
+def _register_code(workspace: WorkspaceRef, version: RegisteredVersion) -> None:
+    """Show code: this version registered from its trial job's logged model with azure-ai-ml."""
+    trial_run = version.tags.get(VERSION_TRIAL_RUN)
+    if not trial_run:
+        return
+    tags = {k: v for k, v in version.tags.items() if k != CHAMPION}
+    show_code(
+        azure_register_code(
+            AzureRegistration(
+                name=version.name,
+                version=version.version,
+                job=trial_run,
+                description=version.description,
+                tags=tags,
+            ),
+            load_settings().subscription_id,
+            workspace.resource_group,
+            workspace.name,
+            session.snippet_cloud(),
+        ),
+        label=f"Show code: register v{version.version} on Azure ML (azure-ai-ml)",
+    )

@@ -12,7 +12,7 @@ from core.data.schema import FeatureType, Task
 from core.data.store import LoadedDataset
 from dashboard import session
 from dashboard.views.endpoint.state import SINGLE, keep, kept
-from dashboard.views.endpoint.status import client
+from dashboard.views.endpoint.status import call, client
 from dashboard.widgets import run_action, show_result
 
 
@@ -40,8 +40,10 @@ def single_section(
         )
         result = run_action(
             "endpoint_single",
-            lambda: client(workspace, info, deployment).score(
-                row, probabilities=schema.task == Task.CLASSIFICATION
+            call(
+                lambda: client(workspace, info, deployment).score(
+                    row, probabilities=schema.task == Task.CLASSIFICATION
+                )
             ),
         )
         if result is not None:

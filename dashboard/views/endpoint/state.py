@@ -3,7 +3,10 @@
 Results (the live test, the latency probe, the last single prediction) live under session keys
 that no widget owns, so they survive a change of page. Each is kept with its provenance (what the
 deployment served when it was produced) and dropped once the deployment serves something else.
-Endpoint keys are read from the backend when a section needs them and never kept in the session.
+Endpoint keys are read from the backend once and held (as masked ``Secret``s, in this server's
+memory only: a ``Secret`` refuses to be pickled) under ``KEYS`` until Refresh, a regenerate on
+this page or a delete: on Azure every read is a call to Resource Manager. A key regenerated
+elsewhere meanwhile makes the endpoint answer 401, and the page says to press Refresh.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ LATENCY = "endpoint:latency_results"  # value: LatencyReport
 SINGLE = "endpoint:single_results"  # value: ScoreResult
 FROM_TRIALS = session.TRIALS_CHOSEN  # a core.trials.ChosenTrial, set by 5 · Trials
 CARRIED_SEEN = "endpoint:carried_seen"  # (carried trial applied, finished sweeps then, carry owns pin)
+KEYS = "endpoint:keys"  # {(workspace key, endpoint): EndpointKeys} as last read
+DEPLOYING = "endpoint:deploying"  # {workspace, endpoint, deployment} of the deploy started here
+FAILED_DEPLOY = "endpoint:failed_deploy"  # {target, log}: the last failed deploy's log tail
 PENDING = "endpoint:pending_deploy"  # a deployment waiting for the user's confirmation
 NAMES_DEFAULT = "endpoint:names_default"  # the (endpoint, deployment) names last put in the form
 ENDPOINT_NAME, DEPLOYMENT_NAME = "endpoint:new_endpoint", "endpoint:new_deployment"  # text inputs

@@ -3,15 +3,18 @@ deployment to test, and a client that calls it with the primary key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pandas as pd
 import streamlit as st
 
-from core.backend import DeploymentInfo, EndpointInfo, WorkspaceRef
+from core.backend import DeploymentInfo, EndpointInfo, EndpointKeys, WorkspaceRef
 from core.data.store import LoadedDataset, load_dataset
-from core.endpoint.client import EndpointClient
+from core.endpoint.client import EndpointCallError, EndpointClient
 from core.errors import UserFacingError
 from dashboard import session
-from dashboard.views.endpoint.state import TEST_DEPLOYMENT_PIN
+from dashboard.views.endpoint.state import KEYS, TEST_DEPLOYMENT_PIN
 from dashboard.widgets import follow_newest_select, masked_secret, run_action, set_result, show_result
 
 BADGES = {
@@ -28,13 +31,25 @@ def show_status(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     if info.scoring_uri:
         st.code(info.scoring_uri, language=None)
     detail = health.detail
-    if health.healthy:
-        processes = len(health.info.get("model_processes", []))
+    if health.healthy and "model_processes" in health.info:  # a local server says how it runs
+        processes = len(health.info["model_processes"])
         detail += f" {processes} model process(es); answered /health in {health.round_trip_ms:.1f} ms."
+    elif health.healthy and health.round_trip_ms is not None:
+        detail += f" Answered in {health.round_trip_ms:.1f} ms."
     st.caption(detail)
     a, b, _ = st.columns([1, 1, 3])
-    a.button("Check health", key="endpoint:refresh", icon=":material/refresh:")
-    restartable = health.state in ("stopped", "unresponsive") and info.deployments
+    a.button(
+        "Refresh",
+        key="endpoint:refresh",
+        icon=":material/refresh:",
+        on_click=forget_keys,
+        help="Check the endpoint's health again and read its keys again.",
+    )
+    restartable = (
+        session.backend().capabilities.restart_endpoints
+        and health.state in ("stopped", "unresponsive")
+        and info.deployments
+    )
     if restartable and b.button(
         "Start the server", key="endpoint:start", type="primary", icon=":material/play_arrow:"
     ):
@@ -47,23 +62,73 @@ def show_status(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     show_result("endpoint_start")
 
 
+def endpoint_keys(workspace: WorkspaceRef, name: str) -> EndpointKeys:
+    """The endpoint's keys as this page read them last (on Azure every read is a call to Resource
+    Manager): read once, kept in this session as masked ``Secret``s until Refresh, a regenerate
+    on this page or a delete. A key regenerated elsewhere meanwhile gets a 401: see ``call``."""
+    held = st.session_state.setdefault(KEYS, {})
+    slot = (workspace.key, name)
+    keys = held.get(slot)
+    if not isinstance(keys, EndpointKeys):
+        keys = held[slot] = session.backend().endpoint_keys(workspace, name)
+    return keys
+
+
+def forget_keys() -> None:
+    st.session_state.pop(KEYS, None)
+
+
+KEY_CHANGED = (
+    "The key this page holds was refused, so the key changed: press Refresh to read the current "
+    "keys, then send again (it was regenerated in another tab, by another user or in Azure ML studio)."
+)
+T = TypeVar("T")
+
+
+def call(action: Callable[[], T]) -> Callable[[], T]:
+    """``action`` (a call to the endpoint with the held key), with a 401 explained: the key changed."""
+
+    def checked() -> T:
+        try:
+            return action()
+        except EndpointCallError as exc:
+            if exc.status == 401:
+                raise UserFacingError(exc.problem, KEY_CHANGED) from None
+            raise
+
+    return checked
+
+
 def show_keys(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     backend = session.backend()
     try:
-        keys = backend.endpoint_keys(workspace, info.name)
+        keys = endpoint_keys(workspace, info.name)
     except UserFacingError as exc:
         st.error(str(exc), icon=":material/key_off:")
         return
     left, right = st.columns([3, 1])
     with left:
-        masked_secret("Primary key", keys.primary, key=f"endpoint:reveal:{info.name}")
+        masked_secret(
+            "Primary key",
+            keys.primary,
+            key=f"endpoint:reveal:{info.name}",
+            download_name=f"{info.name}-primary-key.txt",
+        )
+        st.caption(
+            "Copying needs the key on screen: Streamlit's copy icon copies what a code box shows, so "
+            "reveal it, copy, hide it again. Or save it to a file: that never shows it in the page."
+        )
     with right:
         which = st.radio("Regenerate", ["primary", "secondary"], key="endpoint:key_type", horizontal=True)
         regenerate = st.button("Regenerate key", key="endpoint:regenerate", icon=":material/autorenew:")
-        if regenerate and run_action(
-            "endpoint_keys", lambda: backend.regenerate_endpoint_key(workspace, info.name, which)
-        ):
-            set_result("endpoint_keys", "success", f"New {which} key: clients using the old one now get 401.")
+        if regenerate:
+            forget_keys()
+            if run_action(
+                "endpoint_keys", lambda: backend.regenerate_endpoint_key(workspace, info.name, which)
+            ):
+                set_result(
+                    "endpoint_keys", "success", f"New {which} key: clients using the old one now get 401."
+                )
             st.rerun()
     show_result("endpoint_keys")
 
@@ -76,6 +141,7 @@ def deployments_table(info: EndpointInfo) -> None:
             "version": d.model_version,
             "traffic %": info.traffic.get(d.name, 0),
             "instances": d.instance_count,
+            "instance type": d.instance_type,
             "dataset": f"{d.dataset} v{d.dataset_version}" if d.dataset else "",
             "task": d.task,
             "created (UTC)": d.created_at.replace("T", " ")[:19],
@@ -111,5 +177,6 @@ def deployment_dataset(workspace: WorkspaceRef, deployment: DeploymentInfo) -> L
 
 
 def client(workspace: WorkspaceRef, info: EndpointInfo, deployment: DeploymentInfo) -> EndpointClient:
-    key = session.backend().endpoint_keys(workspace, info.name).primary.reveal()
+    """A client with the primary key this page holds (see ``endpoint_keys``)."""
+    key = endpoint_keys(workspace, info.name).primary.reveal()
     return EndpointClient(info.scoring_uri, key, deployment=deployment.name)

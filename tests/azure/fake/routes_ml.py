@@ -1,5 +1,5 @@
 """Microsoft.MachineLearningServices: workspaces (get, list, soft delete and purge), datastores,
-environments, compute clusters, data assets and the (still empty) online endpoints.
+environments, compute clusters and data assets (online endpoints: ``routes_endpoints.py``).
 
 Shapes follow the 2025-06-01 spec examples (``Workspace/get.json``, ``Compute/createOrUpdate/
 BasicAmlCompute.json``, ``Workspace/EnvironmentVersion/createOrUpdate.json``…); long-running
@@ -110,6 +110,9 @@ def children(fake: FakeAzure, sub: str, rg: str, ws: str, collection: str) -> di
 
 
 def drop_children(fake: FakeAzure, sub: str, rg: str, ws: str) -> None:
+    from tests.azure.fake.scoring import drop_workspace
+
+    drop_workspace(fake, ws_id(sub, rg, ws))  # the scoring servers of its online endpoints stop
     prefix = f"ml:{ws_id(sub, rg, ws).lower()}:"
     for key in [k for k in fake.data if isinstance(k, str) and k.startswith(prefix)]:
         del fake.data[key]
@@ -678,76 +681,11 @@ def delete_compute(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str
     return track(fake, computes[name]["id"], fake.begin(request, finish, status=202))
 
 
-# -- online endpoints (created from issue 17 on; listed now, for the inventory) ---------------
-@route("GET", WS + "/onlineEndpoints")
-def list_endpoints(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str) -> Response:
-    if (missing := require_workspace(fake, sub, rg, ws)) is not None:
-        return missing
-    return Response(200, {"value": list(children(fake, sub, rg, ws, "onlineEndpoints").values())})
-
-
-@route("GET", WS + "/onlineEndpoints/{endpoint}/deployments")
-def list_deployments(
-    fake: FakeAzure, request: Request, sub: str, rg: str, ws: str, endpoint: str
-) -> Response:
-    if (missing := require_workspace(fake, sub, rg, ws)) is not None:
-        return missing
-    if endpoint not in children(fake, sub, rg, ws, "onlineEndpoints"):
-        return arm_error(404, "UserError", f"Could not find endpoint: {endpoint}.")
-    found = [
-        d for d in children(fake, sub, rg, ws, "onlineDeployments").values() if d.get("_endpoint") == endpoint
-    ]
-    return Response(200, {"value": [{k: v for k, v in d.items() if k != "_endpoint"} for d in found]})
-
-
+# -- online endpoints: routes_endpoints.py ---------------------------------------------------
 def seed_endpoint(
     fake: FakeAzure, sub: str, rg: str, ws: str, name: str, deployments: dict[str, int]
 ) -> None:
-    """An online endpoint with its deployments (traffic in percent), as Azure lists them; their
-    create routes arrive with issue 17, the inventory lists them now."""
-    wid = ws_id(sub, rg, ws)
-    location = (find_workspace(fake, sub, rg, ws) or {}).get("location", "eastus")
-    children(fake, sub, rg, ws, "onlineEndpoints")[name] = {
-        "id": f"{wid}/onlineEndpoints/{name}",
-        "name": name,
-        "type": f"{PROVIDER}/workspaces/onlineEndpoints",
-        "location": location,
-        "kind": "Managed",
-        "tags": {},
-        "identity": {"type": "SystemAssigned", "principalId": str(uuid.uuid4()), "tenantId": fake.tenant_id},
-        "systemData": system_data("User"),
-        "properties": {
-            "authMode": "Key",
-            "description": "",
-            "scoringUri": f"https://{name}.{location}.inference.ml.azure.com/score",
-            "swaggerUri": f"https://{name}.{location}.inference.ml.azure.com/swagger.json",
-            "provisioningState": "Succeeded",
-            "traffic": dict(deployments),
-            "mirrorTraffic": {},
-            "publicNetworkAccess": "Enabled",
-            "properties": {"azureml.onlineendpointid": f"{wid}/onlineendpoints/{name}"},
-        },
-    }
-    for deployment in deployments:
-        children(fake, sub, rg, ws, "onlineDeployments")[f"{name}/{deployment}"] = {
-            "_endpoint": name,
-            "id": f"{wid}/onlineEndpoints/{name}/deployments/{deployment}",
-            "name": deployment,
-            "type": f"{PROVIDER}/workspaces/onlineEndpoints/deployments",
-            "location": location,
-            "kind": "Managed",
-            "tags": {},
-            "sku": {"name": "Default", "tier": "Standard", "capacity": 1},
-            "systemData": system_data("User"),
-            "properties": {
-                "endpointComputeType": "Managed",
-                "model": f"{wid}/models/heart-model/versions/1",
-                "instanceType": "Standard_DS3_v2",
-                "provisioningState": "Succeeded",
-                "scaleSettings": {"scaleType": "Default"},
-                "appInsightsEnabled": False,
-                "egressPublicNetworkAccess": "Enabled",
-                "properties": {},
-                "environmentVariables": {},
-            },
-        }
+    """Kept here for the tests that import it from this module (it lives in routes_endpoints)."""
+    from tests.azure.fake.routes_endpoints import seed_endpoint as seed
+
+    seed(fake, sub, rg, ws, name, deployments)

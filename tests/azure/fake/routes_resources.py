@@ -89,5 +89,8 @@ def delete_group(fake: FakeAzure, request: Request, sub: str, rg: str) -> Respon
         for key in [k for k in fake.resources if k == prefix or k.startswith(prefix + "/")]:
             del fake.resources[key]
         fake.data.setdefault("deleted_groups", []).append(rg)
+        from tests.azure.fake.scoring import drop_group
+
+        drop_group(fake, sub, rg)  # the scoring servers of its online endpoints stop
 
     return fake.begin(request, finish, status=202, async_operation=False)

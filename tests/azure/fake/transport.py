@@ -56,6 +56,8 @@ class FakeTransport(RequestsTransport):
         adapter = _FakeAdapter(fake)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
+        # the fake's online endpoints are real scoring servers on loopback (invoke reaches them)
+        session.mount("http://127.0.0.1:", requests.adapters.HTTPAdapter())
         super().__init__(session=session, session_owner=False)
         self.fake = fake
 

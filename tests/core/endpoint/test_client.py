@@ -156,6 +156,8 @@ def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
                 reason = {"ms-azureml-model-error-statuscode": "500"}
                 reason["ms-azureml-model-error-reason"] = "ValueError: could not convert 'abc' to float"
                 return self._answer(424, body, reason)
+            if status == 429 and "later" in self.path:  # Azure's throttling may say when to retry
+                return self._answer(429, body, {"Retry-After": "17"})
             self._answer(status, body)
 
         def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -228,6 +230,15 @@ def test_http_to_an_https_endpoint_is_explained(served: Served) -> None:
         client.score(ROWS)
     assert caught.value.status is None and "https:// for an Azure endpoint" in caught.value.fix
     assert "Traceback" not in str(caught.value) and "Error" not in caught.value.problem
+
+
+def test_a_throttled_answer_with_retry_after_says_when_to_retry(served: Served) -> None:
+    client = EndpointClient(f"{served.base}/429/score-later", KEY, ssl_context=served.trusting_context())
+    with pytest.raises(EndpointCallError) as caught:
+        client.score(ROWS)
+    error = caught.value
+    assert error.status == 429 and "Azure says 429" in error.problem
+    assert "retry after 17 s (Azure's Retry-After), or add instances" in error.fix
 
 
 @pytest.mark.parametrize(

@@ -127,3 +127,33 @@ def test_request_json_is_readable_and_exact() -> None:
     assert json.loads(text) == payload
     with_params = {**payload, "params": {"probabilities": True}}
     assert json.loads(request_json(with_params)) == with_params
+
+
+def test_a_workspace_model_is_deployed_by_name_and_the_script_deletes_nothing(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from azure.ai.ml import load_online_deployment
+
+    registered = replace(
+        spec("azureml:best_random_forest:3"), in_workspace=True, instance_type="Standard_F4s_v2"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(azure_entities_code(registered), "<snippet>", "exec"), namespace)  # the shown code
+    deployment = namespace["deployment"]
+    assert (
+        deployment.model == "azureml:best_random_forest:3" and deployment.instance_type == "Standard_F4s_v2"
+    )
+    path = tmp_path / "deployment.yml"
+    path.write_text(yaml.safe_dump(json.loads(json.dumps(deployment._to_dict()))))
+    assert str(load_online_deployment(str(path)).model).endswith(
+        "best_random_forest:3"
+    )  # the schema reads it back
+
+    script = azure_endpoint_code(registered)
+    tree = ast.parse(script)
+    calls = {ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    assert (
+        "ml_client.online_endpoints.invoke" in calls
+        and "ml_client.online_endpoints.begin_delete" not in calls
+    )
+    assert "# ml_client.online_endpoints.begin_delete(name='heart-classify-endpoint').result()" in script
