@@ -41,6 +41,10 @@ class _Cache:
                 self._items.popitem(last=False)
         return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
 
 CACHE = _Cache()
 
