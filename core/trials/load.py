@@ -10,6 +10,10 @@ Over REST (an ``mlflow server``, Azure ML's MLflow) each page is a round trip th
 most of its time on, so after the first page the rest of the experiment is fetched in
 :data:`PARALLEL_PARTS` slices of start time at once (MLflow's search has no offsets, only page
 tokens, and filters on ``attributes.start_time``); local stores read one page after another.
+
+While a sweep runs, :func:`refresh_runs` brings a loaded table up to date by reading only the
+runs that were still open at the last load and those started since; runs that had finished
+keep their row (a finished trial does not change, except for notes, which the page lays over).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 PAGE_SIZE = 1000  # runs per search_runs page: one progress step each
+DONE = frozenset({"FINISHED", "FAILED", "KILLED"})  # MLflow's terminal run statuses
 PARALLEL_PARTS = 4  # start-time slices fetched at once from a server (measured: 4 beat 2 and 8)
 # Tags that can be large and that the page never reads.
 _DROPPED_TAG_PREFIXES = ("mlflow.log-model.history", "mlflow.source.", "mlflow.loggedArtifacts")
@@ -220,6 +225,46 @@ def _search_in_parallel(
             found[jobs[job]] = [r for r in job.result() if r.info.run_id not in seen]
             report(len(runs) + sum(len(p) for p in found.values()), expected)
     return runs + [r for i in range(len(filters)) for r in found[i]]
+
+
+def join_tables(newer: RunTable, older: RunTable) -> RunTable:
+    """Two tables of one experiment as one, ``newer``'s rows first (metrics: union of columns)."""
+    metrics = pd.concat([newer.metrics, older.metrics], ignore_index=True)
+    return RunTable(
+        newer.uri,
+        newer.experiment_id,
+        pd.concat([newer.runs, older.runs], ignore_index=True),
+        newer.params + older.params,
+        newer.tags + older.tags,
+        metrics.reset_index(drop=True),
+    )
+
+
+def refresh_runs(
+    previous: RunTable,
+    filter_string: str = "",
+    progress: Progress | None = None,
+    page_size: int = PAGE_SIZE,
+) -> RunTable:
+    """``previous`` (a load with ``filter_string``) brought up to date: one search for the runs
+    that were still open then and any started since; the rows of runs that had finished are
+    kept as loaded. An empty or undated table is loaded afresh."""
+    runs = previous.runs
+    starts = runs["start_ms"].to_numpy(dtype=np.float64)
+    still_open = ~runs["mlflow_status"].isin(DONE).to_numpy() & np.isfinite(starts)
+    if not len(runs) or not np.isfinite(starts).all():
+        return load_runs(previous.uri, previous.experiment_id, filter_string, progress, page_size=page_size)
+    since = int(starts[still_open].min()) if still_open.any() else int(starts.max())
+    fresh = load_runs(
+        previous.uri,
+        previous.experiment_id,
+        _both(filter_string, f"attributes.start_time >= {since}"),
+        progress,
+        page_size=page_size,
+    )
+    known = set(fresh.runs["run_id"])
+    kept = [i for i in range(len(previous)) if starts[i] < since and runs["run_id"].iloc[i] not in known]
+    return join_tables(fresh, previous.take(kept))
 
 
 def get_run_table(uri: str, run_id: str) -> RunTable:
