@@ -190,9 +190,9 @@ def filter_digest(frame: TrialsFrame, scores: Scores, rows: np.ndarray) -> str:
     digest = hashlib.sha1(scores.metric.encode())
     digest.update(f"{scores.goal}|{scores.ranking}".encode())
     index = np.flatnonzero(rows)
-    digest.update("\n".join(str(frame.run_ids[i]) for i in index).encode())
+    digest.update("\n".join(frame.run_ids[index].astype(str).tolist()).encode())
     digest.update(np.ascontiguousarray(scores.values[index], dtype=np.float64).tobytes())
-    digest.update("\n".join(str(s) for s in frame.statuses[index]).encode())
+    digest.update("\n".join(frame.statuses[index].astype(str).tolist()).encode())
     return digest.hexdigest()
 
 

@@ -11,7 +11,7 @@ import pytest
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from core.trials import load_runs
+from core.trials import is_bulk, load_histories, load_runs
 from core.trials.load import RunTable, start_slices
 from tests.mlflow_server import MlflowServer
 
@@ -102,3 +102,15 @@ def test_start_slices_cover_the_range_once() -> None:
     slices = start_slices(100, 200, 4)
     assert slices == [(175, 200), (150, 175), (125, 150), (100, 125)], "newest first, half-open"
     assert start_slices(5, 7, 4) == [(6, 7), (5, 6)], "no empty slices when the range is narrow"
+
+
+def test_histories_over_rest_are_those_of_the_store(
+    crowded: tuple[str, str, list[str]], mlflow_server: MlflowServer
+) -> None:
+    """One run per call over REST (several at once), the same rows as the bulk SQLite read."""
+    url, experiment_id, children = crowded
+    assert not is_bulk(url)
+    remote = load_histories(url, experiment_id, children[:12], ["acc"])
+    local = load_histories(mlflow_server.backend_uri, experiment_id, children[:12], ["acc"])
+    assert len(remote) == 36 and set(remote["run_id"]) == set(children[:12])
+    pd.testing.assert_frame_equal(remote, local)
