@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.tracking import MlflowClient
 
-PAGE_SIZE = 1000  # runs per search_runs page: one progress step each
+PAGE_SIZE = 1000  # runs per search_runs page over REST: one progress step each
+LOCAL_PAGE_SIZE = 2500  # on a local store a page costs a sorted query: fewer, larger (measured)
 DONE = frozenset({"FINISHED", "FAILED", "KILLED"})  # MLflow's terminal run statuses
 PARALLEL_PARTS = 4  # start-time slices fetched at once from a server (measured: 4 beat 2 and 8)
 # Tags that can be large and that the page never reads.
@@ -133,15 +134,17 @@ def load_runs(
     filter_string: str = "",
     progress: Progress | None = None,
     expected: int | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
 ) -> RunTable:
     """Every active run of the experiment matching ``filter_string``: one paginated search
     (over REST, its pages after the first in parallel)."""
     mlflow_client = client(uri)
     report = progress or (lambda done, expected: None)
+    remote = store_kind(uri) == "remote"
+    size = page_size or (PAGE_SIZE if remote else LOCAL_PAGE_SIZE)
     try:
-        search = _search_in_parallel if store_kind(uri) == "remote" else _search_pages
-        runs = search(mlflow_client, experiment_id, filter_string, page_size, report, expected)
+        search = _search_in_parallel if remote else _search_pages
+        runs = search(mlflow_client, experiment_id, filter_string, size, report, expected)
     except Exception as exc:  # MlflowException, OSError, requests errors
         raise describe_failure(uri, exc) from None
     return table_from_runs(uri, experiment_id, runs)
@@ -244,7 +247,7 @@ def refresh_runs(
     previous: RunTable,
     filter_string: str = "",
     progress: Progress | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
 ) -> RunTable:
     """``previous`` (a load with ``filter_string``) brought up to date: one search for the runs
     that were still open then and any started since; the rows of runs that had finished are
