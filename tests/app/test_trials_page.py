@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -253,3 +254,28 @@ def test_importance_is_computed_once_in_the_background_and_kept_across_tabs(
     assert importance_caption(at).startswith("Importance: fANOVA")
     next(r for r in at.radio if r.label == "Importance method").set_value("ped_anova").run()
     assert JOBS.started == before + 2 and importance_caption(at) == caption, "the first one, kept"
+
+
+def test_the_tab_says_importance_is_on_its_way_until_it_is_ready(
+    open_page: Callable[[str], AppTest], tmp_path: Path
+) -> None:
+    uri = sqlite_uri(tmp_path / "store")
+    write_app_sweep(uri)
+    busy = threading.Event()
+    JOBS.submit(("test-busy", str(tmp_path)), lambda: busy.wait(60))  # the one worker is taken
+    try:
+        at = open_page("trials")
+        at.session_state[view.W + "source"] = "uri"
+        at.run()
+        open_uri(at, uri)
+        open_tab(at, "Hyperparameters")
+        assert "Computing hyperparameter importance (PED-ANOVA) over the 5 completed trials" in texts(at.info)
+        assert importance_caption(at) == ""
+        assert len(at.get("plotly_chart")) == 2, "slices and the two-at-once chart do not wait for it"
+    finally:
+        busy.set()
+    JOBS.wait(timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert importance_caption(at).startswith("Importance: PED-ANOVA")
+    assert "Computing hyperparameter importance" not in texts(at.info)
