@@ -12,12 +12,14 @@
 - :mod:`~core.trials.oof`: a trial's out-of-fold predictions, recomputed, and their curves.
 - :mod:`~core.trials.target`: the sweep (or group of runs) under review.
 - :mod:`~core.trials.chosen`: the trial carried to the Endpoint step.
+- :mod:`~core.trials.background`: work the page does not wait for (importance), kept by key.
 - :mod:`~core.trials.cache`: the in-process cache the page keeps what these functions return in,
   keyed by the store's last-update stamp (asked once per script run).
 
 No Streamlit here.
 """
 
+from core.trials.background import JOBS, Jobs
 from core.trials.cache import CACHE, begin_run, stamp_of
 from core.trials.chosen import ChosenTrial
 from core.trials.frame import GOALS, Goal, Group, SweepMeta, TrialsFrame, build_trials, sweep_groups
@@ -44,6 +46,8 @@ from core.trials.target import Target
 __all__ = [
     "ChosenTrial",
     "CACHE",
+    "JOBS",
+    "Jobs",
     "GOALS",
     "METHODS",
     "STATUSES",

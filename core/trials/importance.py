@@ -13,14 +13,20 @@ for maximised objectives. Methods:
 Encodings: categorical hyperparameters (None included) are Optuna categoricals; numeric
 ones are floats, log-scaled where the space is log; a numeric hyperparameter that is None
 in some trials and has many values puts None just below its range.
+
+Over very large sweeps the evaluators run on a seeded random sample of :data:`SAMPLE_LIMIT`
+completed trials (the result says so). :func:`importance_job` runs it in the background, once
+per sweep, filter and method (:data:`~core.trials.background.JOBS` keeps the result).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import math
 import warnings
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
@@ -28,6 +34,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 
 from core.errors import UserFacingError
+from core.trials.background import JOBS
 from core.trials.frame import TrialsFrame
 from core.trials.scoring import Scores
 
@@ -39,6 +46,7 @@ METHODS: dict[Method, str] = {
 MIN_TRIALS = 5
 FEW_TRIALS = 50
 MAX_NONE_CATEGORIES = 32
+SAMPLE_LIMIT = 4000  # completed trials the evaluators see at most (a seeded random sample beyond)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Importance:
     values: dict[str, float]  # normalised to sum 1, most important first
     trials: int  # completed trials used
     note: str = ""
+    sampled_from: int = 0  # completed trials passing the filters when a sample was used, else 0
 
 
 @functools.cache
@@ -100,9 +109,11 @@ def param_importance(
     rows: np.ndarray | None = None,
     method: Method = "ped_anova",
     seed: int = 0,
+    max_trials: int | None = SAMPLE_LIMIT,
 ) -> Importance:
     """Importance of every varying hyperparameter for ``scores`` over the completed trials
-    among ``rows`` (a boolean mask; all trials when None)."""
+    among ``rows`` (a boolean mask; all trials when None); over more than ``max_trials`` of
+    them, a seeded random sample of ``max_trials``."""
     import optuna
     from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
     from optuna.trial import TrialState
@@ -118,6 +129,10 @@ def param_importance(
             f"{used.size} pass the filters.",
             "Widen the filters, or wait for more trials.",
         )
+    sampled_from = 0
+    if max_trials is not None and used.size > max_trials:
+        sampled_from = int(used.size)
+        used = np.sort(np.random.default_rng(seed).choice(used, size=max_trials, replace=False))
     encoded = {name: _encode(frame, name, used) for name in frame.varying()}
     params = {name: enc for name, enc in encoded.items() if enc is not None}
     if not params:
@@ -157,8 +172,35 @@ def param_importance(
         found = optuna.importance.get_param_importances(study, evaluator=evaluator)
     ranked = dict(sorted(((k, float(v)) for k, v in found.items()), key=lambda kv: -kv[1]))
     note = ""
+    if sampled_from:
+        note = (
+            f"Computed on a random sample of {used.size:,} of the {sampled_from:,} completed trials "
+            "passing the filters, which keeps it quick on a sweep this large."
+        )
     if used.size < FEW_TRIALS:
         note = f"Only {used.size} completed trials: treat the ranking as rough."
     if method == "ped_anova" and math.ceil(used.size * 0.1) < 5:
         note = (note + " " if note else "") + "PED-ANOVA looks at the top 10 %, which is under 5 trials here."
-    return Importance(method, METHODS[method], ranked, int(used.size), note)
+    return Importance(method, METHODS[method], ranked, int(used.size), note, sampled_from)
+
+
+def filter_digest(frame: TrialsFrame, scores: Scores, rows: np.ndarray) -> str:
+    """What importance depends on, in short: the runs passing the filter, their scores and
+    statuses (a live sweep's reload that changed none of them keeps the same digest)."""
+    digest = hashlib.sha1(scores.metric.encode())
+    digest.update(f"{scores.goal}|{scores.ranking}".encode())
+    index = np.flatnonzero(rows)
+    digest.update("\n".join(frame.run_ids[index].astype(str).tolist()).encode())
+    digest.update(np.ascontiguousarray(scores.values[index], dtype=np.float64).tobytes())
+    digest.update("\n".join(frame.statuses[index].astype(str).tolist()).encode())
+    return digest.hexdigest()
+
+
+def importance_job(
+    sweep_key: str, frame: TrialsFrame, scores: Scores, rows: np.ndarray, method: Method = "ped_anova"
+) -> Future[Importance]:
+    """:func:`param_importance` in the background, started once per sweep, filter and method:
+    asking again returns the same job (done or not), so nothing is ever computed twice."""
+    key = ("importance", sweep_key, method, filter_digest(frame, scores, rows))
+    mask = rows.copy()
+    return JOBS.submit(key, lambda: param_importance(frame, scores, mask, method=method))

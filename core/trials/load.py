@@ -5,6 +5,15 @@ times, parent, params and tags as text, the latest value of every metric) withou
 entity objects, so it pickles small and caches well. :func:`last_update` is the cheap
 stamp the page caches a load by: it changes when a run starts, ends, logs a metric or gets
 a tag, and costs one small query instead of a reload.
+
+Over REST (an ``mlflow server``, Azure ML's MLflow) each page is a round trip the server spends
+most of its time on, so after the first page the rest of the experiment is fetched in
+:data:`PARALLEL_PARTS` slices of start time at once (MLflow's search has no offsets, only page
+tokens, and filters on ``attributes.start_time``); local stores read one page after another.
+
+While a sweep runs, :func:`refresh_runs` brings a loaded table up to date by reading only the
+runs that were still open at the last load and those started since; runs that had finished
+keep their row (a finished trial does not change, except for notes, which the page lays over).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +36,12 @@ from core.trials.store import client, describe_failure, sqlite_path, store_kind
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
+    from mlflow.tracking import MlflowClient
 
-PAGE_SIZE = 1000  # runs per search_runs page: one progress step each
+PAGE_SIZE = 1000  # runs per search_runs page over REST: one progress step each
+LOCAL_PAGE_SIZE = 2500  # on a local store a page costs a sorted query: fewer, larger (measured)
+DONE = frozenset({"FINISHED", "FAILED", "KILLED"})  # MLflow's terminal run statuses
+PARALLEL_PARTS = 4  # start-time slices fetched at once from a server (measured: 4 beat 2 and 8)
 # Tags that can be large and that the page never reads.
 _DROPPED_TAG_PREFIXES = ("mlflow.log-model.history", "mlflow.source.", "mlflow.loggedArtifacts")
 
@@ -120,26 +134,140 @@ def load_runs(
     filter_string: str = "",
     progress: Progress | None = None,
     expected: int | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
 ) -> RunTable:
-    """Every active run of the experiment matching ``filter_string``: one paginated search."""
+    """Every active run of the experiment matching ``filter_string``: one paginated search
+    (over REST, its pages after the first in parallel)."""
     mlflow_client = client(uri)
-    runs: list[Run] = []
-    token: str | None = None
+    report = progress or (lambda done, expected: None)
+    remote = store_kind(uri) == "remote"
+    size = page_size or (PAGE_SIZE if remote else LOCAL_PAGE_SIZE)
     try:
-        while True:
-            page = mlflow_client.search_runs(
-                [experiment_id], filter_string=filter_string, max_results=page_size, page_token=token
-            )
-            runs.extend(page)
-            if progress is not None:
-                progress(len(runs), expected)
-            token = page.token
-            if not token:
-                break
+        search = _search_in_parallel if remote else _search_pages
+        runs = search(mlflow_client, experiment_id, filter_string, size, report, expected)
     except Exception as exc:  # MlflowException, OSError, requests errors
         raise describe_failure(uri, exc) from None
     return table_from_runs(uri, experiment_id, runs)
+
+
+def _search_pages(
+    mlflow_client: MlflowClient,
+    experiment_id: str,
+    filter_string: str,
+    page_size: int,
+    report: Progress,
+    expected: int | None,
+    done: int = 0,
+) -> list[Run]:
+    """Page after page; ``report`` counts from ``done`` (runs loaded elsewhere)."""
+    runs: list[Run] = []
+    token: str | None = None
+    while True:
+        page = mlflow_client.search_runs(
+            [experiment_id], filter_string=filter_string, max_results=page_size, page_token=token
+        )
+        runs.extend(page)
+        report(done + len(runs), expected)
+        token = page.token
+        if not token:
+            return runs
+
+
+def _both(filter_string: str, condition: str) -> str:
+    return f"{filter_string} AND {condition}" if filter_string else condition
+
+
+def start_slices(oldest: int, newest: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` half-open start-time ranges [low, high) covering [oldest, newest), newest first."""
+    edges = sorted({oldest + (newest - oldest) * i // parts for i in range(parts + 1)})
+    return [(low, high) for low, high in zip(edges, edges[1:], strict=False)][::-1]
+
+
+def _search_in_parallel(
+    mlflow_client: MlflowClient,
+    experiment_id: str,
+    filter_string: str,
+    page_size: int,
+    report: Progress,
+    expected: int | None,
+) -> list[Run]:
+    """The newest page first; if there is more, the runs that started at the first page's last
+    start time (one query: the page may have cut them), then older ones in start-time slices,
+    all at once. Newest first, as one search would list them."""
+    first = mlflow_client.search_runs(
+        [experiment_id], filter_string, max_results=page_size, order_by=["attributes.start_time DESC"]
+    )
+    runs = list(first)
+    report(len(runs), expected)
+    if not first.token:
+        return runs
+    edge = runs[-1].info.start_time
+    oldest_page = mlflow_client.search_runs(
+        [experiment_id], filter_string, max_results=1, order_by=["attributes.start_time ASC"]
+    )
+    oldest = oldest_page[0].info.start_time if oldest_page else None
+    if edge is None or oldest is None:  # runs without a start time: no slices to cut
+        rest = _search_pages(
+            mlflow_client, experiment_id, filter_string, page_size, report, expected, done=len(runs)
+        )
+        seen = {r.info.run_id for r in runs}
+        return runs + [r for r in rest if r.info.run_id not in seen]
+    filters = [_both(filter_string, f"attributes.start_time = {edge}")] + [
+        _both(filter_string, f"attributes.start_time >= {low} AND attributes.start_time < {high}")
+        for low, high in start_slices(int(oldest), int(edge), PARALLEL_PARTS)
+    ]
+    found: dict[int, list[Run]] = {}
+    with ThreadPoolExecutor(max_workers=len(filters), thread_name_prefix="mlflow-pages") as pool:
+        silent: Progress = lambda done, expected: None  # noqa: E731 (threads may not draw)
+        jobs = {
+            pool.submit(_search_pages, mlflow_client, experiment_id, f, page_size, silent, None): i
+            for i, f in enumerate(filters)
+        }
+        seen = {r.info.run_id for r in runs}
+        for job in as_completed(jobs):
+            found[jobs[job]] = [r for r in job.result() if r.info.run_id not in seen]
+            report(len(runs) + sum(len(p) for p in found.values()), expected)
+    return runs + [r for i in range(len(filters)) for r in found[i]]
+
+
+def join_tables(newer: RunTable, older: RunTable) -> RunTable:
+    """Two tables of one experiment as one, ``newer``'s rows first (metrics: union of columns)."""
+    metrics = pd.concat([newer.metrics, older.metrics], ignore_index=True)
+    return RunTable(
+        newer.uri,
+        newer.experiment_id,
+        pd.concat([newer.runs, older.runs], ignore_index=True),
+        newer.params + older.params,
+        newer.tags + older.tags,
+        metrics.reset_index(drop=True),
+    )
+
+
+def refresh_runs(
+    previous: RunTable,
+    filter_string: str = "",
+    progress: Progress | None = None,
+    page_size: int | None = None,
+) -> RunTable:
+    """``previous`` (a load with ``filter_string``) brought up to date: one search for the runs
+    that were still open then and any started since; the rows of runs that had finished are
+    kept as loaded. An empty or undated table is loaded afresh."""
+    runs = previous.runs
+    starts = runs["start_ms"].to_numpy(dtype=np.float64)
+    still_open = ~runs["mlflow_status"].isin(DONE).to_numpy() & np.isfinite(starts)
+    if not len(runs) or not np.isfinite(starts).all():
+        return load_runs(previous.uri, previous.experiment_id, filter_string, progress, page_size=page_size)
+    since = int(starts[still_open].min()) if still_open.any() else int(starts.max())
+    fresh = load_runs(
+        previous.uri,
+        previous.experiment_id,
+        _both(filter_string, f"attributes.start_time >= {since}"),
+        progress,
+        page_size=page_size,
+    )
+    known = set(fresh.runs["run_id"])
+    kept = [i for i in range(len(previous)) if starts[i] < since and runs["run_id"].iloc[i] not in known]
+    return join_tables(fresh, previous.take(kept))
 
 
 def get_run_table(uri: str, run_id: str) -> RunTable:

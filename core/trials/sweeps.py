@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.mlflow_layout import TAG_PARENT
 from core.trials.frame import Group, TrialsFrame, build_trials, read_spec, sweep_groups, sweep_meta
-from core.trials.load import Progress, RunTable, get_run_table, load_runs
+from core.trials.load import Progress, RunTable, get_run_table, load_runs, refresh_runs
 
 
 def children_filter(parent_run_id: str) -> str:
@@ -18,14 +18,37 @@ def children_filter(parent_run_id: str) -> str:
 
 
 def load_sweep(
-    uri: str, parent_run_id: str, label: str, progress: Progress | None = None, expected: int | None = None
+    uri: str,
+    parent_run_id: str,
+    label: str,
+    progress: Progress | None = None,
+    expected: int | None = None,
+    previous: RunTable | None = None,
 ) -> TrialsFrame:
     """One sweep's trials: the child runs of ``parent_run_id``, typed with its spec."""
+    return sweep_frame(*load_sweep_runs(uri, parent_run_id, progress, expected, previous), label)
+
+
+def load_sweep_runs(
+    uri: str,
+    parent_run_id: str,
+    progress: Progress | None = None,
+    expected: int | None = None,
+    previous: RunTable | None = None,
+) -> tuple[RunTable, RunTable]:
+    """(the parent run, its child runs); with ``previous`` (the children as loaded before) only
+    what may have changed since is read (:func:`~core.trials.load.refresh_runs`)."""
     parent = get_run_table(uri, parent_run_id)
-    children = load_runs(
-        uri, parent.experiment_id, children_filter(parent_run_id), progress=progress, expected=expected
-    )
-    spec = read_spec(uri, str(parent.runs["artifact_uri"].iloc[0]), parent.tags[0])
+    where = children_filter(parent_run_id)
+    if previous is not None:
+        return parent, refresh_runs(previous, where, progress)
+    return parent, load_runs(uri, parent.experiment_id, where, progress=progress, expected=expected)
+
+
+def sweep_frame(parent: RunTable, children: RunTable, label: str) -> TrialsFrame:
+    """The typed trials of a sweep from its parent run and child runs."""
+    parent_run_id = str(parent.runs["run_id"].iloc[0])
+    spec = read_spec(children.uri, str(parent.runs["artifact_uri"].iloc[0]), parent.tags[0])
     group = Group(f"parent:{parent_run_id}", label, parent_run_id, tuple(range(len(children))))
     return build_trials(children, sweep_meta(children, group, parent=parent, spec=spec))
 
@@ -49,4 +72,11 @@ def frame_for_group(table: RunTable, group: Group) -> TrialsFrame:
     return build_trials(table, sweep_meta(table, group, parent=parent, spec=spec), group.rows)
 
 
-__all__ = ["children_filter", "frame_for_group", "load_sweep", "sweep_groups"]
+__all__ = [
+    "children_filter",
+    "frame_for_group",
+    "load_sweep",
+    "load_sweep_runs",
+    "sweep_frame",
+    "sweep_groups",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.mlflow_layout import TAG_NOTE as NOTE_TAG
 from core.sweep.spec import Limits
+from core.trials import JOBS
 from dashboard.views import trials as view
 from tests.core.engine.conftest import finished, small_spec, wait_for
-from tests.core.trials.stores import sqlite_uri, write_plain_runs
+from tests.core.trials.stores import sqlite_uri, write_app_sweep, write_plain_runs
 from tests.workspaces import CC, WS, ready_workspace
 
 
@@ -72,6 +74,7 @@ def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_di
     assert best_row["run id"].iloc[0] == job.best_run_id, "the table marks the sweep's own best trial"
     assert len(at.get("plotly_chart")) == 2, "overview: history and parallel coordinates"
 
+    JOBS.wait(timeout=60)  # importance is computed in the background, started by the first load
     open_tab(at, "Hyperparameters")
     charts = [str(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 3 and "PED-ANOVA" in charts[0], "importance (its method named), slices, contour"
@@ -217,3 +220,62 @@ def test_the_sweep_under_review_follows_the_newest_until_picked(
     next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
     chosen = at.session_state[view.CHOSEN]
     assert (chosen.sweep_id, chosen.workspace) == (first.id, WS), "the chosen trial names its sweep"
+
+
+def importance_caption(at: AppTest) -> str:
+    return next((str(c.value) for c in at.caption if str(c.value).startswith("Importance:")), "")
+
+
+def test_importance_is_computed_once_in_the_background_and_kept_across_tabs(
+    open_page: Callable[[str], AppTest], tmp_path: Path
+) -> None:
+    uri = sqlite_uri(tmp_path / "store")
+    write_app_sweep(uri)
+    at = open_page("trials")
+    at.session_state[view.W + "source"] = "uri"
+    at.run()
+    before = JOBS.started
+    open_uri(at, uri)
+    assert JOBS.started == before + 1, "the first load starts the importance, without waiting for it"
+    JOBS.wait(timeout=60)
+    open_tab(at, "Hyperparameters")
+    caption = importance_caption(at)
+    assert caption.startswith("Importance: PED-ANOVA"), "the method named"
+    assert "computed once over 5 completed trials" in caption, "the number of trials it used"
+    assert "PED-ANOVA" in str(at.get("plotly_chart")[0].proto.spec)
+    for tab in ("Overview", "Timeline", "Intermediate values", "Hyperparameters"):
+        open_tab(at, tab)
+    assert JOBS.started == before + 1, "switching tabs never recomputes it"
+    assert importance_caption(at) == caption
+    next(r for r in at.radio if r.label == "Importance method").set_value("fanova").run()
+    assert JOBS.started == before + 2, "another method: computed once too"
+    JOBS.wait(timeout=60)
+    at.run()
+    assert importance_caption(at).startswith("Importance: fANOVA")
+    next(r for r in at.radio if r.label == "Importance method").set_value("ped_anova").run()
+    assert JOBS.started == before + 2 and importance_caption(at) == caption, "the first one, kept"
+
+
+def test_the_tab_says_importance_is_on_its_way_until_it_is_ready(
+    open_page: Callable[[str], AppTest], tmp_path: Path
+) -> None:
+    uri = sqlite_uri(tmp_path / "store")
+    write_app_sweep(uri)
+    busy = threading.Event()
+    JOBS.submit(("test-busy", str(tmp_path)), lambda: busy.wait(60))  # the one worker is taken
+    try:
+        at = open_page("trials")
+        at.session_state[view.W + "source"] = "uri"
+        at.run()
+        open_uri(at, uri)
+        open_tab(at, "Hyperparameters")
+        assert "Computing hyperparameter importance (PED-ANOVA) over the 5 completed trials" in texts(at.info)
+        assert importance_caption(at) == ""
+        assert len(at.get("plotly_chart")) == 2, "slices and the two-at-once chart do not wait for it"
+    finally:
+        busy.set()
+    JOBS.wait(timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert importance_caption(at).startswith("Importance: PED-ANOVA")
+    assert "Computing hyperparameter importance" not in texts(at.info)

@@ -19,7 +19,7 @@ from core.backend import WorkspaceRef
 from core.mlflow_layout import TAG_PARENT, TAG_SWEEP_SPEC
 from core.trials import frame_for_group, is_bulk, load_histories, load_runs, load_sweep, sweep_groups
 from core.trials.history import LAZY_LIMIT, one_run_at_a_time_note
-from core.trials.load import last_update
+from core.trials.load import PARALLEL_PARTS, last_update
 from core.trials.store import client
 from tests.azure.fake import FakeAzure
 from tests.azure.fake.mlflow_proxy import WorkspaceMlflow
@@ -144,7 +144,11 @@ def test_rest_calls_of_a_trials_load(
     trust_workspace_mlflow.reset_calls()
     table = load_runs(uri, experiment_id, page_size=10)
     assert len(table) == 26  # the parent too
-    assert trust_workspace_mlflow.count("runs/search") == 3  # ceil(26 / 10)
+    # the newest page, the oldest start time, then at once the runs sharing the page's last start
+    # time and PARALLEL_PARTS start-time slices of the 16 others (under 10 each: one page each)
+    assert trust_workspace_mlflow.count("runs/search") == 3 + PARALLEL_PARTS
+    every = client(uri).search_runs([experiment_id])
+    assert sorted(table.runs["run_id"]) == sorted(r.info.run_id for r in every)
 
     # what the page pays on every rerun to know whether its cached load is stale: two one-row searches
     trust_workspace_mlflow.reset_calls()

@@ -3,25 +3,24 @@ slices, two at once) and Intermediate values. The Timeline tab is one chart, dra
 
 from __future__ import annotations
 
-import hashlib
+from concurrent.futures import Future
 
 import numpy as np
 import streamlit as st
 
 from core.errors import UserFacingError
 from core.trials import (
-    CACHE,
     METHODS,
+    Importance,
     Scores,
     Target,
     TrialFilter,
     TrialsFrame,
-    param_importance,
-    stamp_of,
     top_k_mask,
     top_k_range,
 )
 from core.trials.history import one_run_at_a_time_note
+from core.trials.importance import Method, importance_job
 from dashboard import figures as figs
 from dashboard.views.trials.common import W, chart
 from dashboard.views.trials.load import histories
@@ -79,29 +78,8 @@ def hyperparameters_tab(
         "direction. PED-ANOVA asks which settings set the top 10 % apart; fANOVA splits the metric's "
         "variance.",
     )
-    digest = hashlib.sha1(shown.tobytes()).hexdigest()[:8]
-    try:
-        importance = CACHE.get_or_make(
-            (
-                "importance",
-                target.key,
-                stamp_of(target.uri, target.experiment_id),
-                scores.metric,
-                scores.goal,
-                scores.ranking,
-                digest,
-                method,
-            ),
-            lambda: param_importance(frame, scores, shown, method=method),
-        )
-    except UserFacingError as exc:
-        st.info(str(exc), icon=":material/info:")
-    else:
-        chart(figs.importance_bar(importance, scores.metric), "importance:" + target.key, "importance")
-        if importance.note:
-            st.caption(importance.note)
-        ranked = [n for n in importance.values if n in names]
-        names = ranked + [n for n in names if n not in ranked]  # most important first below
+    ranked = show_importance(target, frame, scores, shown, method)
+    names = [n for n in ranked if n in names] + [n for n in names if n not in ranked]  # most important first
     chart(figs.slice_plots(frame, scores, shown, selected, params=names), "slices:" + target.key, "slices")
     st.markdown("**Two hyperparameters at once** · the two most important are shown first")
     a, b, c, d = st.columns(4)
@@ -124,6 +102,58 @@ def hyperparameters_tab(
         "contour:" + target.key,
         "contour",
     )
+
+
+IMPORTANCE_POLL_S = 1.0
+DEFAULT_METHOD: Method = "ped_anova"
+
+
+def start_importance(
+    target: Target, frame: TrialsFrame, scores: Scores, shown: np.ndarray
+) -> Future[Importance]:
+    """Start (once per sweep, filter and method) the importance the Hyperparameters tab shows,
+    in the background: the page never waits for it."""
+    method = st.session_state.get(W + "imp_method") or DEFAULT_METHOD
+    return importance_job(target.key, frame, scores, shown, method)
+
+
+def show_importance(
+    target: Target, frame: TrialsFrame, scores: Scores, shown: np.ndarray, method: Method
+) -> list[str]:
+    """The importance chart when its job is done (named method, trials used), else a note and a
+    poll that redraws the page once it is; returns the names ranked (empty until then)."""
+    job = importance_job(target.key, frame, scores, shown, method)
+    if not job.done():
+        st.info(
+            f"Computing hyperparameter importance ({METHODS[method].split(' (')[0]}) over the "
+            f"{int(np.sum(shown & (frame.statuses == 'completed'))):,} completed trials passing the filters, "
+            "in the background; it appears here when ready.",
+            icon=":material/hourglass:",
+        )
+        st.fragment(_redraw_when_done, run_every=IMPORTANCE_POLL_S)(job)
+        return []
+    error = job.exception()
+    if isinstance(error, UserFacingError):
+        st.info(str(error), icon=":material/info:")
+        return []
+    if error is not None:
+        raise error
+    importance: Importance = job.result()
+    chart(figs.importance_bar(importance, scores.metric), "importance:" + target.key, "importance")
+    st.caption(importance_caption(importance))
+    return list(importance.values)
+
+
+def importance_caption(importance: Importance) -> str:
+    text = f"Importance: {importance.label}, computed once over {importance.trials:,} completed trials"
+    if importance.sampled_from:
+        text += f" (a random sample of the {importance.sampled_from:,} passing the filters)"
+    return text + "." + (f" {importance.note}" if importance.note else "")
+
+
+def _redraw_when_done(job: Future[Importance]) -> None:
+    if job.done():
+        st.rerun(scope="app")
 
 
 def intermediate_tab(

@@ -14,26 +14,34 @@ from core.trials import (
     is_bulk,
     load_histories,
     load_runs,
-    load_sweep,
     stamp_of,
     sweep_groups,
 )
 from core.trials.frame import Group
 from core.trials.history import LAZY_LIMIT, HistoryMatrix
-from core.trials.load import RunTable, expected_runs, get_run_table
+from core.trials.load import RunTable, expected_runs, get_run_table, refresh_runs
+from core.trials.sweeps import load_sweep_runs, sweep_frame
 from dashboard.views.trials.common import progress_bar
 
 
 def experiment_runs(uri: str, experiment_id: str, name: str) -> tuple[RunTable, list[Group]]:
-    """An experiment's runs and the sweeps in them, loaded together (the groups index the table)."""
+    """An experiment's runs and the sweeps in them, loaded together (the groups index the table).
+    When the store changed since the last load (a sweep runs), only what may have changed is read."""
     stamp = stamp_of(uri, experiment_id)
+    latest = ("experiment-latest", uri, experiment_id)
 
     def make() -> tuple[RunTable, list[Group]]:
+        previous: RunTable | None = CACHE.peek(latest)
         bar, report = progress_bar(f"experiment '{name}'")
         try:
-            table = load_runs(uri, experiment_id, progress=report, expected=expected_runs(uri, experiment_id))
+            if previous is not None:
+                table = refresh_runs(previous, progress=report)
+            else:
+                expected = expected_runs(uri, experiment_id)
+                table = load_runs(uri, experiment_id, progress=report, expected=expected)
         finally:
             bar.empty()
+        CACHE.put(latest, table)
         return table, sweep_groups(table)
 
     return CACHE.get_or_make(("experiment", uri, experiment_id, stamp), make)
@@ -45,14 +53,21 @@ def load_frame(target: Target) -> TrialsFrame:
     if target.kind == "app":
         assert target.parent_run_id is not None
 
+        latest = ("sweep-latest", target.uri, target.parent_run_id)
+
         def make() -> TrialsFrame:
+            previous: RunTable | None = CACHE.peek(latest)
             bar, report = progress_bar(target.label)
             try:
                 counts = target.job.counts if target.job else {}
                 expected = sum(v for k, v in counts.items() if k != "queued") or None
-                return load_sweep(target.uri, target.parent_run_id or "", target.label, report, expected)
+                parent, children = load_sweep_runs(
+                    target.uri, target.parent_run_id or "", report, expected, previous
+                )
             finally:
                 bar.empty()
+            CACHE.put(latest, children)
+            return sweep_frame(parent, children, target.label)
 
         return CACHE.get_or_make(("sweep", target.uri, target.parent_run_id, stamp), make)
     table, groups = experiment_runs(target.uri, target.experiment_id, target.label)

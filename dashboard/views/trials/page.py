@@ -11,7 +11,12 @@ from core.trials import Target, begin_run, score_trials
 from dashboard import figures as figs
 from dashboard import session
 from dashboard.views.trials.best import best_trial_tab
-from dashboard.views.trials.charts import hyperparameters_tab, intermediate_tab, overview_tab
+from dashboard.views.trials.charts import (
+    hyperparameters_tab,
+    intermediate_tab,
+    overview_tab,
+    start_importance,
+)
 from dashboard.views.trials.common import LIVE_POLL_S, NOTES, OPEN, W, chart, log
 from dashboard.views.trials.compare import compare_tab
 from dashboard.views.trials.load import histories, load_frame
@@ -97,6 +102,8 @@ def _review(target: Target) -> None:
     with tabs[5]:
         if tabs[5].open:
             compare_tab(target, frame, scores)
+    if frame.varying():
+        start_importance(target, frame, scores, shown)  # after the page is drawn; ready when the tab opens
 
 
 def _is_live(target: Target, fresh: bool = False) -> bool:

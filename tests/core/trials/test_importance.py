@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from core.errors import UserFacingError
-from core.trials import param_importance, score_trials
+from core.trials import JOBS, Importance, param_importance, score_trials
+from core.trials.importance import filter_digest, importance_job
 from tests.core.trials.frames import driven_sweep, make_frame
 
 
@@ -61,3 +64,59 @@ def test_too_few_trials_or_nothing_varying_is_said_plainly() -> None:
         param_importance(constant, score_trials(constant, "acc", "maximize"))
     with pytest.raises(UserFacingError, match="Unknown importance method"):
         param_importance(constant, score_trials(constant, "acc", "maximize"), method="shap")  # type: ignore[arg-type]
+
+
+def test_a_sweep_larger_than_the_limit_is_sampled_and_says_so() -> None:
+    frame = driven_sweep(n=400)
+    scores = score_trials(frame, "score", "maximize")
+    found = param_importance(frame, scores, max_trials=200)
+    assert found.trials == 200 and found.sampled_from == 400
+    assert "random sample of 200 of the 400 completed trials" in found.note
+    assert list(found.values)[0] == "x", "a sample of a large sweep still finds what drives it"
+    again = param_importance(frame, scores, max_trials=200)
+    assert again.values == found.values, "the sample is seeded: the same trials each time"
+    whole = param_importance(frame, scores)
+    assert whole.sampled_from == 0 and whole.trials == 400 and "sample" not in whole.note
+
+
+def test_the_background_job_runs_once_per_sweep_filter_and_method() -> None:
+    frame = driven_sweep(n=120, seed=4)
+    scores = score_trials(frame, "score", "maximize")
+    rows = np.ones(len(frame), dtype=bool)
+    before = JOBS.started
+    job = importance_job("sweep-a", frame, scores, rows)
+    assert importance_job("sweep-a", frame, scores, rows.copy()) is job, "asked again: the same job"
+    reloaded = driven_sweep(n=120, seed=4)  # a reload that changed nothing: the same digest
+    assert importance_job("sweep-a", reloaded, score_trials(reloaded, "score", "maximize"), rows) is job
+    assert JOBS.started == before + 1
+    found = job.result(timeout=60)
+    assert isinstance(found, Importance) and found.values == param_importance(frame, scores, rows).values
+    assert importance_job("sweep-a", frame, scores, rows) is job and JOBS.started == before + 1, (
+        "a finished job is kept, never recomputed"
+    )
+    narrower = rows.copy()
+    narrower[:60] = False
+    other = importance_job("sweep-a", frame, scores, narrower)
+    assert other is not job and other.result(timeout=60).trials == 60, "another filter: another job"
+    fanova = importance_job("sweep-a", frame, scores, rows, "fanova")
+    assert fanova is not job and "fANOVA" in fanova.result(timeout=60).label
+    assert JOBS.started == before + 3
+
+
+def test_the_digest_follows_what_importance_depends_on() -> None:
+    frame = driven_sweep(n=50)
+    scores = score_trials(frame, "score", "maximize")
+    rows = np.ones(len(frame), dtype=bool)
+    digest = filter_digest(frame, scores, rows)
+    assert filter_digest(frame, score_trials(frame, "score", "minimize"), rows) != digest, "the goal"
+    changed = scores.values.copy()
+    changed[3] += 1
+    assert filter_digest(frame, dataclasses.replace(scores, values=changed), rows) != digest, "a score"
+    rows[0] = False
+    assert filter_digest(frame, scores, rows) != digest, "the filter"
+
+
+def test_an_impossible_importance_is_kept_as_its_error() -> None:
+    frame = make_frame([{"a": 1, "b": "x"}] * 3, {"acc": [0.1, 0.2, 0.3]})
+    job = importance_job("tiny", frame, score_trials(frame, "acc", "maximize"), np.ones(3, dtype=bool))
+    assert isinstance(job.exception(timeout=60), UserFacingError)
