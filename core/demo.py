@@ -207,10 +207,10 @@ def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
         and job.model_uri
     ]
     if reuse:
-        job = reuse[-1]
+        job = b.sweep_status(ctx.workspace, reuse[-1].id).job  # a list may leave the results out (Azure)
         ctx.sweep_id = job.id
         return StepResult(
-            f"Reused the finished demo sweep {job.id}: best accuracy {job.best_value:.4f}.",
+            f"Reused the finished demo sweep {job.id}: best accuracy {job.best_value or float('nan'):.4f}.",
             [
                 job.message,
                 "Best configuration: " + ", ".join(f"{k}={v}" for k, v in (job.best_params or {}).items()),

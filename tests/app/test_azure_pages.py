@@ -631,3 +631,20 @@ def test_the_endpoint_step_on_azure_says_what_it_needs_first(
     assert "needs a workspace with a finished sweep" in texts(at.warning)
     assert "later release" not in texts(at.info) + texts(at.error)
     assert "Traceback" not in page_text(at)
+
+
+@pytest.mark.usefixtures("data_dir")
+def test_the_demo_on_azure_says_it_is_billable_and_slow_and_waits_for_an_ok(
+    fake_factory: ClientFactory,  # noqa: F811
+) -> None:
+    """On a subscription one click would create billable resources for tens of minutes: the home
+    page says so first, and the demo's button appears only after an explicit OK (the run itself on
+    azure: tests/azure/test_demo_azure.py)."""
+    at = start("", fake_factory)
+    warned = texts(at.warning)
+    assert "billable" in warned and "tens of minutes" in warned and "5–15 minutes" in warned
+    assert "Run the whole walkthrough" not in [b.label for b in at.button]
+    at.checkbox(key="demo_billing_ack").check().run()
+    assert not at.exception, at.exception
+    assert "Run the whole walkthrough" in [b.label for b in at.button]
+    assert at.session_state[session.AZURE_BILLABLE_ACK] is True, "one OK covers the pages' creates"

@@ -212,18 +212,36 @@ def test_the_azure_walk_against_the_fake_cloud(
     assert reviewed.input_value() == sweep, "the sweep just launched is the one reviewed"
     screenshot(page, "azure-10-trials", gallery=True)
 
-    # 8. Teardown: the whole resource group, after seeing what goes and what is billed.
+    # 8. Endpoint: the sweep's best model registered in the workspace, deployed to a managed
+    # online endpoint (the fake serves it with the project's own scoring server), tested live.
+    nav(page, "6 · Endpoint")
+    click(page, "Register model")
+    expect(page, "version 1", timeout=120_000)
+    expect(page, "billed per instance-hour")
+    click(page, "Create endpoint and deploy")
+    screenshot(page, "azure-11-endpoint-deploying")
+    page.get_by_text("healthy").first.wait_for(timeout=300_000)
+    wait_idle(page)
+    click(page, "Send the test split")
+    expect(page, "weighted avg", timeout=120_000)
+    body = main_text(page)
+    assert "macro avg" in body and "Confusion matrix" in body
+    click(page, "Predict")
+    expect(page, "Prediction: output =", timeout=60_000)
+    screenshot(page, "azure-12-endpoint", gallery=True)
+
+    # 9. Teardown: the whole resource group, after seeing what goes and what is billed.
     nav(page, "7 · Teardown")
     radio(page, "What to delete", "A whole resource group")
     choose(page, "Resource group", RG)  # the shared fake cloud may hold other tests' groups
     expect(page, f"resource group {RG}")
-    screenshot(page, "azure-11-teardown-plan", gallery=True)
+    screenshot(page, "azure-13-teardown-plan", gallery=True)
     box = page.get_by_label(re.compile(rf"^Type \W*{re.escape(RG)}\W* to confirm$"))
     box.fill(RG)
     click(page, "Delete for good")
     expect(page, "Deleted ", timeout=180_000)
     assert f"resource group '{RG}'" in main_text(page)
-    screenshot(page, "azure-12-teardown")
+    screenshot(page, "azure-14-teardown")
 
     # The secret never reached the page or the dashboard's log.
     assert CLIENT_SECRET not in page.content()
