@@ -37,6 +37,7 @@ from core.backend import (
     WorkspaceRef,
 )
 from core.endpoint.defaults import DEFAULT_INSTANCE_TYPE, INSTANCE_TYPES, quota_cores
+from core.endpoint.traffic import checked_traffic
 from core.errors import ConflictError, NameTakenError, NotFoundError, UserFacingError
 from core.mlflow_layout import VERSION_DATASET, VERSION_DATASET_VERSION, VERSION_METRIC_PREFIX, VERSION_TASK
 from core.naming import validate_name
@@ -679,19 +680,7 @@ class AzureEndpointsMixin(OperationsBase):
         """Split the traffic between deployments: whole percents that add up to 100."""
         ref, ml = self._ml_of(workspace)
         self._require_endpoint(ref, ml, name)
-        names = {str(d.name) for d in self._deployments(ml, name)}
-        unknown = sorted(set(traffic) - names)
-        if unknown:
-            raise NotFoundError(
-                f"Endpoint '{name}' has no deployment {', '.join(repr(u) for u in unknown)}.",
-                "Set traffic only for its deployments.",
-            )
-        clean = {d: int(p) for d, p in traffic.items() if int(p) > 0}
-        if any(not 0 <= int(p) <= 100 for p in traffic.values()) or sum(clean.values()) != 100:
-            raise UserFacingError(
-                f"The traffic split adds up to {sum(int(p) for p in traffic.values())}%, not 100%.",
-                "Give each deployment a whole percent from 0 to 100, adding up to 100.",
-            )
+        clean = checked_traffic(name, traffic, (str(d.name) for d in self._deployments(ml, name)))
         poller = self._put_traffic(ml, name, clean)
         self.call(f"setting the traffic of endpoint '{name}'", poller.result)
         return self.get_endpoint(ref, name)

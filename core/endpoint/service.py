@@ -32,6 +32,7 @@ from core.endpoint.records import (
     generate_keys,
     new_key,
 )
+from core.endpoint.traffic import checked_traffic
 from core.errors import ConflictError, NotFoundError, UserFacingError
 from core.naming import validate_name
 from core.resources import Kind, Outcome, Resource, now
@@ -140,19 +141,7 @@ class LocalEndpoints:
         """Split the traffic between deployments: whole percents that add up to 100."""
         with self.store.locked():
             record = self._require(name)
-            names = {d.name for d in record.deployments}
-            unknown = sorted(set(traffic) - names)
-            if unknown:
-                raise NotFoundError(
-                    f"Endpoint '{name}' has no deployment {', '.join(repr(u) for u in unknown)}.",
-                    "Set traffic only for its deployments.",
-                )
-            clean = {d: int(p) for d, p in traffic.items() if int(p) > 0}
-            if any(not 0 <= int(p) <= 100 for p in traffic.values()) or sum(clean.values()) != 100:
-                raise UserFacingError(
-                    f"The traffic split adds up to {sum(int(p) for p in traffic.values())}%, not 100%.",
-                    "Give each deployment a whole percent from 0 to 100, adding up to 100.",
-                )
+            clean = checked_traffic(name, traffic, (d.name for d in record.deployments))
             record = self.store.save(record.with_(traffic=clean))
         return endpoint_info(record, health(record))
 
