@@ -217,7 +217,7 @@ def test_the_azure_walk_against_the_fake_cloud(
     nav(page, "6 · Endpoint")
     click(page, "Register model")
     expect(page, "version 1", timeout=120_000)
-    expect(page, "billed per instance-hour")
+    expect(page, "Billable per instance-hour")
     click(page, "Create endpoint and deploy")
     screenshot(page, "azure-11-endpoint-deploying")
     page.get_by_text("healthy").first.wait_for(timeout=300_000)
