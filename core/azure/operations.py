@@ -229,10 +229,11 @@ class OperationsBase(MLBase):
             CREATE_COMPUTE: self._compute_created,
             DELETE_WORKSPACE: self._workspace_deleted,
             DELETE_GROUP: self._group_deleted,
-            **{kind: getattr(self, method) for kind, method in EXTRA_POLLERS.items()},
         }
+        # only this kind's method: a backend composed of fewer mixins has no other registered one
+        poll = pollers.get(tracked.kind) or getattr(self, EXTRA_POLLERS[tracked.kind])
         try:
-            state, status, result = pollers[tracked.kind](tracked, poller)
+            state, status, result = poll(tracked, poller)
         except UserFacingError as exc:
             state, status, result = "failed", "Failed", exc
         if state == "running":
