@@ -221,6 +221,9 @@ def test_the_azure_walk_against_the_fake_cloud(
     click(page, "Create endpoint and deploy")
     screenshot(page, "azure-11-endpoint-deploying")
     page.get_by_text("healthy").first.wait_for(timeout=300_000)
+    # the deploy's last stage (100 % of the traffic) ends with a rerun of the whole page: a click
+    # made before it could be lost, so wait for the deploy's own result first
+    expect(page, "Created deployment", timeout=300_000)
     wait_idle(page)
     click(page, "Send the test split")
     expect(page, "weighted avg", timeout=120_000)
@@ -239,8 +242,10 @@ def test_the_azure_walk_against_the_fake_cloud(
     box = page.get_by_label(re.compile(rf"^Type \W*{re.escape(RG)}\W* to confirm$"))
     box.fill(RG)
     click(page, "Delete for good")
-    expect(page, "Deleted ", timeout=180_000)
-    assert f"resource group '{RG}'" in main_text(page)
+    # a polled operation (its endpoint's deployment goes first): wait for its result, not its box
+    done = page.get_by_test_id("stMain").get_by_test_id("stAlertContentSuccess").filter(has_text="Deleted ")
+    done.first.wait_for(timeout=300_000)
+    assert f"resource group '{RG}'" in done.first.inner_text()
     screenshot(page, "azure-14-teardown")
 
     # The secret never reached the page or the dashboard's log.
