@@ -92,7 +92,17 @@ def refresh_container(fake: FakeAzure, sub: str, rg: str, ws: str, name: str) ->
         store.pop(name, None)
         return None
     latest = max((str(v["name"]) for v in found), key=_as_int)
-    container = store.get(name) or {
+    container = store.get(name) or _new_container(sub, rg, ws, name)
+    container["properties"]["latestVersion"] = latest
+    container["properties"]["nextVersion"] = str(_as_int(latest) + 1)
+    container["systemData"]["lastModifiedAt"] = stamp()
+    store[name] = container
+    return container
+
+
+def _new_container(sub: str, rg: str, ws: str, name: str) -> dict[str, Any]:
+    """A model container as Azure answers it before any version exists."""
+    return {
         "id": f"{ws_id(sub, rg, ws)}/models/{name}",
         "name": name,
         "type": f"{PROVIDER}/workspaces/models",
@@ -102,14 +112,11 @@ def refresh_container(fake: FakeAzure, sub: str, rg: str, ws: str, name: str) ->
             "tags": {},
             "properties": {},
             "isArchived": False,
+            "latestVersion": None,
+            "nextVersion": "1",
             "provisioningState": "Succeeded",
         },
     }
-    container["properties"]["latestVersion"] = latest
-    container["properties"]["nextVersion"] = str(_as_int(latest) + 1)
-    container["systemData"]["lastModifiedAt"] = stamp()
-    store[name] = container
-    return container
 
 
 def _job_exists(fake: FakeAzure, sub: str, rg: str, ws: str, job: str) -> bool:
@@ -307,21 +314,7 @@ def put_container(fake: FakeAzure, request: Request, sub: str, rg: str, ws: str,
     props = body.get("properties") or {}
     store = containers(fake, sub, rg, ws)
     created = name not in store
-    container = store.get(name) or {
-        "id": f"{ws_id(sub, rg, ws)}/models/{name}",
-        "name": name,
-        "type": f"{PROVIDER}/workspaces/models",
-        "systemData": system_data("User"),
-        "properties": {
-            "description": None,
-            "tags": {},
-            "properties": {},
-            "isArchived": False,
-            "latestVersion": None,
-            "nextVersion": "1",
-            "provisioningState": "Succeeded",
-        },
-    }
+    container = store.get(name) or _new_container(sub, rg, ws, name)
     for field in ("description", "tags", "properties", "isArchived"):
         if field in props and props[field] is not None:
             container["properties"][field] = props[field]
