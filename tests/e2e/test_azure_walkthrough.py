@@ -26,7 +26,7 @@ from tests.azure.conftest import SUBSCRIPTION, TENANT, loopback_cloud  # noqa: F
 from tests.azure.fake.server import LoopbackCloud
 from tests.e2e.conftest import _need_chromium, run_dashboard, screenshot, sidebar, wait_idle
 
-pytestmark = [pytest.mark.browser, pytest.mark.azurite]
+pytestmark = [pytest.mark.browser, pytest.mark.azurite, pytest.mark.slow]
 
 CLIENT_ID = str(uuid.uuid4())
 CLIENT_SECRET = "e2e-sp-secret-" + uuid.uuid4().hex

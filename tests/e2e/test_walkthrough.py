@@ -41,7 +41,7 @@ from tests.e2e.conftest import (
     wait_idle,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a walk of 4 chained steps: all or none
 
 RESOURCE_BUTTONS = [
     "Create or get resource group",
