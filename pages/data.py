@@ -7,7 +7,8 @@ from dashboard.views import data as view
 st.title("2 · Data", anchor=False)
 st.write(
     "Upload a CSV or pick a sample, check what was found, choose the target, split off a held-out "
-    "test set, and upload **only the train split** to blob storage as a versioned data asset."
+    "test set, and upload **only the train split** to blob storage as a versioned data asset: "
+    "**Split and upload** does both in one click."
 )
 view.stored_section()
 view.source_section()
@@ -16,5 +17,4 @@ if data is not None:
     view.preview_section(data)
     schema = view.schema_section(data)
     if schema is not None:
-        view.split_section(data, schema)
-        view.store_section(data, schema)
+        view.split_store_section(data, schema)

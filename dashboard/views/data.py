@@ -11,8 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from core import codegen
+from core.backend import WorkspaceRef
 from core.data import ingest, samples
+from core.data.leakage import LEAKAGE_THRESHOLDS, LeakageReport, check_leakage, exclude_leaks
 from core.data.schema import (
+    ColumnProfile,
     FeatureType,
     Schema,
     Task,
@@ -21,7 +24,7 @@ from core.data.schema import (
     default_target,
     profile_columns,
 )
-from core.data.split import DEFAULT_SEED, DEFAULT_TEST_FRACTION, class_balance, split_frame
+from core.data.split import DEFAULT_SEED, DEFAULT_TEST_FRACTION, Split, class_balance, split_frame
 from core.data.store import store_dataset
 from core.errors import UserFacingError
 from core.resources import Kind
@@ -41,7 +44,15 @@ EXCLUDE = "excluded"
 TYPE_OPTIONS = [t.value for t in FeatureType] + [EXCLUDE]
 DELIMITERS = {"auto-detect": None, "comma ,": ",", "semicolon ;": ";", "tab": "\t", "pipe |": "|"}
 DECIMALS = {"auto-detect": None, "point .": ".", "comma ,": ","}
-PER_FILE_KEYS = ("data_target:", "data_task:", "data_types:", "split_stratify:", "store_name:")
+PER_FILE_KEYS = (
+    "data_target:",
+    "data_task:",
+    "data_types:",
+    "split_stratify:",
+    "store_name:",
+    "data_leakage:",
+)
+UPLOAD_PARSED = "data:upload_parsed"  # (file id, delimiter, decimal) of the upload parsed last
 
 
 @dataclass(frozen=True)
@@ -87,8 +98,8 @@ def source_section() -> None:
             left, right = st.columns(2)
             delimiter = left.selectbox("Delimiter", list(DELIMITERS), key="data_delim")
             decimal = right.selectbox("Decimal mark", list(DECIMALS), key="data_decimal")
-        if upload is not None and st.button("Load this file", type="primary", key="data_load"):
-            _load_upload(upload.name, upload.getvalue(), DELIMITERS[delimiter], DECIMALS[decimal])
+        if upload is not None:
+            _load_when_new(upload, DELIMITERS[delimiter], DECIMALS[decimal])
     with sample_tab:
         names = list(samples.SAMPLES)
         choice = st.radio(
@@ -113,6 +124,16 @@ def source_section() -> None:
     if data is not None:
         for note in data.notes:
             st.info(note, icon=":material/info:")
+
+
+def _load_when_new(upload: Any, delimiter: str | None, decimal: str | None) -> None:
+    """Parse the uploaded file as soon as it arrives, and again when the parsing options change;
+    a rerun for anything else keeps what was loaded (a sample loaded since, or the user's choices)."""
+    signature = (upload.file_id, delimiter, decimal)
+    if st.session_state.get(UPLOAD_PARSED) == signature:
+        return
+    st.session_state[UPLOAD_PARSED] = signature
+    _load_upload(upload.name, upload.getvalue(), delimiter, decimal)
 
 
 def _load_upload(name: str, raw: bytes, delimiter: str | None, decimal: str | None) -> None:
@@ -151,29 +172,30 @@ def schema_section(data: WorkingData) -> Schema | None:
         index=columns.index(default_target(columns)),
         key=f"data_target:{data.load_id}",
     )
+    task_key = f"data_task:{data.load_id}:{target}"  # a new target gets its own detected task
+    chosen = st.session_state.get(task_key)
     try:
-        info = analyse_target(data.frame, target)
+        info = analyse_target(data.frame, target, Task(chosen) if chosen else None)
     except UserFacingError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return None
-    tasks = [Task.CLASSIFICATION.value, Task.REGRESSION.value]
-    task = right.radio(
+        info, problem = None, exc
+    if info is not None:  # the detected task or the user's; a continuous target switches to regression
+        st.session_state[task_key] = info.task.value
+    right.radio(
         "Task",
-        tasks,
-        index=tasks.index(info.suggested_task.value),
-        key=f"data_task:{data.load_id}:{target}",  # a new target gets its own detected task
+        [Task.CLASSIFICATION.value, Task.REGRESSION.value],
+        key=task_key,
         horizontal=True,
         help="Detected from the target; override it if the detection is wrong.",
     )
-    try:
-        info = analyse_target(data.frame, target, Task(task))
-    except UserFacingError as exc:
-        st.error(str(exc), icon=":material/error:")
+    if info is None:  # the radio above stays, so the user can pick the other task
+        st.error(str(problem), icon=":material/error:")
         return None
     for note in info.notes:
         st.info(note, icon=":material/label:")
 
     profiles = profile_columns(data.frame, target)
+    report = _leakage(data, target, info.task, profiles)
+    profiles = exclude_leaks(profiles, report)
     table = pd.DataFrame(
         {
             "column": [p.name for p in profiles],
@@ -201,10 +223,11 @@ def schema_section(data: WorkingData) -> Schema | None:
         for _, row in edited.iterrows()
     }
     try:
-        schema = build_schema(data.frame, target, Task(task), overrides, profiles=profiles)
+        schema = build_schema(data.frame, target, info.task, overrides, profiles=profiles)
     except UserFacingError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
+    leakage_section(report, schema, {p.name: p.feature_type for p in profiles})
     st.session_state[session.DATA_SCHEMA] = schema
     counts = {t: len(schema.columns_of(t)) for t in FeatureType}
     st.caption(
@@ -214,95 +237,164 @@ def schema_section(data: WorkingData) -> Schema | None:
     return schema
 
 
-# -- 3. split ----------------------------------------------------------------------------
-def split_section(data: WorkingData, schema: Schema) -> None:
-    st.subheader("Split into train and held-out test", anchor=False)
-    classification = schema.task == Task.CLASSIFICATION
-    with st.form("split_form"):
-        a, b, c = st.columns(3)
-        fraction = a.slider("Test fraction", 0.05, 0.5, DEFAULT_TEST_FRACTION, 0.05, key="split_fraction")
-        seed = b.number_input("Seed", 0, 2**31 - 1, DEFAULT_SEED, key="split_seed")
-        stratify = c.checkbox(
-            "Stratify on the target",
-            value=classification,
-            disabled=not classification,
-            key=f"split_stratify:{data.load_id}:{schema.task.value}",
-        )
-        if st.form_submit_button("Split", type="primary"):
-            split = run_action(
-                "split",
-                lambda: split_frame(
-                    data.frame,
-                    schema.target,
-                    test_fraction=fraction,
-                    seed=int(seed),
-                    stratify=bool(stratify and classification),
-                ),
+def _leakage(data: WorkingData, target: str, task: Task, profiles: list[ColumnProfile]) -> LeakageReport:
+    """The leakage check, once per file, target and task (it fits small trees: ~1 s on 10,000 rows)."""
+    key = f"data_leakage:{data.load_id}:{target}:{task.value}"
+    report = st.session_state.get(key)
+    if not isinstance(report, LeakageReport):
+        with st.spinner("Checking each feature for target leakage…"):
+            report = check_leakage(data.frame, target, task, profiles)
+        st.session_state[key] = report
+    return report
+
+
+def leakage_section(report: LeakageReport, schema: Schema, types: dict[str, FeatureType]) -> None:
+    """Each flagged feature with its evidence and how to keep it; the check's figures for all."""
+    for finding in report.flagged:
+        if finding.column in schema.features:
+            st.warning(
+                f"**You kept '{finding.column}'** although it may leak the target. {finding.evidence}",
+                icon=":material/warning:",
             )
-            if split is not None:
-                st.session_state[session.DATA_SPLIT] = split
-                set_result(
-                    "split",
-                    "success",
-                    f"Train: {len(split.train):,} rows · held-out test: {len(split.test):,} rows.",
-                )
+        else:
+            st.warning(
+                f"**'{finding.column}' is excluded by default.** {finding.evidence} If it is really known "
+                f"before the outcome, keep it: set its **use as** to {types[finding.column].value} in the "
+                "table below.",
+                icon=":material/policy_alert:",
+            )
+    if not report.findings:
+        if report.note:
+            st.caption(report.note)
+        return
+    with st.expander(
+        "Target leakage check: each feature against the target, both ways", icon=":material/policy:"
+    ):
+        t = LEAKAGE_THRESHOLDS
+        st.caption(
+            "One small decision tree per column, scored out of fold on "
+            f"{report.rows_used:,} rows. Skill: 0 = no better than chance, 1 = perfect (R² for a number, "
+            "chance-adjusted balanced accuracy for classes). A feature is flagged when the target alone "
+            f"predicts it with skill ≥ {t.target_predicts_feature:g}, or it alone predicts the target with "
+            f"skill ≥ {t.feature_predicts_target:g}, or with skill ≥ {t.dominant_skill:g} and at least "
+            f"{t.dominant_ratio:g}× the next-best feature."
+        )
+        st.dataframe(report.table(), hide_index=True, width="stretch")
+
+
+# -- 3. split and store ---------------------------------------------------------------------
+def split_store_section(data: WorkingData, schema: Schema) -> None:
+    """Split options and where to store; "Split and upload" does both in one click, "Split" only
+    splits, for a look at the class shares first."""
+    st.subheader("Split into train and held-out test, and store the train split", anchor=False)
+    classification = schema.task == Task.CLASSIFICATION
+    a, b, c = st.columns(3)
+    fraction = a.slider("Test fraction", 0.05, 0.5, DEFAULT_TEST_FRACTION, 0.05, key="split_fraction")
+    seed = b.number_input("Seed", 0, 2**31 - 1, DEFAULT_SEED, key="split_seed")
+    stratify = c.checkbox(
+        "Stratify on the target",
+        value=classification,
+        disabled=not classification,
+        key=f"split_stratify:{data.load_id}:{schema.task.value}",
+    )
+    destination = _destination(data)
+    go_both, go_split, _ = st.columns([1, 1, 3])
+    both = go_both.button(
+        "Split and upload",
+        type="primary",
+        disabled=destination is None,
+        help="Split, upload the train split to the blob container and register it as a data asset.",
+    )
+    only = go_split.button("Split", help="Split only, to look at the split before uploading it.")
+    if both or only:
+        split = _split(data, schema, float(fraction), int(seed), bool(stratify and classification))
+        if split is not None and both and destination is not None:
+            _store(data, schema, split, *destination)
     show_result("split")
     split = st.session_state.get(session.DATA_SPLIT)
-    if split is None:
-        return
-    if classification:
+    if split is not None and classification:
         table = class_balance(split, schema.target)
         left, right = st.columns([2, 3])
         left.dataframe(table, width="stretch")
         right.plotly_chart(figures.split_balance(table, schema.target), width="stretch")
+    if split is not None and destination is not None:
+        st.caption("To store this split as it is (without splitting again):")
+        if st.button("Upload train split and register data asset"):
+            _store(data, schema, split, *destination)
+    show_result("store")
+    if destination is not None:
+        _store_code(data, destination[0])
 
 
-# -- 4. store ------------------------------------------------------------------------------
-def store_section(data: WorkingData, schema: Schema) -> None:
-    st.subheader("Store the train split", anchor=False)
-    split = st.session_state.get(session.DATA_SPLIT)
+def _destination(data: WorkingData) -> tuple[WorkspaceRef, str, str, str] | None:
+    """(workspace, data asset name, account, container) from the inputs, or None with a message
+    when storing is not possible yet (no workspace or container, or billing not acknowledged)."""
     workspace = session.current_workspace()
     containers = [r for r in session.inventory() if r.kind == Kind.BLOB_CONTAINER]
-    if split is None:
-        st.info("Split the data first (above).", icon=":material/arrow_upward:")
-        return
     if workspace is None or not containers:
-        st.warning("Storing needs a workspace and a blob container.", icon=":material/block:")
+        st.warning(
+            "Storing needs a workspace and a blob container: you can split here, but not upload yet.",
+            icon=":material/block:",
+        )
         nav.link("resources", label="Create them on 1 · Resources")
-        return
+        return None
     if not billing_acknowledged(session.backend()):
-        return
-    with st.form("store_form"):
-        left, right = st.columns(2)
-        name = left.text_input("Data asset name", value=data.suggested_name, key=f"store_name:{data.load_id}")
-        options = [f"{r.parent}/{r.name}" for r in containers]
-        target = right.selectbox("Blob container (account/container)", options, key="store_container")
-        if st.form_submit_button("Upload train split and register data asset", type="primary"):
-            account, container = target.split("/", 1)
-            bar = st.progress(0.0, text="Uploading the train split…")
-            stored = run_action(
-                "store",
-                lambda: store_dataset(
-                    session.backend(),
-                    workspace,
-                    account,
-                    container,
-                    name,
-                    split,
-                    schema,
-                    data.source,
-                    progress=upload_progress(bar),
-                ),
-            )
-            bar.empty()
-            if stored is not None:
-                pin_selection(session.DATA_CURRENT, (stored.asset.name, stored.asset.version))
-                set_result("store", "success" if stored.created else "info", stored.message)
-                st.rerun()  # the list of stored datasets above shows it at once
-    show_result("store")
-    account, container = str(
-        st.session_state.get("store_container") or f"{containers[0].parent}/{containers[0].name}"
-    ).split("/", 1)
+        return None
+    left, right = st.columns(2)
+    name = left.text_input("Data asset name", value=data.suggested_name, key=f"store_name:{data.load_id}")
+    options = [f"{r.parent}/{r.name}" for r in containers]
+    chosen = right.selectbox("Blob container (account/container)", options, key="store_container")
+    account, container = str(chosen).split("/", 1)
+    return workspace, name, account, container
+
+
+def _split(data: WorkingData, schema: Schema, fraction: float, seed: int, stratify: bool) -> Split | None:
+    split: Split | None = run_action(
+        "split",
+        lambda: split_frame(data.frame, schema.target, test_fraction=fraction, seed=seed, stratify=stratify),
+    )
+    st.session_state.pop(session.RESULT_PREFIX + "store", None)  # a new split: the old upload's result goes
+    if split is not None:
+        st.session_state[session.DATA_SPLIT] = split
+        set_result(
+            "split", "success", f"Train: {len(split.train):,} rows · held-out test: {len(split.test):,} rows."
+        )
+    return split
+
+
+def _store(
+    data: WorkingData,
+    schema: Schema,
+    split: Split,
+    workspace: WorkspaceRef,
+    name: str,
+    account: str,
+    container: str,
+) -> None:
+    bar = st.progress(0.0, text="Uploading the train split…")
+    stored = run_action(
+        "store",
+        lambda: store_dataset(
+            session.backend(),
+            workspace,
+            account,
+            container,
+            name,
+            split,
+            schema,
+            data.source,
+            progress=upload_progress(bar),
+        ),
+    )
+    bar.empty()
+    if stored is not None:
+        pin_selection(session.DATA_CURRENT, (stored.asset.name, stored.asset.version))
+        set_result("store", "success" if stored.created else "info", stored.message)
+        st.rerun()  # the list of stored datasets above shows it at once
+
+
+def _store_code(data: WorkingData, workspace: WorkspaceRef) -> None:
+    container = str(st.session_state.get("store_container", "/")).split("/", 1)[1]
     current = st.session_state.get(session.DATA_CURRENT)
     blob_name = f"{current[0]}/v{current[1]}/train.csv" if current else f"{data.suggested_name}/v1/train.csv"
     show_code(

@@ -603,8 +603,7 @@ def test_data_stores_the_split_on_azure_and_eda_reads_it_back(
     at.file_uploader(key="data_upload").upload(
         "heart.csv", heart_sample().to_csv(index=False).encode(), "text/csv"
     )
-    at.run()
-    click(at, "Load this file")
+    at.run()  # parsed on upload
     click(at, "Split")
     assert "billable" in texts(at.warning)  # not acknowledged in this session yet
     click(at, "I understand: create billable resources")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
@@ -12,6 +13,7 @@ from core.data.samples import heart_sample
 from core.data.schema import FeatureType
 from core.data.store import load_dataset
 from core.local.backend import LocalBackend
+from dashboard import session
 
 RG, SA, BC, WS = "rg-dev-ml-eastus-001", "datadevmleastus001", "data4ml", "dev-heart-classifier"
 
@@ -45,8 +47,9 @@ def task(at: AppTest) -> str:
 
 
 def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
-    at.file_uploader(key="data_upload").upload(name, raw, "text/csv").run()
-    return click(at, "Load this file")
+    at.file_uploader(key="data_upload").upload(name, raw, "text/csv").run()  # parsed on upload: no click
+    assert not at.exception, at.exception
+    return at
 
 
 def test_upload_split_store_and_explore(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
@@ -105,7 +108,8 @@ def test_store_needs_a_workspace_and_says_where_to_make_one(open_page: Callable[
     at = open_page("data")
     click(at, "Load this sample")
     click(at, "Split")
-    assert "Storing needs a workspace and a blob container." in texts(at.warning)
+    assert "Storing needs a workspace and a blob container" in texts(at.warning)
+    assert next(b for b in at.button if b.label == "Split and upload").disabled, "nowhere to upload to yet"
 
 
 def test_regression_target_is_offered_as_regression(open_page: Callable[[str], AppTest]) -> None:
@@ -132,7 +136,7 @@ def test_a_new_file_clears_the_previous_files_results(
     assert "Uploaded 'heart/v1/train.csv'" in texts(at.success)
     upload(at, "heart-small.csv", heart_sample().iloc[:250].to_csv(index=False).encode())
     shown = texts(at.success) + texts(at.info)
-    assert "Split the data first" in shown
+    assert not any(b.label == "Upload train split and register data asset" for b in at.button), "no split yet"
     assert "Train: 273 rows" not in shown, "the previous file's split result is gone"
     assert "heart/v1/train.csv" not in shown, "and so is its upload result"
     click(at, "Split")
@@ -165,3 +169,59 @@ def test_another_target_column_gets_its_own_detected_task(open_page: Callable[[s
     assert target(at) == "chol"
     assert task(at) == "regression", "cholesterol is continuous: the task follows the new target"
     assert "regression task" in texts(at.info)
+
+
+def grid_csv(rows: int = 400) -> bytes:
+    """Like smart_grid_stability.csv: a continuous 'stab', and 'diagnosis' (its sign) last."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(rows, 3)), columns=["tau1", "tau2", "g1"])
+    frame["stab"] = 0.4 * frame["tau1"] - 0.3 * frame["tau2"] + rng.normal(0, 0.5, rows)
+    frame["diagnosis"] = np.where(frame["stab"] > 0, "unstable", "stable")
+    return frame.to_csv(index=False).encode()
+
+
+def test_a_leaking_feature_is_excluded_with_its_evidence_and_a_continuous_target_is_regression(
+    open_page: Callable[[str], AppTest],
+) -> None:
+    at = open_page("data")
+    upload(at, "grid.csv", grid_csv())
+    next(s for s in at.selectbox if s.label == "Target column").select("stab").run()
+    assert not at.exception, at.exception
+    assert task(at) == "regression"
+    warnings = texts(at.warning)
+    assert "'diagnosis' is excluded by default." in warnings
+    assert "the target 'stab' alone predicts 'diagnosis' almost perfectly" in warnings
+    assert "set its **use as** to binary" in warnings, "how to override it"
+    schema = at.session_state[session.DATA_SCHEMA]
+    assert "diagnosis" not in schema.features and "diagnosis" in schema.excluded
+    assert "3 numeric, 0 binary, 0 categorical, 1 excluded." in texts(at.caption)
+
+    next(r for r in at.radio if r.label == "Task").set_value("classification").run()
+    assert not at.exception, at.exception
+    assert task(at) == "regression", "a continuous target cannot be classes: switched back, no error"
+    assert "switched to regression" in texts(at.info)
+    assert not at.error
+
+
+def test_an_upload_is_parsed_at_once_and_split_and_upload_is_one_click(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    backend = make_workspace(data_dir)
+    at = open_page("data")
+    raw = heart_sample().to_csv(index=False, sep=";", decimal=",").encode()
+    upload(at, "heart.csv", raw)
+    assert "Loaded 'heart.csv': 303 rows × 14 columns" in texts(at.success) and "decimal ','" in texts(
+        at.success
+    )
+    at.selectbox(key="data_decimal").select("point .").run()  # a changed option parses the file again
+    assert "decimal '.'" in texts(at.success)
+    at.selectbox(key="data_decimal").select("auto-detect").run()
+    assert "decimal ','" in texts(at.success)
+    at.run()  # any other rerun keeps what was loaded
+    assert target(at) == "output"
+
+    click(at, "Split and upload")
+    shown = texts(at.success)
+    assert "Train: 273 rows · held-out test: 30 rows." in shown
+    assert "Uploaded 'heart/v1/train.csv' and registered data asset 'heart' version 1." in shown
+    assert [b.name for b in backend.list_blobs(SA, BC)] == ["heart/v1/train.csv"]

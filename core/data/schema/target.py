@@ -45,16 +45,27 @@ def analyse_target(frame: pd.DataFrame, target: str, task: Task | None = None) -
         if stats.numeric and stats.distinct > SUGGEST_REGRESSION_ABOVE
         else Task.CLASSIFICATION
     )
-    if suggested == Task.REGRESSION:
+    if suggested == Task.REGRESSION and not (task == Task.CLASSIFICATION and is_continuous(stats)):
         notes.append(
             f"The target has {stats.distinct:,} distinct numeric values, so this is a regression task."
         )
     chosen = Task(task) if task is not None else suggested
+    if chosen == Task.CLASSIFICATION and is_continuous(stats):
+        chosen = Task.REGRESSION  # cannot be classes: switch rather than refuse until the user does
+        notes.append(
+            f"'{target}' is a continuous number ({stats.distinct:,} distinct values, more than the "
+            f"{MAX_CLASSES} classes classification allows), so the task was switched to regression."
+        )
     if chosen == Task.REGRESSION:
         notes.extend(_check_regression_target(series, target, stats))
         return TargetInfo(target, chosen, suggested, (), None, tuple(notes))
     classes, label_map, class_notes = _classes(target, stats, forced=suggested == Task.REGRESSION)
     return TargetInfo(target, chosen, suggested, classes, label_map, tuple(notes + class_notes))
+
+
+def is_continuous(stats: ColumnStats) -> bool:
+    """A numeric target with too many distinct values to be classes: only regression fits it."""
+    return stats.numeric and stats.distinct > MAX_CLASSES
 
 
 def _missing_target_notes(target: str, stats: ColumnStats) -> list[str]:

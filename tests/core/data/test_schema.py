@@ -313,8 +313,17 @@ def test_classification_can_be_forced_on_a_numeric_target_up_to_fifty_classes() 
     assert len(info.classes) == 40 and info.classes[:3] == ("1", "2", "3")
     assert info.label_map is not None and info.label_map["40"] == 39
     assert any("You chose classification" in note for note in info.notes)
+    many_text = pd.DataFrame({"x": range(300), "name": [f"n{i}" for i in range(300)]})
+    fails(lambda: analyse_target(many_text, "name", Task.CLASSIFICATION), "300 distinct values", "regression")
+
+
+def test_a_continuous_target_switches_the_task_to_regression_instead_of_refusing() -> None:
     many = frame_with(300, score=np.linspace(0, 1, 300))
-    fails(lambda: analyse_target(many, "score", Task.CLASSIFICATION), "300 distinct values", "regression")
+    info = analyse_target(many, "score", Task.CLASSIFICATION)
+    assert info.task == Task.REGRESSION and info.classes == ()
+    assert any("switched to regression" in note and "300 distinct values" in note for note in info.notes)
+    schema = build_schema(many, "score", Task.CLASSIFICATION)
+    assert schema.task == Task.REGRESSION
 
 
 def test_regression_needs_a_numeric_finite_target() -> None:
