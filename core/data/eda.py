@@ -11,10 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.data.schema.profile import label_text
+
 ASSOCIATION_SAMPLE = 50_000  # rows used to rank features by association with the target
 FIGURE_SAMPLE = 100_000  # rows the distribution and correlation charts are drawn from
 HISTOGRAM_BINS = 30
 MAX_CATEGORIES = 20  # more than this are folded into "(other)" in grouped bars
+TREND_BINS = 20  # a numeric feature against a numeric target: the target's spread per quantile bin
+SCATTER_POINTS = (
+    800  # ... over at most this many points (a fixed sample; SVG, so a page of charts stays light)
+)
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,74 @@ def category_counts(values: pd.Series, groups: pd.Series | None) -> pd.DataFrame
         rest = table.loc[~table.index.isin(top)].sum().to_frame("(other)").T
         table = pd.concat([table.loc[table.index.isin(top)], rest])
     return table
+
+
+@dataclass(frozen=True)
+class TargetTrend:
+    """A numeric feature against a numeric target: a point sample and the binned trend."""
+
+    points: pd.DataFrame  # columns x, y: at most SCATTER_POINTS finite pairs
+    bins: pd.DataFrame  # one row per quantile bin of x: x (median), mean, q25, q75 of y, rows
+
+
+def numeric_against_target(
+    values: pd.Series, target: pd.Series, bins: int = TREND_BINS, points: int = SCATTER_POINTS
+) -> TargetTrend:
+    """How the target moves along a numeric feature: its mean and quartiles per quantile bin of
+    the feature (equal rows per bin), and a fixed sample of the points to draw under them."""
+    pairs = _finite_pairs(values, target)
+    sample = pairs.sample(points, random_state=0) if len(pairs) > points else pairs
+    if pairs.empty:
+        return TargetTrend(sample, pd.DataFrame(columns=["x", "mean", "q25", "q75", "rows"]))
+    binned = pd.qcut(pairs["x"], q=min(bins, pairs["x"].nunique()), duplicates="drop")
+    grouped = pairs.groupby(binned, observed=True)
+    table = pd.DataFrame(
+        {
+            "x": grouped["x"].median(),
+            "mean": grouped["y"].mean(),
+            "q25": grouped["y"].quantile(0.25),
+            "q75": grouped["y"].quantile(0.75),
+            "rows": grouped["y"].size(),
+        }
+    ).reset_index(drop=True)
+    return TargetTrend(sample.reset_index(drop=True), table)
+
+
+def category_against_target(values: pd.Series, target: pd.Series) -> pd.DataFrame:
+    """The target's spread per category (rows, mean and 5/25/50/75/95th percentiles), categories
+    in their natural order and, past MAX_CATEGORIES, the rarest folded into '(other)'."""
+    y = pd.to_numeric(target, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    keep = y.notna().to_numpy()
+    codes, uniques = pd.factorize(values[keep], sort=True, use_na_sentinel=True)
+    labels = [label_text(u) for u in uniques]  # 1.0 reads "1" (a code column with gaps is float)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append("(missing)")
+    frame = pd.DataFrame({"label": np.asarray(labels, dtype=object)[codes], "y": y[keep].to_numpy()})
+    sizes = frame["label"].value_counts()
+    if len(sizes) > MAX_CATEGORIES:
+        rare = set(sizes.index[MAX_CATEGORIES:])
+        frame["label"] = frame["label"].where(~frame["label"].isin(rare), "(other)")
+        labels = [label for label in labels if label not in rare] + ["(other)"]
+    grouped = frame.groupby("label", sort=False)["y"]
+    table = pd.DataFrame(
+        {
+            "rows": grouped.size(),
+            "mean": grouped.mean(),
+            **{f"p{q}": grouped.quantile(q / 100) for q in (5, 25, 50, 75, 95)},
+        }
+    )
+    order = [label for label in labels if label in table.index]
+    return table.loc[order].rename_axis(values.name)
+
+
+def _finite_pairs(values: pd.Series, target: pd.Series) -> pd.DataFrame:
+    x = pd.to_numeric(values, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    y = pd.to_numeric(target, errors="coerce").replace([np.inf, -np.inf], np.nan)
+    pairs = pd.DataFrame(
+        {"x": x.to_numpy(dtype=float, na_value=np.nan), "y": y.to_numpy(dtype=float, na_value=np.nan)}
+    )
+    return pairs.dropna()
 
 
 def correlation_matrix(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

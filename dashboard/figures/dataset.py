@@ -1,5 +1,6 @@
 """Charts of the dataset on the Data and EDA steps: class balance, the split's class shares,
-distributions by class, correlation, associations with the target and missing values."""
+distributions by class (classification) or each feature against the target (regression),
+correlation, associations with the target and missing values."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.data.eda import Histogram
+from core.data.eda import Histogram, TargetTrend
 from dashboard.figures.style import PALETTE, figure
 
 __all__ = [
     "associations_bar",
+    "categorical_against_target",
     "categorical_distribution",
     "class_balance",
     "correlation_heatmap",
     "missing_values",
+    "numeric_against_target",
     "numeric_distribution",
     "split_balance",
 ]
@@ -36,13 +39,20 @@ def class_balance(counts: pd.Series, target: str) -> go.Figure:
 
 
 def split_balance(table: pd.DataFrame, target: str) -> go.Figure:
+    """Each class's share of the train and of the test rows: the bars and their labels both say
+    the share (the row count is in the label too, and in the hover)."""
     traces = [
         go.Bar(
             name=side,
             x=table.index.astype(str),
             y=table[f"{side} %"],
-            text=table[side],
+            text=[
+                f"{share:.1f}% ({rows:,})"
+                for share, rows in zip(table[f"{side} %"], table[side], strict=True)
+            ],
             textposition="auto",
+            hovertemplate=f"{side}: %{{y:.1f}}% of its rows (%{{customdata:,}} rows)<extra></extra>",
+            customdata=table[side].to_numpy(),
         )
         for side in ("train", "test")
     ]
@@ -51,7 +61,7 @@ def split_balance(table: pd.DataFrame, target: str) -> go.Figure:
         "Class shares in train and test",
         barmode="group",
         xaxis_title=target,
-        yaxis_title="% of rows",
+        yaxis_title="% of that side's rows",
         xaxis_type="category",
     )
 
@@ -85,6 +95,73 @@ def categorical_distribution(table: pd.DataFrame, column: str) -> go.Figure:
         xaxis_title=column,
         yaxis_title="rows",
         xaxis_type="category",
+    )
+
+
+def numeric_against_target(trend: TargetTrend, column: str, target: str) -> go.Figure:
+    """The target against a numeric feature: a sample of the points, and per quantile bin of the
+    feature the target's mean with its middle half (25th-75th percentile) as a band."""
+    bins = trend.bins
+    traces = [
+        go.Scatter(  # SVG: a page of a dozen WebGL charts runs out of WebGL contexts in a browser
+            x=trend.points["x"],
+            y=trend.points["y"],
+            mode="markers",
+            name="rows (sample)",
+            marker={"size": 4, "color": "rgba(120,120,120,0.25)"},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=bins["x"], y=bins["q75"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+        ),
+        go.Scatter(
+            x=bins["x"],
+            y=bins["q25"],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(0,120,212,0.2)",
+            name="middle half",
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=bins["x"],
+            y=bins["mean"],
+            mode="lines+markers",
+            name="mean per bin",
+            line={"color": PALETTE[0], "width": 3},
+            customdata=bins["rows"],
+            hovertemplate=f"{column} ≈ %{{x:.3g}}: mean {target} %{{y:.3g}}"
+            " (%{customdata:,} rows)<extra></extra>",
+        ),
+    ]
+    return figure(
+        traces, f"'{target}' against '{column}'", height=320, xaxis_title=column, yaxis_title=target
+    )
+
+
+def categorical_against_target(table: pd.DataFrame, column: str, target: str) -> go.Figure:
+    """The target per category as a box from precomputed percentiles (whiskers 5th-95th)."""
+    labels = [f"{label} ({rows:,})" for label, rows in zip(table.index, table["rows"], strict=True)]
+    trace = go.Box(
+        x=labels,
+        q1=table["p25"],
+        median=table["p50"],
+        q3=table["p75"],
+        lowerfence=table["p5"],
+        upperfence=table["p95"],
+        mean=table["mean"],
+        marker_color=PALETTE[0],
+        name=target,
+    )
+    return figure(
+        trace,
+        f"'{target}' per '{column}' category",
+        height=320,
+        xaxis_title=f"{column} (rows)",
+        yaxis_title=target,
+        xaxis_type="category",
+        showlegend=False,
     )
 
 

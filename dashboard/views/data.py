@@ -206,12 +206,14 @@ def schema_section(data: WorkingData) -> Schema | None:
             "notes": ["; ".join((*p.flags, p.reason)).strip("; ") for p in profiles],
         }
     )
+    warnings_slot = st.container()  # filled once the typing is known: the leakage notes go above the table
     st.caption(
         "Correct the detected typing in the **use as** column. "
         "Excluded columns are listed, never dropped silently."
     )
     edited = st.data_editor(
         table,
+        height=min(35 * (len(table) + 1) + 3, 600),  # every row in view up to ~16 columns
         key=f"data_types:{data.load_id}:{target}",  # a new target re-profiles the columns: a fresh editor
         hide_index=True,
         width="stretch",
@@ -227,7 +229,8 @@ def schema_section(data: WorkingData) -> Schema | None:
     except UserFacingError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
-    leakage_section(report, schema, {p.name: p.feature_type for p in profiles})
+    with warnings_slot:
+        leakage_section(report, schema, {p.name: p.feature_type for p in profiles})
     st.session_state[session.DATA_SCHEMA] = schema
     counts = {t: len(schema.columns_of(t)) for t in FeatureType}
     st.caption(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.backend import WorkspaceRef
@@ -13,6 +14,7 @@ from core.data.store import LoadedDataset, load_dataset
 from core.errors import UserFacingError
 from core.train.preprocessing import preprocessing_table
 from dashboard import figures, nav, session
+from dashboard.figures import dataset as dataset_figures
 from dashboard.views.data import working
 
 MAX_FEATURE_CHARTS = 24
@@ -83,23 +85,48 @@ def target_section(frame: pd.DataFrame, schema: Schema) -> None:
 
 
 def features_section(frame: pd.DataFrame, schema: Schema, scores: pd.Series) -> None:
+    classification = schema.task == Task.CLASSIFICATION
     st.subheader(
-        "Each feature by class" if schema.task == Task.CLASSIFICATION else "Each feature", anchor=False
+        "Each feature by class" if classification else "Each feature against the target", anchor=False
     )
+    if not classification:
+        st.caption(
+            f"Grey dots: a sample of the rows. Line: the mean of '{schema.target}' in each of "
+            f"{eda.TREND_BINS} bins of equal rows along the feature, the band its middle half (25th–75th "
+            "percentile). Categories: a box per category (whiskers 5th–95th percentile, rows in brackets)."
+        )
     ranked = list(scores.index)
     default = ranked[:MAX_FEATURE_CHARTS]
     chosen = st.multiselect(
         "Features to chart (strongest first)", ranked, default=default, key="eda_features"
     )
-    groups = frame[schema.target] if schema.task == Task.CLASSIFICATION else None
     columns = st.columns(2)
     for i, name in enumerate(chosen):
         with columns[i % 2]:
-            if schema.features.get(name) == FeatureType.NUMERIC:
-                fig = figures.numeric_distribution(eda.numeric_histogram(frame[name], groups), name)
-            else:
-                fig = figures.categorical_distribution(eda.category_counts(frame[name], groups), name)
+            fig = (
+                _by_class_chart(frame, schema, name)
+                if classification
+                else _against_target_chart(frame, schema, name)
+            )
             st.plotly_chart(fig, width="stretch", key=f"eda_fig_{name}")
+
+
+def _by_class_chart(frame: pd.DataFrame, schema: Schema, name: str) -> go.Figure:
+    groups = frame[schema.target]
+    if schema.features.get(name) == FeatureType.NUMERIC:
+        return figures.numeric_distribution(eda.numeric_histogram(frame[name], groups), name)
+    return figures.categorical_distribution(eda.category_counts(frame[name], groups), name)
+
+
+def _against_target_chart(frame: pd.DataFrame, schema: Schema, name: str) -> go.Figure:
+    y = frame[schema.target]
+    if schema.features.get(name) == FeatureType.NUMERIC:
+        return dataset_figures.numeric_against_target(
+            eda.numeric_against_target(frame[name], y), name, schema.target
+        )
+    return dataset_figures.categorical_against_target(
+        eda.category_against_target(frame[name], y), name, schema.target
+    )
 
 
 def relations_section(frame: pd.DataFrame, schema: Schema, scores: pd.Series) -> None:

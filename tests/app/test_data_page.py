@@ -225,3 +225,20 @@ def test_an_upload_is_parsed_at_once_and_split_and_upload_is_one_click(
     assert "Train: 273 rows · held-out test: 30 rows." in shown
     assert "Uploaded 'heart/v1/train.csv' and registered data asset 'heart' version 1." in shown
     assert [b.name for b in backend.list_blobs(SA, BC)] == ["heart/v1/train.csv"]
+
+
+def test_eda_of_a_regression_target_charts_each_feature_against_it(
+    open_page: Callable[[str], AppTest],
+) -> None:
+    at = open_page("data")
+    upload(at, "grid.csv", grid_csv())
+    next(s for s in at.selectbox if s.label == "Target column").select("stab").run()
+    at.switch_page("../pages/eda.py").run()
+    assert not at.exception, at.exception
+    headings = texts(at.subheader)
+    assert "Each feature against the target" in headings and "by class" not in headings
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert not any("by class" in spec for spec in specs)
+    assert sum("'stab' against 'tau" in spec for spec in specs) == 2, (
+        "each numeric feature against the target"
+    )

@@ -149,3 +149,29 @@ def test_summary_statistics_match_pandas_on_both_paths() -> None:
         assert row["median"] == pytest.approx(finite[column].median())
         assert (row["min"], row["max"]) == (finite[column].min(), finite[column].max())
         assert row["distinct"] == frame[column].nunique()
+
+
+def test_a_numeric_feature_against_a_numeric_target_follows_the_trend_per_bin() -> None:
+    rng = np.random.default_rng(1)
+    x = pd.Series(rng.uniform(0, 10, 3000), name="x")
+    y = 2 * x + rng.normal(0, 1, 3000)
+    y[:5] = np.nan  # rows without a target are left out
+    trend = eda.numeric_against_target(x, y)
+    bins = trend.bins
+    assert len(bins) == eda.TREND_BINS and int(bins["rows"].sum()) == 2995
+    assert bins["mean"].is_monotonic_increasing, "the mean per bin rises with x"
+    assert (bins["q25"] <= bins["mean"]).all() and (bins["mean"] <= bins["q75"]).all()
+    assert abs(float(np.polyfit(bins["x"], bins["mean"], 1)[0]) - 2) < 0.1
+    assert len(trend.points) == eda.SCATTER_POINTS and trend.points.notna().all().all()
+
+
+def test_a_category_against_a_numeric_target_gives_its_spread_in_natural_order() -> None:
+    values = pd.Series([2, 10, 1] * 100 + [None] * 3, name="grade")
+    target = pd.Series([20.0, 100.0, 10.0] * 100 + [5.0] * 3)
+    table = eda.category_against_target(values, target)
+    assert list(table.index) == ["1", "2", "10", "(missing)"]
+    assert table.loc["10", "mean"] == 100 and table.loc["2", "rows"] == 100
+    assert list(table.columns) == ["rows", "mean", "p5", "p25", "p50", "p75", "p95"]
+    many = eda.category_against_target(pd.Series([f"c{i}" for i in range(60)] * 2), pd.Series(range(120)))
+    assert len(many) == eda.MAX_CATEGORIES + 1 and many.index[-1] == "(other)"
+    assert int(many["rows"].sum()) == 120

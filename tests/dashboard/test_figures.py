@@ -9,6 +9,7 @@ from core.data import eda
 from core.data.samples import heart_sample
 from core.data.split import class_balance, split_frame
 from dashboard import figures
+from dashboard.figures import dataset
 
 
 def test_class_balance_labels_counts_and_shares() -> None:
@@ -67,3 +68,34 @@ def test_associations_bar_ranks_strongest_at_the_top() -> None:
     scores = pd.Series({"a": 0.9, "b": 0.5, "c": 0.1})
     bar = figures.associations_bar(scores, "output").data[0]
     assert list(bar.y) == ["c", "b", "a"], "Plotly draws the last bar on top"
+
+
+def test_split_balance_bars_axis_and_labels_all_say_the_share() -> None:
+    split = split_frame(heart_sample(), "output", test_fraction=0.1, seed=42)
+    table = class_balance(split, "output")
+    fig = figures.split_balance(table, "output")
+    train = fig.data[0]
+    assert list(train.y) == list(table["train %"]), "the bars are shares"
+    assert "%" in fig.layout.yaxis.title.text
+    assert list(train.text) == [
+        f"{s:.1f}% ({n:,})" for s, n in zip(table["train %"], table["train"], strict=True)
+    ]
+    assert list(train.customdata) == list(table["train"]), "the counts are in the label and hover"
+
+
+def test_regression_charts_show_each_feature_against_the_target() -> None:
+    rng = np.random.default_rng(0)
+    x = pd.Series(rng.normal(size=500), name="tau1")
+    y = pd.Series(x * 3 + rng.normal(size=500), name="stab")
+    fig = dataset.numeric_against_target(eda.numeric_against_target(x, y), "tau1", "stab")
+    assert fig.layout.title.text == "'stab' against 'tau1'"
+    assert fig.layout.xaxis.title.text == "tau1" and fig.layout.yaxis.title.text == "stab"
+    assert [t.name for t in fig.data if t.showlegend is not False] == [
+        "rows (sample)",
+        "middle half",
+        "mean per bin",
+    ]
+    codes = pd.Series(rng.integers(0, 3, 500), name="cp")
+    box = dataset.categorical_against_target(eda.category_against_target(codes, y), "cp", "stab")
+    assert box.layout.title.text == "'stab' per 'cp' category" and "by class" not in box.layout.title.text
+    assert list(box.data[0].x)[0].startswith("0 (")
