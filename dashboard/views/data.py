@@ -203,7 +203,7 @@ def schema_section(data: WorkingData) -> Schema | None:
             "dtype": [p.dtype for p in profiles],
             "missing %": [round(p.missing_pct, 1) for p in profiles],
             "distinct": [p.distinct for p in profiles],
-            "notes": ["; ".join((*p.flags, p.reason)).strip("; ") for p in profiles],
+            "notes": [_notes(p) for p in profiles],
         }
     )
     warnings_slot = st.container()  # filled once the typing is known: the leakage notes go above the table
@@ -238,6 +238,12 @@ def schema_section(data: WorkingData) -> Schema | None:
         f"{counts[FeatureType.CATEGORICAL]} categorical, {len(schema.excluded)} excluded."
     )
     return schema
+
+
+def _notes(profile: ColumnProfile) -> str:
+    """The column's flags and why it is excluded; a flag the reason starts with is said once."""
+    flags = [f for f in profile.flags if not profile.reason.lower().startswith(f.lower())]
+    return "; ".join((*flags, profile.reason)).strip("; ")
 
 
 def _leakage(data: WorkingData, target: str, task: Task, profiles: list[ColumnProfile]) -> LeakageReport:
