@@ -18,9 +18,10 @@ MAX_TARGET_MISSING = 0.5  # a target missing in more than this share of rows is 
 def analyse_target(frame: pd.DataFrame, target: str, task: Task | None = None) -> TargetInfo:
     """Check the target, suggest a task and, for classification, fix the label encoding.
 
-    ``task`` is the user's choice; None takes the suggestion. Raises DataError when the target
-    cannot be used for the task (all or mostly missing, one value, text for regression, too
-    many classes).
+    ``task`` is the user's choice; None takes the suggestion. Classification of a continuous
+    target (a number with more than MAX_CLASSES distinct values) switches to regression, with a
+    note. Raises DataError when the target cannot be used for the task (all or mostly missing,
+    one value, text for regression, too many text classes).
     """
     if target not in frame.columns:
         raise DataError(
