@@ -167,11 +167,8 @@ def test_the_azure_walk_against_the_fake_cloud(
     heart_sample().to_csv(csv, index=False)
     nav(page, "2 · Data")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
-    click(page, "Load this file")
-    expect(page, "Loaded 'heart.csv': 303 rows × 14 columns")
-    click(page, "Split")
-    expect(page, "held-out test:")
-    click(page, "Upload train split and register data asset")
+    expect(page, "Loaded 'heart.csv': 303 rows × 14 columns")  # read as soon as it is chosen
+    click(page, "Split and upload")
     expect(page, "registered data asset 'heart' version 1", timeout=180_000)
     screenshot(page, "azure-6-data")
 

@@ -239,6 +239,8 @@ def regression_frame() -> pd.DataFrame:
     )
     frame = pd.DataFrame(np.round(x, 4), columns=["tau1", "tau2", "tau3", "tau4", "p1", "g1"])
     frame[REGRESSION_TARGET] = np.round(y / 100, 5)
+    # the real file's leak: a stable/unstable label that is exactly the sign of the target
+    frame["diagnosis"] = np.where(frame[REGRESSION_TARGET] > 0, "unstable", "stable")
     return frame
 
 
@@ -287,13 +289,10 @@ def test_1_the_classification_walk_by_clicking(dashboard: str, module_page: Any,
     clicks.nav("2 · Data")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
     clicks.count += 1
-    clicks.button("Load this file")
-    expect(page, "Loaded 'heart.csv': 303 rows × 14 columns")
-    clicks.button("Split")
-    expect(page, "held-out test:")
-    assert re.search(r"Train: 27\d rows · held-out test: 3\d rows", text(page))
-    clicks.button("Upload train split and register data asset")
+    expect(page, "Loaded 'heart.csv': 303 rows × 14 columns")  # read as soon as it is chosen
+    clicks.button("Split and upload")
     expect(page, "registered data asset 'heart' version 1")
+    assert re.search(r"Train: 27\d rows · held-out test: 3\d rows", text(page))
     screenshot(page, "data", gallery=True)
 
     clicks.nav("3 · Explore (EDA)")
@@ -363,8 +362,7 @@ def test_2_a_regression_walk_in_the_same_workspace(dashboard: str, module_page: 
 
     clicks.nav("2 · Data")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
-    clicks.button("Load this file")
-    expect(page, f"Loaded '{REGRESSION_FILE}': {REGRESSION_ROWS} rows × 7 columns")
+    expect(page, f"Loaded '{REGRESSION_FILE}': {REGRESSION_ROWS} rows × 8 columns")
     body = settle(
         lambda: alerts(page),
         lambda b: not re.search(r"Train: 27\d rows|heart/v1/train.csv|data asset 'heart'", b),
@@ -381,6 +379,9 @@ def test_2_a_regression_walk_in_the_same_workspace(dashboard: str, module_page: 
     task = settle(lambda: radio_choice(page, "Task"), lambda v: v == "regression")
     if not check(task == "regression", f"Data: the new file's continuous target shows the task {task!r}"):
         clicks.radio("Task", "regression")
+    # the label that is the target's sign is flagged, with its evidence, and left out by default
+    expect(page, "'diagnosis' is excluded by default.")
+    check("possible target leakage" in text(page), "Data: the leaking column's notes do not say why")
     clicks.button("Split")
     expect(page, "Train: 360 rows · held-out test: 40 rows")
     clicks.button("Upload train split and register data asset")
