@@ -75,15 +75,12 @@ def contour_blocker(
         info = frame.param_info[name]
         if info.kind == "categorical":
             listed = ", ".join(info.categories[:4]) + ("…" if len(info.categories) > 4 else "")
-            return (
-                f"{name} is categorical ({listed}): contour lines need a number on both axes, "
-                "so each value gets its own row or column of cells instead."
-            )
+            return f"{name} is categorical ({listed}): contour lines need a number on both axes."
         distinct = np.unique(_numbers(frame, name)[rows & np.isfinite(_numbers(frame, name))]).size
         if distinct < MIN_CONTOUR_VALUES:
             return (
                 f"{name} takes only {distinct} distinct value(s) among these trials: contour lines need "
-                f"at least {MIN_CONTOUR_VALUES} on each axis, so each value gets its own cells instead."
+                f"at least {MIN_CONTOUR_VALUES} on each axis."
             )
     usable = rows & np.isfinite(_numbers(frame, x_param)) & np.isfinite(_numbers(frame, y_param))
     if usable.sum() < 3:

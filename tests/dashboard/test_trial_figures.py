@@ -316,3 +316,17 @@ def test_parallel_coordinates_metric_axis_has_few_decimals(frame, scores) -> Non
     assert dims[-1].tickformat == ",.3~f", "accuracy 0.70–0.95: three decimals at most, not six"
     assert axis_format(np.array([0.8412, 0.8433])) == ",.5~f", "a narrow span gets what tells its ticks apart"
     assert axis_format(np.array([1000.0, 50_000.0])) == ",.0~f"
+
+
+def test_contour_leaves_out_trials_without_a_value_and_says_so() -> None:
+    rng = np.random.default_rng(3)
+    params = [
+        {"a": float(a), "b": None if i % 10 == 0 else float(b)}
+        for i, (a, b) in enumerate(rng.uniform(size=(40, 2)))
+    ]
+    frame = make_frame(params, {"acc": rng.uniform(size=40)})
+    scores = score_trials(frame, "acc", "maximize")
+    shown, selected = masks(len(frame))
+    fig = figs.contour(frame, scores, "a", "b", shown, selected, style="contour")
+    assert fig.data[0].type == "contour"
+    assert "interpolated between 36 trials (4 with None left out)" in fig.layout.title.text

@@ -119,16 +119,19 @@ def two_at_once(
         help="Contour: lines of equal score, interpolated between the trials (two numeric axes). "
         "Heatmap: the trials binned on a grid, each cell their mean or best score.",
     )
-    agg = "mean"
-    if style == "heatmap":
-        agg = d.radio("Each cell shows", ["mean", "best"], horizontal=True, key=W + "cagg")
     if x == y:
         st.info("Pick two different hyperparameters.")
         return
+    blocker = contour_blocker(frame, scores, x, y, shown) if style == "contour" else None
+    agg = "mean"
+    if style == "heatmap" or blocker:
+        agg = d.radio("Each cell shows", ["mean", "best"], horizontal=True, key=W + "cagg")
     if style == "contour":
-        blocker = contour_blocker(frame, scores, x, y, shown)
         if blocker:
-            st.info(f"{blocker} Drawn as a heatmap instead.", icon=":material/info:")
+            st.info(
+                f"{blocker} Drawn as a heatmap instead: one row or column of cells per value.",
+                icon=":material/info:",
+            )
         else:
             st.caption(
                 "Contour lines interpolated linearly between the trials (scipy's griddata), in log "
