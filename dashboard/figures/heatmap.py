@@ -60,7 +60,11 @@ def _bins(info: ParamInfo, column: np.ndarray, count: int) -> Bins:
 
 
 def _numbers(frame: TrialsFrame, name: str) -> np.ndarray:
-    return np.asarray(frame.params[name].to_numpy(), dtype=np.float64)
+    """A numeric hyperparameter as floats; None (and, on a log axis, zero or less) as NaN."""
+    values = np.asarray(frame.params[name].to_numpy(), dtype=np.float64)
+    if frame.param_info[name].log:
+        values = np.where(values > 0, values, np.nan)
+    return values
 
 
 def contour_blocker(
