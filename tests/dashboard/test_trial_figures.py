@@ -14,7 +14,9 @@ from core.trials.history import HistoryMatrix
 from core.trials.importance import Importance
 from core.trials.oof import OutOfFold
 from dashboard import figures as figs
-from tests.core.trials.frames import make_frame
+from dashboard.figures.heatmap import CONTOUR_GRID, contour_blocker
+from dashboard.figures.hyperparams import axis_format
+from tests.core.trials.frames import driven_sweep, make_frame
 
 SPEC = SweepSpec(
     model_family="hist_gradient_boosting",
@@ -263,3 +265,68 @@ def test_many_trials_get_a_median_line_per_step() -> None:
     np.testing.assert_allclose(median.y, np.median(values, axis=0))
     completed = next(t for t in fig.data if t.name == "completed")
     assert completed.opacity == pytest.approx(0.8), "30 lines stay opaque; hundreds fade"
+
+
+def test_contour_interpolates_the_metric_between_two_numeric_parameters() -> None:
+    frame = driven_sweep(n=120)
+    scores = score_trials(frame, "score", "maximize")
+    shown, selected = masks(len(frame))
+    assert contour_blocker(frame, scores, "x", "y", shown) is None
+    fig = figs.contour(frame, scores, "x", "y", shown, selected, style="contour")
+    surface = fig.data[0]
+    assert surface.type == "contour" and fig.layout.title.text.startswith("Contour of score")
+    assert "interpolated between 120 trials" in fig.layout.title.text
+    z = np.asarray(surface.z, dtype=float)
+    assert z.shape == (CONTOUR_GRID, CONTOUR_GRID) and np.isfinite(z).mean() > 0.8, (
+        "a surface, not a grid of bins"
+    )
+    low, high = np.nanmin(scores.values), np.nanmax(scores.values)
+    assert low - 1e-9 <= np.nanmin(z) and np.nanmax(z) <= high + 1e-9, "interpolated, never extrapolated"
+    peak_x = np.asarray(surface.x)[np.unravel_index(np.nanargmax(z), z.shape)[1]]
+    assert abs(peak_x - 0.5) < 0.1, "the ridge sits where the trials peak (x = 0.5)"
+    assert any(t.name and t.name.startswith("best") for t in fig.data[1:])
+
+
+def test_contour_says_why_it_cannot_be_drawn(frame, scores) -> None:  # type: ignore[no-untyped-def]
+    shown, _ = masks(len(frame))
+    assert "max_depth is categorical (3, 6, None)" in str(
+        contour_blocker(frame, scores, "max_depth", "l2", shown)
+    )
+    few = make_frame(
+        [{"a": a % 3, "b": float(b)} for a, b in enumerate(range(12))], {"acc": np.linspace(0, 1, 12)}
+    )
+    few_scores = score_trials(few, "acc", "maximize")
+    reason = contour_blocker(few, few_scores, "a", "b", np.ones(12, dtype=bool))
+    assert reason is not None and "a takes only 3 distinct value(s)" in reason
+    line = make_frame([{"a": float(i), "b": 2.0 * i} for i in range(8)], {"acc": np.linspace(0, 1, 8)})
+    on_line = contour_blocker(line, score_trials(line, "acc", "maximize"), "a", "b", np.ones(8, dtype=bool))
+    assert on_line is not None and "lie on one line" in on_line
+
+
+def test_importance_bar_leaves_room_for_its_longest_label() -> None:
+    imp = Importance("ped_anova", "PED-ANOVA", {"C": 0.989, "gamma": 0.011}, 40)
+    xaxis = figs.importance_bar(imp, "acc").layout.xaxis
+    assert xaxis.range[1] >= 0.989 * 1.15, "room past a 98.9 % bar for '98.9%'"
+    assert max(xaxis.tickvals) == 1.0, "ticks stop at 100 %"
+
+
+def test_parallel_coordinates_metric_axis_has_few_decimals(frame, scores) -> None:  # type: ignore[no-untyped-def]
+    shown, selected = masks(len(frame))
+    dims = figs.parallel_coordinates(frame, scores, shown, selected).data[0].dimensions
+    assert dims[-1].tickformat == ",.3~f", "accuracy 0.70–0.95: three decimals at most, not six"
+    assert axis_format(np.array([0.8412, 0.8433])) == ",.5~f", "a narrow span gets what tells its ticks apart"
+    assert axis_format(np.array([1000.0, 50_000.0])) == ",.0~f"
+
+
+def test_contour_leaves_out_trials_without_a_value_and_says_so() -> None:
+    rng = np.random.default_rng(3)
+    params = [
+        {"a": float(a), "b": None if i % 10 == 0 else float(b)}
+        for i, (a, b) in enumerate(rng.uniform(size=(40, 2)))
+    ]
+    frame = make_frame(params, {"acc": rng.uniform(size=40)})
+    scores = score_trials(frame, "acc", "maximize")
+    shown, selected = masks(len(frame))
+    fig = figs.contour(frame, scores, "a", "b", shown, selected, style="contour")
+    assert fig.data[0].type == "contour"
+    assert "interpolated between 36 trials (4 with None left out)" in fig.layout.title.text

@@ -22,6 +22,7 @@ from core.trials import (
 from core.trials.history import one_run_at_a_time_note
 from core.trials.importance import Method, importance_job
 from dashboard import figures as figs
+from dashboard.figures.heatmap import contour_blocker
 from dashboard.views.trials.common import W, chart
 from dashboard.views.trials.load import histories
 
@@ -79,29 +80,81 @@ def hyperparameters_tab(
         "variance.",
     )
     ranked = show_importance(target, frame, scores, shown, method)
-    names = [n for n in ranked if n in names] + [n for n in names if n not in ranked]  # most important first
+    # most important first: the contour's default axes are the importance chart's top two
+    names = [n for n in ranked if n in names] + [n for n in names if n not in ranked]
     chart(figs.slice_plots(frame, scores, shown, selected, params=names), "slices:" + target.key, "slices")
-    st.markdown("**Two hyperparameters at once** · the two most important are shown first")
+    two_at_once(target, frame, scores, shown, selected, names, ranked, method)
+
+
+def two_at_once(
+    target: Target,
+    frame: TrialsFrame,
+    scores: Scores,
+    shown: np.ndarray,
+    selected: np.ndarray,
+    names: list[str],
+    ranked: list[str],
+    method: Method,
+) -> None:
+    """The metric over two hyperparameters: contour lines when both are numbers, else a heatmap
+    and the reason; the axes start as the importance chart's top two."""
+    if ranked:
+        source = f"x and y start as the importance chart's top two ({METHODS[method].split(' (')[0]})"
+    else:
+        source = "x and y start as the first two hyperparameters until the importance is ready"
+    st.markdown(f"**Two hyperparameters at once** · {source}")
+    x_key, y_key = W + "cx:" + target.key, W + "cy:" + target.key
+    default_axes(x_key, y_key, names)
     a, b, c, d = st.columns(4)
-    x = a.selectbox("x axis", names, index=0, key=W + "cx:" + target.key)
+    x = a.selectbox("x axis", names, key=x_key)
     others = [n for n in names if n != x] or names
-    y = b.selectbox("y axis", others, index=0, key=W + "cy:" + target.key)
+    if st.session_state.get(y_key) not in others:
+        st.session_state[y_key] = others[0]
+    y = b.selectbox("y axis", others, key=y_key)
     style = c.radio(
         "Style",
-        ["heatmap", "contour"],
+        ["contour", "heatmap"],
         horizontal=True,
         key=W + "cstyle",
-        help="Contour needs two numeric axes.",
+        help="Contour: lines of equal score, interpolated between the trials (two numeric axes). "
+        "Heatmap: the trials binned on a grid, each cell their mean or best score.",
     )
-    agg = d.radio("Each cell shows", ["mean", "best"], horizontal=True, key=W + "cagg")
     if x == y:
         st.info("Pick two different hyperparameters.")
         return
+    blocker = contour_blocker(frame, scores, x, y, shown) if style == "contour" else None
+    agg = "mean"
+    if style == "heatmap" or blocker:
+        agg = d.radio("Each cell shows", ["mean", "best"], horizontal=True, key=W + "cagg")
+    if style == "contour":
+        if blocker:
+            st.info(
+                f"{blocker} Drawn as a heatmap instead: one row or column of cells per value.",
+                icon=":material/info:",
+            )
+        else:
+            st.caption(
+                "Contour lines interpolated linearly between the trials (scipy's griddata), in log "
+                "space on log axes; blank outside the area the trials surround, where nothing is "
+                "extrapolated."
+            )
     chart(
         figs.contour(frame, scores, x, y, shown, selected, style=style, aggregate=agg),
         "contour:" + target.key,
         "contour",
     )
+
+
+def default_axes(x_key: str, y_key: str, names: list[str]) -> None:
+    """Set the two axis pickers to the first two of ``names`` (most important first) when the
+    user has not picked axes of their own: the defaults follow the ranking when it arrives or
+    changes (another method, other filters), never a choice the user made."""
+    top = (names[0], names[1] if len(names) > 1 else names[0])
+    auto_key = x_key + ":auto"
+    current = (st.session_state.get(x_key), st.session_state.get(y_key))
+    if current == (None, None) or current == st.session_state.get(auto_key) or current[0] not in names:
+        st.session_state[x_key], st.session_state[y_key] = top
+        st.session_state[auto_key] = top
 
 
 IMPORTANCE_POLL_S = 1.0
