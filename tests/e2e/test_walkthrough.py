@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from plotly.offline import get_plotlyjs
 
 from core import defaults
 from core.data.samples import heart_sample
@@ -343,6 +344,19 @@ def test_1_the_classification_walk_by_clicking(dashboard: str, module_page: Any,
     # Past the measured path: the user also picks the heart sweep's best trial on 5 · Trials, so
     # the regression walk can check that this choice does not follow it to another sweep.
     clicks.nav("5 · Trials")
+    # the two-parameter chart, on the importance chart's top two, and the review as one file
+    page.get_by_role("tab", name="Hyperparameters").click()
+    wait_idle(page)
+    expect(page, "importance chart's top two", timeout=120_000)
+    page.get_by_test_id("stPlotlyChart").last.wait_for()
+    screenshot(page, "trials-hyperparameters", gallery=True)
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Review as one HTML file").click()
+    review = Path(download.value.path()).read_text(encoding="utf-8")
+    assert review.count(get_plotlyjs()[:40]) == 1, "plotly.js is embedded once"
+    assert review.count("Plotly.newPlot(") >= 5, "every chart of the review is in the file"
+    assert WALK.get("heart_sweep", "") in review
+    wait_idle(page)
     page.get_by_role("tab", name="Best trial").click()
     wait_idle(page)
     page.get_by_role("button", name=re.compile(r"^Use trial #\d+ on 6 · Endpoint")).click()
