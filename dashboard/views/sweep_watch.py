@@ -11,21 +11,13 @@ import streamlit as st
 from core.backend import SweepInfo, SweepProgress, WorkspaceRef
 from core.errors import UserFacingError
 from dashboard import figures, nav, session
+from dashboard.badges import badge
 from dashboard.widgets import follow_newest_select, run_action, show_result
 
 POLL_S = 2.0
 ENDED = frozenset({"completed", "canceled", "failed", "closed"})  # what no control changes any more
 ENDED_STATUS = "sweep:ended_status"  # session key: (workspace key, sweep id) -> its final status
 REMOTE_POLL_S = 10.0  # a remote backend's poll makes a few REST calls (core.azure.sweeps)
-STATE_BADGES = {
-    "starting": ":blue-badge[starting]",
-    "running": ":blue-badge[running]",
-    "completed": ":green-badge[completed]",
-    "canceled": ":orange-badge[canceled]",
-    "failed": ":red-badge[failed]",
-    "interrupted": ":red-badge[interrupted]",
-    "closed": ":gray-badge[closed]",
-}
 
 
 def sweeps_section(workspace: WorkspaceRef) -> None:
@@ -105,7 +97,7 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
         counts[trial["status"]] = counts.get(trial["status"], 0) + 1
     total = int(spec["limits"]["max_total_trials"])
     st.markdown(
-        f"**{job.id}** {STATE_BADGES.get(state, state)} · {spec['model_family']} · "
+        f"**{job.id}** {badge(state)} · {spec['model_family']} · "
         f"{spec['sampling']} sampling · {spec['primary_metric']} ({spec['goal']})"
     )
     if job.provider_state:
