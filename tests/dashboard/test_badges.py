@@ -38,3 +38,12 @@ def test_every_status_colour_written_in_a_page_agrees_with_the_map() -> None:
     assert [f for f in found if f[1] != BADGE_COLOURS[f[2]]] == []
     mine = ("views/sweep_watch.py", "views/trials/common.py", "views/endpoint/status.py")
     assert [f for f in found if f[0] in mine] == [], "these pages take their badges from the map"
+
+
+def test_status_pills_in_page_tables_use_the_badge_colours() -> None:
+    views = DASHBOARD / "views"
+    chart_colours = [
+        str(p.relative_to(DASHBOARD)) for p in views.rglob("*.py") if "STATUS_COLOURS" in p.read_text()
+    ]
+    assert chart_colours == [], "tables colour statuses as the badges do (chart colours stay in charts)"
+    assert "BADGE_COLOURS[s] for s in STATUSES" in (views / "trials" / "table.py").read_text()
