@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from core.codegen.sweep import ENVIRONMENT_PLACEHOLDER, sweep_environment
 from core.data.schema import Task
 from core.resources import Kind, Resource
-from core.sweep.editing import needs_tidy, rows_to_space, space_to_rows, tidy_row
+from core.sweep.editing import MODES, needs_tidy, rows_to_space, space_to_rows, tidy_row, tidy_rows
 from core.sweep.rules import bound_warnings, validate_spec, word_list
 from core.sweep.space import LogUniform, Normal, Uniform
 from core.sweep.spec import SweepSpec
@@ -96,3 +98,20 @@ def test_the_snippet_uses_the_registered_environment() -> None:
     both = [_env("mine", "ws", 2), _env("sklearn-mlflow-env", "ws", 1), _env("x", "other", 9)]
     assert sweep_environment(both, "ws") == "azureml:sklearn-mlflow-env:1", "the default name first"
     assert sweep_environment([_env("a", "ws", 1), _env("b", "ws", 1)], "ws") == ENVIRONMENT_PLACEHOLDER
+
+
+@pytest.mark.parametrize("mode", [*MODES, None, "bogus"])
+@pytest.mark.parametrize(
+    ("values", "low", "high"),
+    [
+        ("", None, None),
+        ("1, 5", None, None),
+        ("gini", 2.0, math.nan),
+        (math.nan, 0.5, 3.0),
+        ("x, 2", 1.0, None),
+    ],
+)
+def test_tidying_twice_changes_nothing(mode: str | None, values: object, low: object, high: object) -> None:
+    """The page reruns after a tidy; a second tidy that changed something again would loop."""
+    row = {"hyperparameter": "p", "mode": mode, "values": values, "low": low, "high": high, "q": math.nan}
+    assert not needs_tidy(tidy_rows([row]))
