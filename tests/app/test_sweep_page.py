@@ -154,7 +154,7 @@ def store_second_dataset(backend: LocalBackend) -> None:
     store_dataset(backend, WS, SA, BC, "heart-small", split, schema, "heart, fewer rows")
 
 
-def _interrupted_sweep(backend: LocalBackend) -> str:
+def _interrupted_sweep(backend: LocalBackend, started_at: str | None = None) -> str:
     """A sweep record whose runner is gone (as after a machine restart), without running one."""
     from core.engine.job import SweepJob
     from core.sweep.space import Choice
@@ -181,6 +181,7 @@ def _interrupted_sweep(backend: LocalBackend) -> str:
         state="running",
         pid=None,
         heartbeat_at=time.time(),
+        started_at=started_at,
     )
     backend._sweeps(WS).save(job)
     return job.id
@@ -246,3 +247,15 @@ def test_a_row_that_changed_mode_is_tidied_and_normal_on_c_warns(
     assert space.loc["class_weight", "values"] == "", "the Choice list is not left beside a range"
     assert (space.loc["class_weight", "low"], space.loc["class_weight", "high"]) == (1, 5)
     assert "C must be above 0, but Normal is unbounded: about 16% of its draws" in texts(at.warning)
+
+
+def test_elapsed_counts_from_the_first_start_so_resume_does_not_restart_it(data_dir: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    backend = ready_workspace(data_dir)
+    first = datetime.now(UTC) - timedelta(hours=1, minutes=5)
+    _interrupted_sweep(backend, started_at=first.isoformat(timespec="seconds"))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("../pages/sweep.py").run()
+    assert metric(at, "Elapsed").startswith("1h 0"), "since the first start, not since the last runner"
