@@ -6,9 +6,11 @@ that ``build_sweep_node`` makes offline (the tests run it against a fake MLClien
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from core.codegen.common import ml_client_code, py_literal
+from core.environments import DEFAULT_ENVIRONMENT_NAME
+from core.resources import Kind, Resource
 from core.sweep.azure import (
     DEFAULT_ENTRY,
     POLICY_CLASSES,
@@ -27,6 +29,20 @@ from core.sweep.azure import (
 )
 from core.sweep.space import Choice
 from core.sweep.spec import SweepSpec
+
+ENVIRONMENT_PLACEHOLDER = "azureml:<your-environment>@latest"
+
+
+def sweep_environment(resources: Iterable[Resource], workspace: str) -> str:
+    """The environment a sweep in ``workspace`` runs on, as ``azureml:name:version``: the one the
+    Resources step registered (its default name first, else the workspace's only environment),
+    at its newest version, as the azure backend picks it; a placeholder when none is known."""
+    envs = {r.name: r for r in resources if r.kind == Kind.ENVIRONMENT and r.parent == workspace}
+    name = DEFAULT_ENVIRONMENT_NAME if DEFAULT_ENVIRONMENT_NAME in envs else ""
+    if not name and len(envs) == 1:
+        name = next(iter(envs))
+    version = envs[name].properties.get("latest_version") if name else None
+    return f"azureml:{name}:{version}" if version else ENVIRONMENT_PLACEHOLDER
 
 
 def _call(name: str, kwargs: Mapping[str, object]) -> str:

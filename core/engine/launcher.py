@@ -173,26 +173,31 @@ def close_sweep(store: JobStore, job_id: str) -> SweepJob:
 
 
 def sweep_status(store: JobStore, job_id: str) -> SweepStatus:
-    """What the live view shows: the record, the trials so far, elapsed time and an ETA."""
+    """What the live view shows: the record, the trials so far, elapsed time and an ETA.
+
+    Elapsed counts from the sweep's first start (the record's ``started_at``), so a Resume does
+    not restart it; the ETA uses the pace of the runner now at work (the progress file's start),
+    so the hours a sweep lay interrupted do not slow its estimate."""
     job = _require(store, job_id)
     progress = read_progress(store, job_id)
     trials: list[TrialRow] = progress["trials"]
-    started = progress.get("started") or time.time()
+    runner_start = float(progress.get("started") or time.time())
+    first_start = datetime.fromisoformat(job.started_at).timestamp() if job.started_at else runner_start
     state = effective_state(job)
     end = datetime.fromisoformat(job.ended_at).timestamp() if job.ended_at else time.time()
-    elapsed = max(0.0, end - started)
-    return SweepStatus(
-        job, state, trials, elapsed, _eta(job, trials, elapsed) if state == "running" else None
-    )
+    elapsed = max(0.0, end - min(first_start, runner_start))
+    eta = _eta(job, trials, runner_start, end) if state == "running" else None
+    return SweepStatus(job, state, trials, elapsed, eta)
 
 
-def _eta(job: SweepJob, trials: list[TrialRow], elapsed: float) -> float | None:
-    """Seconds left, from the pace so far: trials finished per second of wall time."""
-    done = sum(1 for t in trials if t["status"] not in ("running", "queued"))
-    if done == 0 or elapsed <= 0:
+def _eta(job: SweepJob, trials: list[TrialRow], runner_start: float, now_s: float) -> float | None:
+    """Seconds left, from the current runner's pace: trials it finished per second of its wall time."""
+    finished = [t for t in trials if t["status"] not in ("running", "queued")]
+    recent = sum(1 for t in finished if float(t.get("ended") or 0) >= runner_start)
+    run_elapsed = now_s - runner_start
+    if recent == 0 or run_elapsed <= 0:
         return None
     total = int(job.spec["limits"]["max_total_trials"])
-    left = max(0, total - done)
-    eta = left * elapsed / done
+    eta = max(0, total - len(finished)) * run_elapsed / recent
     timeout = job.spec["limits"].get("timeout_s")
-    return min(eta, max(0.0, timeout - elapsed)) if timeout else eta
+    return min(eta, max(0.0, timeout - run_elapsed)) if timeout else eta

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from core.sweep.space import (
     Choice,
@@ -100,7 +100,18 @@ def space_to_rows(space: Mapping[str, Param | Mapping[str, Any]]) -> list[dict[s
     return rows
 
 
+NICE_TOLERANCE = 0.01  # a log bound within 1 % of a round number is shown as that number
+
+
 def _round(value: float) -> float:
+    """A value from a log exponent, as people write it: exponents are often typed to two
+    decimals (6.9 for ln 1000 = 6.9078), so e^6.9 = 992.27 is shown as 1000 and e^-4.6 = 0.01005
+    as 0.01; a value far from any round number keeps six significant digits."""
+    if value <= 0 or not math.isfinite(value):
+        return value
+    nice = float(f"{value:.1g}")
+    if abs(nice - value) <= NICE_TOLERANCE * value:
+        return nice
     return float(f"{value:.6g}")
 
 
@@ -195,3 +206,70 @@ def rows_to_space(rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Param], 
         if param is not None:
             space[name] = param
     return space, problems
+
+
+# The columns each mode reads; the others are cleared when a row's mode changes.
+USED_COLUMNS: dict[str, frozenset[str]] = {
+    "fixed": frozenset({"values"}),
+    "choice": frozenset({"values"}),
+    "uniform": frozenset({"low", "high"}),
+    "loguniform": frozenset({"low", "high"}),
+    "quniform": frozenset({"low", "high", "q"}),
+    "qloguniform": frozenset({"low", "high", "q"}),
+    "normal": frozenset({"low", "high"}),
+    "randint": frozenset({"high"}),
+}
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def tidy_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row with nothing left over from its previous mode: a Choice list turned into a
+    range carries its smallest and largest numbers into empty low/high (randint: high = largest
+    + 1), a range turned into a Choice carries low and high into empty values; then every column
+    the mode does not read is cleared, so no stale text stays on screen."""
+    tidy = {column: row.get(column) for column in COLUMNS}
+    for column in ("low", "high", "q"):
+        if _blank(tidy[column]):
+            tidy[column] = None
+    mode = str(tidy["mode"] or "").strip().lower()
+    used = USED_COLUMNS.get(mode)
+    if used is None:
+        return tidy
+    numbers = [_whole(float(v)) for v in parse_values(str(tidy["values"] or "")) if _is_number(v)]
+    if "low" in used and numbers and tidy["low"] is None and tidy["high"] is None and mode != "normal":
+        tidy["low"], tidy["high"] = min(numbers), max(numbers)
+    elif mode == "randint" and numbers and tidy["high"] is None:
+        tidy["high"] = int(max(numbers)) + 1
+    if "values" in used and _blank(tidy["values"]):
+        bounds = [_whole(float(b)) for b in (tidy["low"], tidy["high"]) if _is_number(b)]
+        picked = bounds[:1] if mode == "fixed" else bounds
+        tidy["values"] = ", ".join(value_text(b) for b in picked)
+    for column in ("values", "low", "high", "q"):
+        if column not in used:
+            tidy[column] = "" if column == "values" else None
+    return tidy
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def tidy_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every row tidied (see :func:`tidy_row`)."""
+    return [tidy_row(row) for row in rows]
+
+
+def needs_tidy(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether :func:`tidy_rows` would change what the table shows (blank cells are alike)."""
+
+    def same(a: object, b: object) -> bool:
+        return (_blank(a) and _blank(b)) or a == b
+
+    return any(
+        not same(row.get(column), tidy[column])
+        for row, tidy in zip(rows, tidy_rows(rows), strict=True)
+        for column in COLUMNS
+    )

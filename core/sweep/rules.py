@@ -11,10 +11,22 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from typing import Any
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
 
 from core.errors import UserFacingError
-from core.sweep.space import Choice, Fixed, LogUniform, QLogUniform, QUniform, SpecProblem, Uniform
+from core.sweep.space import (
+    Choice,
+    Fixed,
+    LogUniform,
+    Normal,
+    Param,
+    QLogUniform,
+    QUniform,
+    SpecProblem,
+    Uniform,
+)
 from core.sweep.spec import (
     GOALS,
     METRICS,
@@ -28,6 +40,9 @@ from core.sweep.spec import (
     default_goal,
     grid_size,
 )
+
+if TYPE_CHECKING:
+    from core.train.params import ParamSpec
 
 # Which parameter types each sampling accepts (Azure's docs); Fixed is always fine.
 ALLOWED_TYPES: dict[str, tuple[type[Any], ...]] = {
@@ -52,6 +67,13 @@ def _positive_number(value: object) -> bool:
     )
 
 
+def word_list(words: Sequence[str], last: str = "and") -> str:
+    """Words as a sentence lists them: "A", "A or B", "A, B or C"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
 def _space_problems(spec: SweepSpec) -> list[SpecProblem]:
     out: list[SpecProblem] = []
     if not spec.searched:
@@ -73,12 +95,12 @@ def _space_problems(spec: SweepSpec) -> list[SpecProblem]:
             )
         out.extend(param.problems(path))
         if allowed is not None and not isinstance(param, allowed):
-            names = " and ".join(t.__name__ for t in allowed if t is not Fixed)
+            names = word_list([t.__name__ for t in allowed if t is not Fixed], "or")
             out.append(
                 SpecProblem(
                     path,
-                    f"{spec.sampling.capitalize()} sampling takes only {names}, but '{name}' is "
-                    f"{type(param).__name__}. Change it to {names}, or use random sampling.",
+                    f"{spec.sampling.capitalize()} sampling takes only {names} (or a fixed value), but "
+                    f"'{name}' is {type(param).__name__}. Change it to {names}, or use random sampling.",
                 )
             )
     return out
@@ -295,3 +317,29 @@ def check_spec(spec: SweepSpec, max_instances: int | None = None) -> SweepSpec:
     if problems:
         raise SpecError(problems)
     return spec
+
+
+def bound_warnings(space: Mapping[str, Param], params: Mapping[str, ParamSpec]) -> list[SpecProblem]:
+    """Normal is unbounded: on a hyperparameter with a lower bound (C, gamma, alpha > 0) some
+    draws fall below it and those trials fail. Says how many, and what to use instead."""
+    out: list[SpecProblem] = []
+    for name, param in space.items():
+        spec = params.get(name)
+        if not isinstance(param, Normal) or spec is None or spec.minimum is None or param.sigma <= 0:
+            continue
+        bound = f"above {spec.minimum:g}" if spec.exclusive_minimum else f"at least {spec.minimum:g}"
+        share = NormalDist(param.mu, param.sigma).cdf(spec.minimum)
+        fix = (
+            "LogUniform (a positive scale, searched evenly per decade)"
+            if spec.exclusive_minimum and spec.minimum == 0
+            else f"Uniform from {spec.minimum:g}"
+        )
+        out.append(
+            SpecProblem(
+                f"space.{name}",
+                f"{name} must be {bound}, but Normal is unbounded: about {share:.0%} of its draws "
+                f"(μ={param.mu:g}, σ={param.sigma:g}) fall outside, and those trials fail. "
+                f"Use {fix} instead.",
+            )
+        )
+    return out

@@ -31,20 +31,26 @@ def best_so_far(trials: Sequence[Mapping[str, Any]], metric: str, goal: str) -> 
     best = running_best(values, statuses, "maximize" if goal == "maximize" else "minimize")
     order = list(range(1, len(done) + 1))
     colours = {"completed": PALETTE[0], "early_terminated": PALETTE[4], "canceled": "#868E96"}
-    traces = [
-        go.Scatter(
-            x=order,
-            y=[t["value"] for t in done],
-            mode="markers",
-            name="trial",
-            marker={"size": 10, "color": [colours.get(t["status"], PALETTE[6]) for t in done]},
-            text=[f"trial {t['number']} · {t['status'].replace('_', '-')}" for t in done],
-            hovertemplate="%{text}<br>" + metric + " %{y:.4f}<extra></extra>",
-        ),
+    traces: list[go.BaseTraceType] = []
+    seen = {t["status"] for t in done}
+    for status in [s for s in STATUSES if s in seen] + sorted(seen - set(STATUSES)):  # one legend entry each
+        pick = [i for i, t in enumerate(done) if t["status"] == status]
+        traces.append(
+            go.Scatter(
+                x=[order[i] for i in pick],
+                y=[done[i]["value"] for i in pick],
+                mode="markers",
+                name=STATUS_LABELS.get(status, status.replace("_", "-")),
+                marker={"size": 10, "color": colours.get(status, PALETTE[6])},
+                text=[f"trial {done[i]['number']} · {status.replace('_', '-')}" for i in pick],
+                hovertemplate="%{text}<br>" + metric + " %{y:.4f}<extra></extra>",
+            )
+        )
+    traces.append(
         go.Scatter(
             x=order, y=best.tolist(), mode="lines", name="best so far", line={"color": PALETTE[1], "width": 3}
-        ),
-    ]
+        )
+    )
     return figure(
         traces,
         f"Best {metric} so far ({goal})",

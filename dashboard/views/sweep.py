@@ -9,11 +9,12 @@ import streamlit as st
 
 from core.backend import SweepInfo, WorkspaceRef
 from core.codegen import sweep_code_snippet
+from core.codegen.sweep import sweep_environment
 from core.data.schema import Task
 from core.resources import Kind, Resource
 from core.settings import load_settings
-from core.sweep.editing import MODES, rows_to_space, space_to_rows
-from core.sweep.rules import validate_spec, warnings_for
+from core.sweep.editing import COLUMNS, MODES, needs_tidy, rows_to_space, space_to_rows, tidy_rows
+from core.sweep.rules import bound_warnings, validate_spec, warnings_for
 from core.sweep.space import SpecProblem
 from core.sweep.spec import (
     BanditPolicy,
@@ -74,9 +75,11 @@ def prerequisites() -> tuple[WorkspaceRef, list[Any], list[Resource]] | None:
 def _space_editor(family: Family) -> tuple[dict[str, Any], list[SpecProblem]]:
     st.markdown("**Search space** · every hyperparameter is fixed or searched")
     key = f"sweep_space:{family.task.value}:{family.key}"
+    rows = st.session_state.get(key + ":rows") or space_to_rows(family.default_space())
+    version = int(st.session_state.get(key + ":version", 0))
     edited = st.data_editor(
-        pd.DataFrame(space_to_rows(family.default_space())),
-        key=key,
+        pd.DataFrame(rows, columns=list(COLUMNS)),
+        key=key if not version else f"{key}:{version}",
         hide_index=True,
         num_rows="dynamic",
         width="stretch",
@@ -104,7 +107,12 @@ def _space_editor(family: Family) -> tuple[dict[str, Any], list[SpecProblem]]:
         "out for you. Normal uses low = μ and high = σ; randint draws 0 … high − 1. "
         + " · ".join(f"`{name}`: {spec.help}" for name, spec in list(family.params.items())[:6])
     )
-    space, problems = rows_to_space(edited.to_dict("records"))
+    records = edited.to_dict("records")
+    if needs_tidy(records):  # a row changed mode: clear what the new mode does not read
+        st.session_state[key + ":rows"] = tidy_rows(records)
+        st.session_state[key + ":version"] = version + 1  # a fresh editor shows the tidied rows
+        st.rerun()
+    space, problems = rows_to_space(records)
     return space, problems
 
 
@@ -237,12 +245,12 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
                 help=f"At most the cluster's {workers} worker(s).",
             )
         )
-        timeout_min = float(
-            st.number_input("Sweep timeout (minutes, 0 = none)", 0.0, 10_000.0, 0.0, key="sweep_timeout")
+        timeout_min = int(  # whole minutes and seconds: a float input shows "0.00"
+            st.number_input("Sweep timeout (minutes, 0 = none)", 0, 10_000, 0, step=1, key="sweep_timeout")
         )
-        trial_timeout = float(
+        trial_timeout = int(
             st.number_input(
-                "Per-trial timeout (seconds, 0 = none)", 0.0, 100_000.0, 0.0, key="sweep_trial_timeout"
+                "Per-trial timeout (seconds, 0 = none)", 0, 100_000, 0, step=10, key="sweep_trial_timeout"
             )
         )
         policy_choice = st.selectbox(
@@ -262,8 +270,8 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
         limits=Limits(
             max_total_trials=total,
             max_concurrent_trials=concurrent,
-            timeout_s=int(timeout_min * 60) or None,
-            trial_timeout_s=int(trial_timeout) or None,
+            timeout_s=timeout_min * 60 or None,
+            trial_timeout_s=trial_timeout or None,
         ),
         primary_metric=metric,
         goal=goal,
@@ -272,7 +280,7 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
     problems += validate_spec(spec, max_instances=workers)
     for problem in problems:
         st.error(f"`{problem.path}` · {problem.message}", icon=":material/error:")
-    for warning in warnings_for(spec):
+    for warning in warnings_for(spec) + bound_warnings(space, family.params):
         st.warning(f"`{warning.path}` · {warning.message}", icon=":material/warning:")
     backend = session.backend()
     if backend.capabilities.ships_code:
@@ -311,7 +319,7 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
                 subscription_id=settings.subscription_id,
                 resource_group=workspace.resource_group,
                 workspace=workspace.name,
-                environment="azureml:<your-environment>@latest",
+                environment=sweep_environment(session.inventory(), workspace.name),
                 compute=cluster.name,
                 data=f"azureml:{asset.name}:{asset.version}",
                 schema="./schema.json",

@@ -11,21 +11,13 @@ import streamlit as st
 from core.backend import SweepInfo, SweepProgress, WorkspaceRef
 from core.errors import UserFacingError
 from dashboard import figures, nav, session
+from dashboard.badges import badge
 from dashboard.widgets import follow_newest_select, run_action, show_result
 
 POLL_S = 2.0
 ENDED = frozenset({"completed", "canceled", "failed", "closed"})  # what no control changes any more
 ENDED_STATUS = "sweep:ended_status"  # session key: (workspace key, sweep id) -> its final status
 REMOTE_POLL_S = 10.0  # a remote backend's poll makes a few REST calls (core.azure.sweeps)
-STATE_BADGES = {
-    "starting": ":blue-badge[starting]",
-    "running": ":blue-badge[running]",
-    "completed": ":green-badge[completed]",
-    "canceled": ":orange-badge[canceled]",
-    "failed": ":red-badge[failed]",
-    "interrupted": ":red-badge[interrupted]",
-    "closed": ":gray-badge[closed]",
-}
 
 
 def sweeps_section(workspace: WorkspaceRef) -> None:
@@ -47,23 +39,23 @@ def sweeps_section(workspace: WorkspaceRef) -> None:
     every = REMOTE_POLL_S if session.backend().capabilities.long_running_operations else POLL_S
     st.fragment(_live_view, run_every=every if live else None)(workspace, chosen, live)
     with st.expander("All sweeps", icon=":material/list:"):
-        rows = []
-        for job in reversed(jobs):
-            s = read_status(workspace, job.id)
-            rows.append(
-                {
-                    "sweep": job.id,
-                    "state": s.state,
-                    "family": job.spec["model_family"],
-                    "dataset": f"{job.dataset} v{job.dataset_version}",
-                    "metric": job.spec["primary_metric"],
-                    "best": job.best_value,
-                    "completed": job.counts.get("completed", 0),
-                    "trials": job.spec["limits"]["max_total_trials"],
-                    "created (UTC)": job.created_at.replace("T", " ")[:19],
-                }
-            )
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        rows = [sweep_row(job, read_status(workspace, job.id).state) for job in reversed(jobs)]
+        # A static table wraps long cells where a data grid cuts them short (ids, times, scores).
+        st.table(pd.DataFrame(rows).set_index("sweep"))
+
+
+def sweep_row(job: SweepInfo, state: str) -> dict[str, object]:
+    """One line of the sweeps table."""
+    return {
+        "sweep": job.id,
+        "state": state,
+        "family": job.spec["model_family"],
+        "dataset": f"{job.dataset} v{job.dataset_version}",
+        "metric": job.spec["primary_metric"],
+        "best": "–" if job.best_value is None else f"{job.best_value:.4f}",
+        "trials": f"{job.counts.get('completed', 0)} of {job.spec['limits']['max_total_trials']}",
+        "created (UTC)": job.created_at.replace("T", " ")[:19],
+    }
 
 
 def read_status(workspace: WorkspaceRef, sweep_id: str) -> SweepProgress:
@@ -105,7 +97,7 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
         counts[trial["status"]] = counts.get(trial["status"], 0) + 1
     total = int(spec["limits"]["max_total_trials"])
     st.markdown(
-        f"**{job.id}** {STATE_BADGES.get(state, state)} · {spec['model_family']} · "
+        f"**{job.id}** {badge(state)} · {spec['model_family']} · "
         f"{spec['sampling']} sampling · {spec['primary_metric']} ({spec['goal']})"
     )
     if job.provider_state:
@@ -137,6 +129,10 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
             "Best configuration so far: " + ", ".join(f"`{k}={v}`" for k, v in job.best_params.items())
         )
     _controls(workspace, sweep_id, state)
+    if state == "canceled":
+        st.info(canceled_next_step(counts["completed"], job.model_uri), icon=":material/next_plan:")
+        if counts["completed"]:
+            nav.link("trials", label="Compare the finished trials on 5 · Trials")
     if state == "completed" and job.model_uri:
         st.success(
             f"Every trial logged its model; the best trial's (`{job.model_uri}`) is the sweep's model. "
@@ -147,6 +143,23 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
             icon=":material/check_circle:",
         )
         nav.link("trials", label="Compare the trials on 5 · Trials")
+
+
+def canceled_next_step(completed: int, model_uri: str | None) -> str:
+    """What a person can do after a cancel: the finished trials are kept, so compare them, or
+    launch again with the settings still filled in above."""
+    again = (
+        "launch a new sweep above: its settings are still filled in (raise Max total trials or the timeout)."
+    )
+    if not completed:
+        return "Canceled before any trial completed, so there is nothing to compare yet. Next: " + again
+    said = (
+        f"Canceled with {completed} completed trial(s), kept in MLflow. Next: compare them on 5 · Trials, "
+        "or " + again
+    )
+    if model_uri:
+        said += f" The best trial's model (`{model_uri}`) can be registered and deployed on 6 · Endpoint."
+    return said
 
 
 def provider_line(job: SweepInfo) -> str:

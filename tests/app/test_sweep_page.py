@@ -15,6 +15,7 @@ from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.data.split import split_frame
 from core.data.store import store_dataset
+from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.local.backend import LocalBackend
 from dashboard import session
 from tests.app.conftest import APP
@@ -66,6 +67,10 @@ def test_launch_and_watch_a_sweep_to_the_end(open_page: Callable[[str], AppTest]
     job = backend.list_sweeps(WS)[-1]
     assert job.model_uri and job.best_value is not None
     assert metric(at, "Best accuracy") == f"{job.best_value:.4f}"
+    assert ":green-badge[completed]" in texts(at.markdown), "the badge every page uses for completed"
+    table = at.table[0].value  # all sweeps: a static table wraps its cells instead of cutting them
+    assert table.loc[job.id, "best"] == f"{job.best_value:.4f}" and table.loc[job.id, "trials"] == "3 of 3"
+    assert table.loc[job.id, "created (UTC)"] == job.created_at.replace("T", " ")[:19]
 
 
 def test_cancel_keeps_the_finished_trials(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
@@ -78,6 +83,8 @@ def test_cancel_keeps_the_finished_trials(open_page: Callable[[str], AppTest], d
     poll(at, backend, lambda state, _: state == "canceled")
     assert ":orange-badge[canceled]" in texts(at.markdown)
     assert int(metric(at, "Completed")) >= 1
+    assert "kept in MLflow. Next: compare them on 5 · Trials, or launch a new sweep above" in texts(at.info)
+    assert "Compare the finished trials on 5 · Trials" in [link.label for link in at.get("page_link")]
 
 
 def test_bad_settings_block_the_launch_with_a_reason(
@@ -147,7 +154,7 @@ def store_second_dataset(backend: LocalBackend) -> None:
     store_dataset(backend, WS, SA, BC, "heart-small", split, schema, "heart, fewer rows")
 
 
-def _interrupted_sweep(backend: LocalBackend) -> str:
+def _interrupted_sweep(backend: LocalBackend, started_at: str | None = None) -> str:
     """A sweep record whose runner is gone (as after a machine restart), without running one."""
     from core.engine.job import SweepJob
     from core.sweep.space import Choice
@@ -174,6 +181,7 @@ def _interrupted_sweep(backend: LocalBackend) -> str:
         state="running",
         pid=None,
         heartbeat_at=time.time(),
+        started_at=started_at,
     )
     backend._sweeps(WS).save(job)
     return job.id
@@ -203,3 +211,51 @@ def test_resume_is_offered_only_by_a_backend_that_can_resume(data_dir: Path) -> 
     assert not at.exception
     assert not [b for b in at.button if b.label == "Resume"], "the page never offers what cannot be done"
     assert "cannot resume a sweep" in texts(at.caption)
+
+
+def test_the_configure_form_teaches_instead_of_confusing(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    backend = ready_workspace(data_dir)
+    backend.create_environment(WS, build_environment_spec(DEFAULT_CONDA_YAML, DEFAULT_BASE_IMAGE))
+    at = open_page("sweep")
+    for key in ("sweep_timeout", "sweep_trial_timeout"):
+        assert at.number_input(key=key).value == 0 and type(at.number_input(key=key).value) is int, "not 0.00"
+    code = texts(at.get("code"))
+    assert "environment='sklearn-mlflow-env:1'" in code or 'environment="sklearn-mlflow-env:1"' in code
+    assert "<your-environment>" not in code
+    at.radio(key="sweep_family:classification").set_value("logistic_regression").run()
+    space = at.dataframe[0].value.set_index("hyperparameter")
+    assert (space.loc["C", "low"], space.loc["C", "high"]) == (0.001, 1000.0), "round log bounds"
+    at.radio(key="sweep_sampling").set_value("bayesian").run()
+    assert "Change it to Choice, Uniform or QUniform, or use random sampling." in texts(at.error)
+
+
+def test_a_row_that_changed_mode_is_tidied_and_normal_on_c_warns(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    ready_workspace(data_dir)
+    at = open_page("sweep")
+    at.radio(key="sweep_family:classification").set_value("logistic_regression").run()
+    at.session_state["sweep_space:classification:logistic_regression:rows"] = [  # as the editor leaves them
+        {"hyperparameter": "C", "mode": "normal", "values": "", "low": 1.0, "high": 1.0, "q": None},
+        {"hyperparameter": "class_weight", "mode": "uniform", "values": "1, 5", "low": None, "high": None},
+    ]
+    at.run()
+    assert not at.exception
+    space = at.dataframe[0].value.set_index("hyperparameter")
+    assert space.loc["class_weight", "values"] == "", "the Choice list is not left beside a range"
+    assert (space.loc["class_weight", "low"], space.loc["class_weight", "high"]) == (1, 5)
+    assert "C must be above 0, but Normal is unbounded: about 16% of its draws" in texts(at.warning)
+
+
+def test_elapsed_counts_from_the_first_start_so_resume_does_not_restart_it(data_dir: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    backend = ready_workspace(data_dir)
+    first = datetime.now(UTC) - timedelta(hours=1, minutes=5)
+    _interrupted_sweep(backend, started_at=first.isoformat(timespec="seconds"))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("../pages/sweep.py").run()
+    assert metric(at, "Elapsed").startswith("1h 0"), "since the first start, not since the last runner"

@@ -14,20 +14,14 @@ from core.data.store import LoadedDataset, load_dataset
 from core.endpoint.client import EndpointCallError, EndpointClient
 from core.errors import UserFacingError
 from dashboard import session
+from dashboard.badges import badge
 from dashboard.views.endpoint.state import KEYS, TEST_DEPLOYMENT_PIN
 from dashboard.widgets import follow_newest_select, masked_secret, run_action, set_result, show_result
-
-BADGES = {
-    "healthy": ":green-badge[healthy]",
-    "stopped": ":red-badge[stopped]",
-    "unresponsive": ":orange-badge[not answering]",
-    "no deployment": ":gray-badge[no deployment]",
-}
 
 
 def show_status(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     health = info.health
-    st.markdown(f"**{info.name}** {BADGES.get(health.state, health.state)} · auth mode: key")
+    st.markdown(f"**{info.name}** {badge(health.state)} · auth mode: key")
     if info.scoring_uri:
         st.code(info.scoring_uri, language=None)
     detail = health.detail

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from core.trials.status import STATUSES
 from dashboard import session
+from dashboard.badges import mark
 
 log = logging.getLogger("dashboard")
 
@@ -22,13 +24,7 @@ CHOSEN = session.TRIALS_CHOSEN  # the trial carried to the endpoint step (a dict
 W = "trials:w:"  # prefix of this page's widget keys
 
 LIVE_POLL_S = 3.0
-STATUS_BADGES = {  # Markdown, for pills and captions
-    "completed": ":blue[:material/check_circle:] completed",
-    "early_terminated": ":orange[:material/content_cut:] early-terminated",
-    "failed": ":red[:material/error:] failed",
-    "canceled": ":gray[:material/cancel:] canceled",
-    "running": ":violet[:material/progress_activity:] running",
-}
+STATUS_BADGES = {s: mark(s) for s in STATUSES}  # Markdown, for pills and captions
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 

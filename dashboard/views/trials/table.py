@@ -12,7 +12,7 @@ import streamlit as st
 from core.errors import UserFacingError
 from core.trials import STATUSES, Scores, Target, TrialFilter, TrialsFrame, filter_mask, write_note
 from core.trials.status import STATUS_LABELS
-from dashboard import figures as figs
+from dashboard.badges import BADGE_COLOURS
 from dashboard.views.trials.common import NOTES, STATUS_BADGES, W
 
 
@@ -150,7 +150,7 @@ def trials_table(target: Target, frame: TrialsFrame, scores: Scores, shown: np.n
             "trial": st.column_config.NumberColumn(format="%d", width="small"),
             "status": st.column_config.MultiselectColumn(
                 options=[STATUS_LABELS[s] for s in STATUSES],
-                color=[figs.STATUS_COLOURS[s] for s in STATUSES],
+                color=[BADGE_COLOURS[s] for s in STATUSES],  # the badge colours of every page
                 width="medium",
             ),
             scores.metric: st.column_config.NumberColumn(
