@@ -34,6 +34,7 @@ __all__ = [
     "is_small",
     "live_vs_cv",
     "regression_intervals",
+    "where_cv_falls",
     "wilson",
 ]
 
@@ -56,6 +57,19 @@ class Interval:
 
     def text(self, digits: int = 3) -> str:
         return f"{self.low:.{digits}f}–{self.high:.{digits}f}"
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+def where_cv_falls(interval: Interval, cv: float) -> str:
+    """Whether the cross-validated figure lies in the live figure's interval, in words."""
+    if interval.contains(cv):
+        return "inside the live interval: a gap chance alone explains"
+    return (
+        "outside the live interval: more than chance alone; the held-out rows may differ from the "
+        "training rows"
+    )
 
 
 def is_small(rows: int) -> bool:
@@ -223,5 +237,5 @@ def live_vs_cv(rows: int, metric: str = "accuracy") -> str:
     return (
         "The cross-validated figure averages every fold of the training rows (and, as the best of many "
         f"trials, is a little optimistic); this live one rests on {rows:,} held-out rows alone, {weight}, "
-        "so a gap the size of the interval is chance, not a broken model."
+        "so the two can differ by chance by about the interval's width."
     )

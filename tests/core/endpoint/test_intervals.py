@@ -20,6 +20,7 @@ from core.endpoint.intervals import (
     bootstrap,
     is_small,
     live_vs_cv,
+    where_cv_falls,
     wilson,
 )
 from core.endpoint.rounding import decimals_for, round_prediction, spread_of
@@ -154,3 +155,10 @@ def test_spread_and_decimals() -> None:
     assert spread_of([1.0, 3.0, "x", None]) == pytest.approx(math.sqrt(2))
     assert math.isnan(spread_of([4.0]))
     assert decimals_for(0.5) == 3 and decimals_for(5.0) == 2 and decimals_for(5000.0) == 0
+
+
+def test_where_the_cross_validated_figure_falls() -> None:
+    live = wilson(21, 30)  # the demo's live accuracy 0.700: 0.521–0.833
+    assert live is not None
+    assert where_cv_falls(live, 0.80).startswith("inside the live interval")
+    assert where_cv_falls(live, 0.835).startswith("outside the live interval: more than chance")
