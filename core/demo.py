@@ -209,6 +209,7 @@ def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
     if reuse:
         job = b.sweep_status(ctx.workspace, reuse[-1].id).job  # a list may leave the results out (Azure)
         ctx.sweep_id = job.id
+        ctx.results["cv_accuracy"] = job.best_value
         return StepResult(
             f"Reused the finished demo sweep {job.id}: best accuracy {job.best_value or float('nan'):.4f}.",
             [
@@ -240,6 +241,7 @@ def sweep(ctx: DemoContext, progress: Progress) -> StepResult:
         time.sleep(5.0 if b.capabilities.long_running_operations else 0.5)  # on Azure: 5 REST calls a poll
     if status.state != "completed" or not status.job.model_uri:
         raise RuntimeError(f"The demo sweep ended {status.state}: {status.job.message}")
+    ctx.results["cv_accuracy"] = status.job.best_value
     return StepResult(
         f"{ctx.trials} trials in {status.elapsed_s:.0f} s; best accuracy {status.job.best_value:.4f}.",
         [
@@ -329,6 +331,7 @@ def _endpoint(ctx: DemoContext) -> Outcome:
 def score(ctx: DemoContext, progress: Progress) -> StepResult:
     from core.data.store import load_dataset
     from core.endpoint.client import EndpointClient, score_test_split
+    from core.endpoint.intervals import live_vs_cv, where_cv_falls
 
     b = ctx.backend
     progress(0.3, "Sending the held-out rows to the endpoint in one request…")
@@ -342,9 +345,21 @@ def score(ctx: DemoContext, progress: Progress) -> StepResult:
     evaluation = live.evaluation
     accuracy = getattr(evaluation, "accuracy", None)
     headline = f"{len(loaded.test)} held-out rows scored live in {elapsed_ms:.0f} ms"
-    headline += f"; accuracy {accuracy:.3f}." if accuracy is not None else "."
+    interval = evaluation.intervals.get("accuracy")  # a small test set: how sure the figure is
+    if accuracy is not None:
+        headline += f"; accuracy {accuracy:.3f}"
+        headline += f" (95 % interval {interval.text()}, Wilson)." if interval is not None else "."
+    else:
+        headline += "."
+    details = []
+    cv = ctx.results.get("cv_accuracy")
+    if accuracy is not None and cv is not None:
+        where = f", {where_cv_falls(interval, cv)}" if interval is not None else ""
+        details.append(f"Cross-validated accuracy of the sweep's best trial: {cv:.3f}{where}.")
+    if interval is not None:
+        details.append(live_vs_cv(len(loaded.test)))
     report = getattr(evaluation, "report", None)
-    return StepResult(headline, ["Classification report of the endpoint's answers:"], report)
+    return StepResult(headline, [*details, "Classification report of the endpoint's answers:"], report)
 
 
 STEPS: list[DemoStep] = [

@@ -4,7 +4,8 @@ Classification: the classification report (precision, recall, f1-score, support 
 then accuracy, macro and weighted averages: the table of scikit-learn's
 ``classification_report`` and of the classic tutorial), the confusion matrix, and ROC curves
 when probabilities came back (the positive class for two classes, one-vs-rest otherwise).
-Regression: MAE, RMSE and R².
+Regression: MAE, RMSE and R². On a small test set every figure comes with a 95 % interval
+(:mod:`core.endpoint.intervals`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from core.endpoint.intervals import Interval, classification_intervals, is_small, regression_intervals
 from core.train.curves import Curve, class_curves
 
 __all__ = [
@@ -35,6 +37,8 @@ class ClassificationEvaluation:
     confusion: list[list[int]]  # rows: truth, columns: prediction, in ``labels`` order
     roc: list[Curve] = field(default_factory=list)  # the class as label, AUC as area
     rows: int = 0
+    # on a small test set: "accuracy", "<metric>:<report row>", "auc:<class>" (see intervals)
+    intervals: dict[str, Interval] = field(default_factory=dict)
 
     @property
     def task(self) -> str:
@@ -49,6 +53,7 @@ class RegressionEvaluation:
     rows: int
     y_true: list[float]
     y_pred: list[float]
+    intervals: dict[str, Interval] = field(default_factory=dict)  # on a small test set: r2, rmse, mae
 
     @property
     def task(self) -> str:
@@ -101,7 +106,16 @@ def evaluate_classification(
         report.append(_row(average, raw[average]))
     matrix = confusion_matrix([str(v) for v in truth], [str(v) for v in predicted], labels=names)
     roc = class_curves(truth, probabilities, labels)[0] if probabilities is not None else []
-    return ClassificationEvaluation(labels, report, accuracy, matrix.astype(int).tolist(), roc, len(truth))
+    intervals = {}
+    if is_small(len(truth)):
+        proba = np.asarray(probabilities, dtype=np.float64) if roc else None
+        scores = {c.label: proba[:, names.index(c.label)] for c in roc} if proba is not None else None
+        intervals = classification_intervals(
+            [str(v) for v in truth], [str(v) for v in predicted], names, scores
+        )
+    return ClassificationEvaluation(
+        labels, report, accuracy, matrix.astype(int).tolist(), roc, len(truth), intervals
+    )
 
 
 def _row(name: str, scores: dict[str, float]) -> dict[str, Any]:
@@ -133,4 +147,5 @@ def evaluate_regression(
         rows=len(truth),
         y_true=truth.tolist(),
         y_pred=predicted.tolist(),
+        intervals=regression_intervals(truth, predicted) if is_small(len(truth)) else {},
     )

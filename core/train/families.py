@@ -327,7 +327,8 @@ _CATALOGUE = [
         Task.REGRESSION,
         "sklearn.kernel_ridge.KernelRidge",
         "Ridge regression in a kernel's feature space (curved fits), on the standardised target. "
-        "Its cost grows with the square of the rows: best under ~10,000 rows.",
+        "It solves with an n × n kernel matrix, so fitting time grows with the cube of the rows and "
+        "memory with their square: best under ~10,000 rows.",
         [
             number("alpha", 1.0, "Penalty strength.", above=0.0),
             text(

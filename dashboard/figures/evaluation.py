@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from core.endpoint.intervals import Interval
 from core.train.curves import Curve
 from core.trials.oof import OutOfFold
-from dashboard.figures.style import HOUSE, PALETTE, ROOMY, figure
+from dashboard.figures.style import HOUSE, MARGIN, PALETTE, ROOMY, figure
 
 __all__ = [
     "confusion_matrix",
@@ -32,6 +33,17 @@ __all__ = [
 ]
 
 Preset = Mapping[str, object]
+# ROC and PR legends sit under the plot, left-aligned: above it, beside a left-aligned title, a
+# legend of several classes (or AUCs with intervals) ran into the title on a narrow chart. Anchored
+# to the figure's bottom, Plotly grows the bottom margin to fit however many rows it wraps to.
+LEGEND_BELOW: Mapping[str, object] = {
+    "orientation": "h",
+    "x": 0,
+    "xanchor": "left",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+}
 
 
 def _named(word: str, target: str) -> str:
@@ -77,8 +89,19 @@ def confusion_matrix(
     )
 
 
-def roc_curves(curves: Sequence[Curve], *, title: str = "ROC curve", preset: Preset = HOUSE) -> go.Figure:
-    """One ROC curve per positive class (one against the rest when there are several)."""
+def _bracket(interval: Interval | None) -> str:
+    return f" ({interval.text()})" if interval is not None else ""
+
+
+def roc_curves(
+    curves: Sequence[Curve],
+    *,
+    title: str = "ROC curve",
+    preset: Preset = HOUSE,
+    intervals: Mapping[str, Interval] | None = None,
+) -> go.Figure:
+    """One ROC curve per positive class (one against the rest when there are several); a class's
+    AUC interval, when given (a small test set), follows its AUC in the legend."""
     traces: list[go.BaseTraceType] = [
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash", "color": "#ADB5BD"})
     ]
@@ -88,16 +111,20 @@ def roc_curves(curves: Sequence[Curve], *, title: str = "ROC curve", preset: Pre
                 x=curve.x,
                 y=curve.y,
                 mode="lines",
-                name=f"{curve.label} · AUC {curve.area:.3f}",
+                name=f"{curve.label} · AUC {curve.area:.3f}" + _bracket((intervals or {}).get(curve.label)),
                 line={"width": 3},
                 hovertemplate="false positives %{x:.2f}, true positives %{y:.2f}<extra></extra>",
             )
         )
+    several = len(curves) > 1  # the title's second line: "one class vs the rest", given room
+    margin = {**MARGIN, **dict(preset).get("margin", {})}  # type: ignore[dict-item]
     return figure(
         traces,
-        title + ("" if len(curves) <= 1 else " · one class vs the rest"),
-        height=400,
+        title + ("<br><sup>one class vs the rest</sup>" if several else ""),
+        height=440,
         preset=preset,
+        legend=LEGEND_BELOW,
+        margin={**margin, "t": max(int(margin["t"]), 72)} if several else margin,
         xaxis={"title": {"text": "false positive rate"}, "range": [0, 1]},
         yaxis={"title": {"text": "true positive rate"}, "range": [0, 1.02]},
     )
@@ -132,8 +159,9 @@ def pr_curves(
     return figure(
         traces,
         title,
-        height=400,
+        height=440,
         preset=preset,
+        legend=LEGEND_BELOW,
         xaxis={"title": {"text": "recall"}, "range": [0, 1]},
         yaxis={"title": {"text": "precision"}, "range": [0, 1.02]},
     )

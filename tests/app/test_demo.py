@@ -37,6 +37,10 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     assert len(sweeps) == 1 and sweeps[0].state == "completed" and sweeps[0].counts["completed"] == 12
     text = " ".join(m.value for m in at.markdown)
     assert "30 held-out rows scored live" in text and "accuracy 0." in text
+    assert "(95 % interval 0." in text and ", Wilson)." in text, "issue 19: the live figure's interval"
+    said = " ".join(c.value for c in at.caption)
+    assert "Cross-validated accuracy of the sweep's best trial: 0." in said and "the live interval" in said
+    assert "one row moves accuracy by 3.3 points" in said, "why the live and CV figures differ"
     assert "macro avg" in str(at.table[-1].value.to_dict()), "the classification report is shown"
     assert backend.get_endpoint(defaults.WORKSPACE, demo.DEMO_ENDPOINT).health.healthy
 
@@ -56,6 +60,7 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     assert f"Reused model '{demo.DEMO_MODEL}' version 1" in text
     assert len(backend.model_versions(defaults.WORKSPACE, demo.DEMO_MODEL)) == 1
     assert f"Endpoint '{demo.DEMO_ENDPOINT}' exists already." in " ".join(c.value for c in at.caption)
+    assert "Cross-validated accuracy of the sweep's best trial: 0." in " ".join(c.value for c in at.caption)
 
     at.switch_page("../pages/teardown.py").run()
     at.text_input(key="td_confirm").set_value(defaults.WORKSPACE)

@@ -3,6 +3,8 @@ and what it says when there is nothing to deploy. Every server the test starts i
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -253,6 +255,11 @@ def test_the_chosen_trial_banner_belongs_to_its_sweep(swept: Swept) -> None:
         "the carried trial's sweep, not the newest"
     )
     assert at.selectbox(key=f"endpoint:trial:{swept.heart}").value == worse
+    in_a_column = [box.key for column in at.columns for box in column.selectbox]
+    assert "endpoint:sweep" not in in_a_column, "issue 19: the sweep's label was cut off in half a row"
+    assert f"{swept.heart} · random_forest on heart v1 · best accuracy 0." in " ".join(
+        at.selectbox(key="endpoint:sweep").options
+    )
     at.selectbox(key="endpoint:sweep").set_value(swept.chol).run()
     assert not at.exception
     assert banner not in texts(at.info), "the banner stays with its sweep"
@@ -292,6 +299,35 @@ def test_model_to_deploy_follows_the_newest_registration_and_the_newest_sweep(sw
     assert at.selectbox(key="endpoint:sweep").value == swept.heart
 
 
+def chart_spec(at: AppTest, key: str) -> dict[str, Any]:
+    """The Plotly figure (as JSON) of the first chart whose widget key holds ``key``."""
+    chart = next(c for c in at.get("plotly_chart") if key in c.proto.id)  # type: ignore[attr-defined]
+    return dict(json.loads(chart.proto.spec))  # type: ignore[attr-defined]
+
+
+CELL = re.compile(r"^(\d\.\d{3}) \((\d\.\d{3})–(\d\.\d{3})\)$")  # "0.824 (0.665–0.917)"
+
+
+def assert_small_test_set_figures(at: AppTest, rows: int) -> None:
+    """Issue 19, item 2: on a small test set every figure has its interval, the headline says how
+    sure it is beside the cross-validated one, and one sentence says why the two differ."""
+    said = texts(at.markdown)
+    assert f"on {rows} held-out rows**: 95 % interval 0." in said and "(Wilson)" in said, said
+    assert "cross-validated 0." in said and "the live interval" in said
+    assert f"one row moves accuracy by {100 / rows:.1f} points" in texts(at.caption)
+    report = at.table[-1].value
+    cells = [v for column in ("precision", "recall", "f1-score") for v in report[column] if v]
+    assert len(cells) == 2 * 3 + 1 + 2 * 3, "two classes, accuracy, two averages"
+    for cell in cells:
+        found = CELL.match(cell)
+        assert found, f"{cell!r} has no interval"
+        value, low, high = (float(g) for g in found.groups())
+        assert low <= value <= high
+    assert "Wilson for accuracy, precision and recall" in texts(at.caption)
+    names = [t["name"] for t in chart_spec(at, "endpoint:roc")["data"]]
+    assert any(re.search(r"AUC \d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)$", n) for n in names), names
+
+
 def carry_from_trials_page(at: AppTest, sweep_id: str) -> int:
     """On 5 · Trials, review ``sweep_id`` and press "Use trial #N on 6 · Endpoint"; N."""
     at.switch_page("../pages/trials.py").run()
@@ -311,6 +347,10 @@ def test_a_sweep_finished_after_a_trial_was_carried_wins_even_before_the_page_wa
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     number = carry_from_trials_page(at, swept.heart)  # the Endpoint page is not opened yet
+    legend = chart_spec(at, "chart:pr:")["layout"]["legend"]  # the Best-trial tab's PR curve
+    assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0, "bottom"), (
+        "issue 19: the PR legend sits under the plot, not in its title's band"
+    )
     banner = f"Trial #{number} of {swept.heart} was chosen on 5 · Trials."
     newer = swept.backend.launch_sweep(
         WS, CC, "cholesterol", 1, _ridge_spec(seed=7), experiment="chol-sweeps"
@@ -398,6 +438,7 @@ def test_results_are_tied_to_what_produced_them(swept: Swept) -> None:
     assert not at.exception
     assert "Accuracy" in [m.label for m in at.metric] and "Prediction: output = " in texts(at.success)
     assert "p50 of a burst of 30" in [m.label for m in at.metric]
+    assert_small_test_set_figures(at, len(load_dataset(swept.backend, WS, "heart", 1).test))
 
     # another session (or the demo) redeploys a regression model under the same names
     swept.backend.create_deployment(WS, endpoint, deployment, "best_kernel_ridge", ridge)
@@ -411,6 +452,15 @@ def test_results_are_tied_to_what_produced_them(swept: Swept) -> None:
     assert "cleared: the deployment now serves best_kernel_ridge" in texts(at.caption)
     at.button(key="endpoint:test_live").click().run()
     assert "R²" in [m.label for m in at.metric]
+    rows = len(load_dataset(swept.backend, WS, "cholesterol", 1).test)
+    assert f"on {rows} held-out rows**: 95 % interval" in texts(at.markdown) and "(bootstrap)" in texts(
+        at.markdown
+    )
+    assert re.search(r"bootstrap of the rows \(2,000 resamples, seed 0\): R² -?\d\.\d{3}–", texts(at.caption))
+    # issue 19, item 3: a cholesterol prediction reads to a tenth (the target spreads over ~50)
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert not at.exception
+    assert re.search(r"Prediction: chol = \d{2,3}\.\d\*\* ·", texts(at.success)), texts(at.success)
 
 
 def test_make_a_version_champion_and_tag_it(swept: Swept) -> None:

@@ -8,7 +8,7 @@ from core.backend import EndpointInfo, Operation, WorkspaceRef
 from core.codegen.endpoint import azure_delete_code
 from dashboard import session
 from dashboard.views.endpoint.snippets import azure_spec
-from dashboard.views.endpoint.state import LATENCY, LIVE, SINGLE, results
+from dashboard.views.endpoint.state import LATENCY, LIVE, LIVE_CV, SINGLE, results
 from dashboard.views.endpoint.status import forget_keys
 from dashboard.widgets import follow_newest_select, set_result, show_result, start_operation
 
@@ -83,5 +83,5 @@ def endpoint_deleted(operation: Operation) -> None:
     forget_keys()
     stopped = "" if session.backend().capabilities.long_running_operations else " and stopped its server"
     set_result("endpoint_delete", "success", f"Deleted endpoint '{operation.target}'{stopped}.")
-    for key in (LIVE, LATENCY, SINGLE):
+    for key in (LIVE, LIVE_CV, LATENCY, SINGLE):
         results(key).clear()

@@ -94,16 +94,15 @@ def register_section(workspace: WorkspaceRef) -> bool:
         return False
     ids = [j.id for j in jobs]
     carried = _carried(ids)
-    left, right = st.columns(2)
-    with left:
-        picked = follow_newest_select(
-            "Finished sweep",
-            ids,
-            key="endpoint:sweep",
-            pin_key=SWEEP_PIN,
-            newest=ids[0],
-            format_func=lambda i: _sweep_label(next(j for j in jobs if j.id == i)),
-        )
+    # the whole row: a sweep's label (id, family, dataset, best value) was cut off in half of it
+    picked = follow_newest_select(
+        "Finished sweep",
+        ids,
+        key="endpoint:sweep",
+        pin_key=SWEEP_PIN,
+        newest=ids[0],
+        format_func=lambda i: _sweep_label(next(j for j in jobs if j.id == i)),
+    )
     if carried is not None and carried.sweep_id == picked:  # the banner belongs to its sweep
         st.info(
             f"Trial #{carried.trial_number} of {carried.sweep_id} was chosen on 5 · Trials.",
@@ -119,7 +118,8 @@ def register_section(workspace: WorkspaceRef) -> bool:
     metric = spec["primary_metric"]
     best = numbers[0] if numbers else None
     logged = backend.capabilities.ships_code  # every trial logged its model (no refit afterwards)
-    with right:
+    left, right = st.columns(2)
+    with left:
         trial = follow_newest_select(
             "Trial",
             numbers or [None],
@@ -140,14 +140,13 @@ def register_section(workspace: WorkspaceRef) -> bool:
             ),
         )
     chosen = None if trial in (None, best) else trial
-    left, right = st.columns(2)
-    name = left.text_input(
+    name = right.text_input(
         "Model name",
         value=default_model_name(spec["model_family"], chosen),
         key=f"endpoint:model_name:{job.id}:{chosen}",
         help="best_<family> for the sweep's best trial, <family>_trial<N> for another one.",
     )
-    description = right.text_input(
+    description = st.text_input(
         "Description (optional)", key="endpoint:description", placeholder="written for you when left empty"
     )
     st.caption(
@@ -193,7 +192,8 @@ def _registered(workspace: WorkspaceRef, version: RegisteredVersion) -> None:
 
 def _sweep_label(job: SweepInfo) -> str:
     best = "–" if job.best_value is None else f"{job.best_value:.4f}"
-    return f"{job.id} · {job.spec['model_family']} · best {job.spec['primary_metric']} {best}"
+    data = f" on {job.dataset} v{job.dataset_version}" if job.dataset else ""
+    return f"{job.id} · {job.spec['model_family']}{data} · best {job.spec['primary_metric']} {best}"
 
 
 def versions_section(workspace: WorkspaceRef, models: list[str]) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 from core.backend import DeploymentInfo, EndpointInfo, WorkspaceRef
 from core.data.schema import FeatureType, Task
 from core.data.store import LoadedDataset
+from core.endpoint.rounding import round_prediction, spread_of
 from dashboard import session
 from dashboard.views.endpoint.state import SINGLE, keep, kept
 from dashboard.views.endpoint.status import call, client
@@ -53,6 +54,8 @@ def single_section(
     result = kept(SINGLE, info, deployment)
     if result is not None:
         answer = result.predictions[0]
+        if schema.task == Task.REGRESSION:  # to the target's precision, not the float's 15 digits
+            answer = round_prediction(answer, spread_of(data.train[schema.target]))
         text = f"**Prediction: {schema.target} = {answer}** · {result.seconds * 1000:.0f} ms"
         if result.probabilities is not None and result.classes is not None:
             shares = ", ".join(

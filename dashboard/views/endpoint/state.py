@@ -21,6 +21,7 @@ from dashboard import session
 # Session keys no widget owns (they survive a change of page).
 # Results: {(endpoint, deployment): {"provenance": what produced it (see provenance()), "value": ...}}
 LIVE = "endpoint:live_results"  # value: LiveTest
+LIVE_CV = "endpoint:live_cv_results"  # value: the served version's cross-validated metrics, kept with LIVE
 LATENCY = "endpoint:latency_results"  # value: LatencyReport
 SINGLE = "endpoint:single_results"  # value: ScoreResult
 FROM_TRIALS = session.TRIALS_CHOSEN  # a core.trials.ChosenTrial, set by 5 · Trials

@@ -195,3 +195,11 @@ def test_importing_the_training_layer_loads_neither_sklearn_nor_mlflow() -> None
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+
+
+def test_kernel_ridge_says_how_its_cost_grows_with_the_rows() -> None:
+    """Issue 19, item 3: an n × n kernel matrix: time grows with the cube, memory with the square."""
+    text = get_family(Task.REGRESSION, "kernel_ridge").description
+    assert "fitting time grows with the cube of the rows" in text
+    assert "memory with their square" in text
+    assert "cost grows with the square" not in text
