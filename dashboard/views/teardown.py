@@ -88,7 +88,6 @@ def teardown_section() -> None:
     typed = st.text_input(
         f"Type {target} to confirm",
         key="td_confirm",
-        placeholder=target,
         help="Type the name exactly, then press Enter: the delete button turns on when it matches.",
     )
     matches = typed.strip() == target
