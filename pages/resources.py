@@ -10,6 +10,7 @@ st.write(
     "a duplicate. Names are checked against Azure's own rules before anything is created."
 )
 view.billing_section()
+view.create_all_section()
 view.resource_group_section()
 view.storage_account_section()
 view.blob_container_section()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.views import trials as view
+from dashboard.views.home import mark_trials_reviewed
 from dashboard.widgets import require_step
 
 st.title("5 · Trials", anchor=False)
@@ -17,3 +18,4 @@ require_step(
     "reviewing a sweep's trials",
 )
 view.render()
+mark_trials_reviewed()  # the home page's "done" for this step

@@ -69,6 +69,7 @@ def render() -> None:
         "Stop",
         icon=":material/stop:",
         key="demo_stop",
+        disabled=not start,  # only this run of the page runs the demo: nothing else to stop
         help="Stops after the current step's next update; a running sweep is canceled.",
     )
     if not start:

@@ -6,9 +6,13 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from core.backend import ACTIVE_STATES, SweepInfo, WorkspaceRef
 from core.errors import UserFacingError
+from core.progress import StepProgress, dataset_item
 from core.resources import RESOURCE_STEP_KINDS, Kind
+from core.settings import load_settings
 from dashboard import nav, session
+from dashboard.views.trials.common import OPEN as TRIALS_OPEN
 
 WHAT = {
     "resources": "Resource group, storage, container, workspace, environment, cluster.",
@@ -41,9 +45,15 @@ def _data_status() -> tuple[str, str]:
 
 
 def _eda_status(data: tuple[str, str]) -> tuple[str, str]:
-    if data[0].startswith(":green"):
-        return ":blue[ready]", "explore the stored train split"
-    return ":gray[blocked]", "needs a stored dataset (step 2)"
+    """Done once the dataset the later steps use (this version) was explored on its page."""
+    if not data[0].startswith(":green"):
+        return ":gray[blocked]", "needs a stored dataset (step 2)"
+    workspace = session.current_workspace()
+    dataset = current_dataset(workspace) if workspace else None
+    if workspace and dataset and _progress().done("eda", workspace.key, dataset_item(*dataset)):
+        return ":green[done]", f"explored {dataset[0]} v{dataset[1]}"
+    label = f"{dataset[0]} v{dataset[1]}" if dataset else "the stored train split"
+    return ":blue[ready]", f"explore {label}"
 
 
 def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
@@ -67,16 +77,60 @@ def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
 
 
 def _trials_status(sweep: tuple[str, str]) -> tuple[str, str]:
+    """Done once the newest finished sweep was reviewed on the Trials page."""
     workspace = session.current_workspace()
     if workspace is None or sweep[0].startswith(":gray"):
         return ":gray[blocked]", "needs a sweep (step 4), or open any MLflow experiment there"
-    jobs = [j for j in session.backend().list_sweeps(workspace) if j.counts.get("completed")]
+    jobs = [j for j in session.backend().list_sweeps(workspace) if _finished(j)]
     if not jobs:
         return ":blue[ready]", "open any MLflow experiment, or run a sweep first"
     latest = jobs[-1]
-    return ":blue[ready]", f"review {len(jobs)} sweep(s); latest best {latest.spec['primary_metric']} " + (
-        f"{latest.best_value:.4f}" if latest.best_value is not None else "–"
-    )
+    best = f"{latest.best_value:.4f}" if latest.best_value is not None else "–"
+    if _progress().done("trials", workspace.key, latest.id):
+        return ":green[done]", f"reviewed sweep {latest.id}; best {latest.spec['primary_metric']} {best}"
+    return ":blue[ready]", f"review sweep {latest.id}; best {latest.spec['primary_metric']} {best}"
+
+
+def _finished(job: SweepInfo) -> bool:
+    """A sweep that has stopped running with at least one completed trial to review."""
+    return job.state not in ACTIVE_STATES and bool(job.counts.get("completed"))
+
+
+def _progress() -> StepProgress:
+    return StepProgress(load_settings().data_dir, session.backend().info.name)
+
+
+def current_dataset(workspace: WorkspaceRef) -> tuple[str, int] | None:
+    """The dataset version the later steps use: the one picked on the Data page, else the newest
+    (as the EDA page chooses it)."""
+    picked = st.session_state.get(session.DATA_CURRENT)
+    if isinstance(picked, tuple) and len(picked) == 2:
+        return str(picked[0]), int(picked[1])
+    assets = session.backend().list_data_assets(workspace)
+    return (assets[-1].name, assets[-1].version) if assets else None
+
+
+def mark_eda_explored() -> None:
+    """Called by the EDA page once its charts are drawn: the current dataset version is explored."""
+    workspace = session.current_workspace()
+    dataset = current_dataset(workspace) if workspace else None
+    if workspace and dataset:
+        _progress().mark("eda", workspace.key, dataset_item(*dataset))
+
+
+def mark_trials_reviewed() -> None:
+    """Called by the Trials page once it is drawn: a finished sweep of this app that is open
+    there counts as reviewed."""
+    opened = st.session_state.get(TRIALS_OPEN) or {}
+    workspace = session.current_workspace()
+    if workspace is None or opened.get("kind") != "app" or not opened.get("sweep"):
+        return
+    progress = _progress()
+    if progress.done("trials", workspace.key, str(opened["sweep"])):
+        return
+    job = next((j for j in session.backend().list_sweeps(workspace) if j.id == opened["sweep"]), None)
+    if job is not None and _finished(job):
+        progress.mark("trials", workspace.key, job.id)
 
 
 def _endpoint_status(sweep: tuple[str, str]) -> tuple[str, str]:
@@ -109,7 +163,7 @@ def steps_overview() -> None:
     statuses = {
         "resources": resources,
         "data": data,
-        "eda": _eda_status(data),
+        "eda": _guarded(lambda: _eda_status(data)),
         "sweep": sweep,
         "trials": _guarded(lambda: _trials_status(sweep)) if capabilities.sweeps else later,
         "endpoint": _guarded(lambda: _endpoint_status(sweep)) if capabilities.endpoints else later,

@@ -9,19 +9,22 @@ from typing import Any
 import streamlit as st
 
 from core import codegen, defaults
-from core.backend import Operation, WorkspaceRef
+from core.backend import Backend, Operation, WorkspaceRef
 from core.compute import VM_SIZES, ComputeSpec, machine_cores
+from core.create_all import create_all_with_defaults, default_names
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.errors import UserFacingError
 from core.locations import LOCATIONS
 from core.naming import RULES
 from core.resources import Kind, Outcome, Resource
 from dashboard import nav, session
+from dashboard.session import forget_inventory
 from dashboard.widgets import (
     adopt_running_operations,
     billing_acknowledged,
     masked_secret,
     run_action,
+    set_result,
     show_code,
     show_result,
     start_operation,
@@ -54,6 +57,57 @@ def billing_section() -> None:
     backend = session.backend()
     adopt_running_operations(backend, OPERATION_ACTIONS)
     billing_acknowledged(backend)
+
+
+CREATE_ALL = "create_all"  # the action key of "Create all with these defaults"
+
+
+def create_all_section() -> None:
+    """One button for the six resources with the tutorial's defaults, beside the step forms."""
+    names = default_names()
+    with st.container(border=True):
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.markdown("**In a hurry?** Create the six below in order with the tutorial's defaults:")
+        left.caption(
+            " → ".join(f"{kind.label} `{name}`" for kind, name in names.items())
+            + f" (location {defaults.LOCATION}). Each is get-or-create: what exists is reused."
+        )
+        pressed = right.button(
+            "Create all with these defaults",
+            type="primary",
+            icon=":material/bolt:",
+            key="create_all",
+            disabled=not _can_create(),
+            width="stretch",
+        )
+        if pressed:
+            _create_all(session.backend())
+        show_result(CREATE_ALL)
+
+
+def _create_all(backend: Backend) -> None:
+    """Run the six steps with a progress box, keep the outcome as the section's result."""
+    kinds = list(default_names())
+    forget_inventory()
+    with st.status("Creating the six resources…", expanded=True) as box:
+        bar = st.progress(0.0, text="Starting…")
+
+        def report(index: int, text: str) -> None:
+            bar.progress(index / len(kinds), text=f"Step {index + 1} of {len(kinds)}: {text}")
+
+        result = create_all_with_defaults(backend, report)
+        bar.empty()
+        for outcome in result.outcomes:
+            st.write(("Created: " if outcome.created else "Exists: ") + outcome.message)
+        box.update(
+            label="All six resources are ready" if result.failed is None else "Stopped at the first failure",
+            state="complete" if result.failed is None else "error",
+        )
+    forget_inventory()
+    if result.workspace is not None:
+        st.session_state[session.CURRENT_WORKSPACE] = result.workspace
+    set_result(CREATE_ALL, "success" if result.failed is None else "error", result.summary())
+    st.rerun()
 
 
 def _can_create() -> bool:
@@ -297,10 +351,17 @@ def environment_section() -> None:
         )
         if pressed and ws is not None:
             chosen = ws
-            run_action(
-                "env",
-                lambda: session.backend().create_environment(chosen, build_environment_spec(conda, image)),
-            )
+            with st.spinner(
+                f"Registering the environment in workspace '{chosen.name}': checking the conda spec "
+                "and the image, then recording a new version (on Azure this takes 10–20 s)…",
+                show_time=True,
+            ):
+                run_action(
+                    "env",
+                    lambda: session.backend().create_environment(
+                        chosen, build_environment_spec(conda, image)
+                    ),
+                )
     show_result("env")
     envs = [r for r in session.inventory() if r.kind == Kind.ENVIRONMENT]
     for env in envs:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 
 from core import codegen, defaults
-from core.backend import Operation, WorkspaceRef
+from core.backend import Backend, Operation, WorkspaceRef
 from core.resources import Kind, Resource, subtree
+from core.teardown import workspace_contents
 from dashboard import session
 from dashboard.views import demo as demo_view
 from dashboard.views.resources import CURRENT_NODES
@@ -22,6 +24,16 @@ from dashboard.widgets import (
 )
 
 OPERATION_ACTIONS = {"delete workspace": "teardown", "delete resource group": "teardown"}
+DELETE_KEY = "td_delete"
+# The delete button in the destructive red (Streamlit's buttons have no "danger" type; a keyed
+# widget's container carries the class st-key-<key>). Disabled, it stays greyed out.
+DESTRUCTIVE_RED = "#C62828"
+DESTRUCTIVE_CSS = f"""<style>
+.st-key-{DELETE_KEY} button:not(:disabled) {{
+  background-color: {DESTRUCTIVE_RED}; border-color: {DESTRUCTIVE_RED}; color: #FFFFFF;
+}}
+.st-key-{DELETE_KEY} button:not(:disabled):hover {{ background-color: #8E0000; border-color: #8E0000; }}
+</style>"""
 SCOPES = {"workspace": "A workspace and what is in it", "resource_group": "A whole resource group"}
 
 
@@ -56,11 +68,7 @@ def teardown_section() -> None:
     root = st.selectbox(kind.label.capitalize(), roots, key="td_target", format_func=_label(roots))
     target = root.name
     doomed = list(reversed(subtree(items, root)))
-    st.warning(
-        f"This deletes {len(doomed)} resource(s) and their data for good:\n\n"
-        + "\n".join(f"- {r.kind.label} **{r.name}**" for r in doomed),
-        icon=":material/warning:",
-    )
+    _warning(backend, doomed)
     billable = backend.capabilities.billable
     if billable:
         _billing_notes(items, doomed, root)
@@ -76,21 +84,35 @@ def teardown_section() -> None:
             "meanwhile its name stays taken in this resource group and a new workspace of the same "
             "name cannot be created. Purge deletes it at once and frees the name, with no way back."
         )
-    with st.form("td_form", clear_on_submit=True):
-        typed = st.text_input(f"Type **{target}** to confirm", key="td_confirm")
-        label = "Delete permanently" if purge else "Delete for good"
-        if st.form_submit_button(label, type="primary", icon=":material/delete_forever:"):
-            if typed.strip() != target:
-                set_result("teardown", "error", f"Nothing was deleted: type '{target}' exactly to confirm.")
-            else:
-                if kind == Kind.WORKSPACE:
-                    workspace = WorkspaceRef.of(root)
-                    start_operation(
-                        "teardown", lambda: backend.begin_delete_workspace(workspace, permanently=purge)
-                    )
-                else:
-                    start_operation("teardown", lambda: backend.begin_delete_resource_group(target))
-            st.rerun()
+    # Outside a form, so the button can turn on only once the typed name matches.
+    typed = st.text_input(
+        f"Type {target} to confirm",
+        key="td_confirm",
+        help="Type the name exactly, then press Enter: the delete button turns on when it matches.",
+    )
+    matches = typed.strip() == target
+    if not matches:
+        st.caption(f"The button below turns on once you have typed '{target}' and pressed Enter.")
+    label = "Delete permanently" if purge else "Delete for good"
+    st.html(DESTRUCTIVE_CSS)
+    if (
+        st.button(
+            label,
+            type="primary",
+            icon=":material/delete_forever:",
+            key=DELETE_KEY,
+            disabled=not matches,
+            help=None if matches else f"Type '{target}' above (and press Enter) to turn this on.",
+        )
+        and matches
+    ):
+        st.session_state.pop("td_confirm", None)  # a next deletion asks for its own name again
+        if kind == Kind.WORKSPACE:
+            workspace = WorkspaceRef.of(root)
+            start_operation("teardown", lambda: backend.begin_delete_workspace(workspace, permanently=purge))
+        else:
+            start_operation("teardown", lambda: backend.begin_delete_resource_group(target))
+        st.rerun()
     resource_group = root.parent if kind == Kind.WORKSPACE and root.parent else target
     show_code(
         codegen.teardown_code(
@@ -100,6 +122,25 @@ def teardown_section() -> None:
             cloud=session.snippet_cloud(),
             permanently_delete=purge,
         )
+    )
+
+
+def _warning(backend: Backend, doomed: list[Resource]) -> None:
+    """Every resource that goes, and what each doomed workspace holds that goes with it
+    (endpoints, models, datasets, sweeps), as the backend lists them."""
+    lines = [f"- {r.kind.label} **{r.name}**" for r in doomed]
+    listed = {(r.kind, r.name, r.parent) for r in doomed}
+    for ws in (r for r in doomed if r.kind == Kind.WORKSPACE):
+        for contents in workspace_contents(backend, WorkspaceRef.of(ws)):
+            if contents.label == "online endpoints":  # an inventory may list them already
+                names = tuple(n for n in contents.names if (Kind.ENDPOINT, n, ws.name) not in listed)
+                if not names and not contents.unknown:
+                    continue
+                contents = replace(contents, names=names)
+            lines.append(f"- in workspace **{ws.name}**: {contents.line()}")
+    st.warning(
+        f"This deletes {len(doomed)} resource(s) and everything in them, for good:\n\n" + "\n".join(lines),
+        icon=":material/warning:",
     )
 
 

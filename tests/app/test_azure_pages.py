@@ -551,7 +551,7 @@ def test_teardown_lists_what_goes_and_purges_a_workspace(
     assert "Still billable right now" in billed
     assert "compute cluster **cpu-td** with 1 node(s) up" in billed and "online endpoint **ep-td**" in billed
     at.checkbox(key="td_purge").check().run()
-    at.text_input(key="td_confirm").input(ws)
+    at.text_input(key="td_confirm").input(ws).run()  # Enter turns the delete button on
     click(at, "Delete permanently")
     for _ in range(30):
         if "Deleted" in texts(at.success):

@@ -63,7 +63,7 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     assert "Cross-validated accuracy of the sweep's best trial: 0." in " ".join(c.value for c in at.caption)
 
     at.switch_page("../pages/teardown.py").run()
-    at.text_input(key="td_confirm").set_value(defaults.WORKSPACE)
+    at.text_input(key="td_confirm").set_value(defaults.WORKSPACE).run()  # Enter turns Delete on
     next(b for b in at.button if b.label == "Delete for good").click().run()  # stops the endpoint too
     assert f"workspace '{defaults.WORKSPACE}'." in " ".join(m.value for m in at.success)
     at.switch_page("../pages/home.py").run()

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.backend import Operation
 from core.local.backend import LocalBackend
-from core.resources import Kind
+from core.resources import RESOURCE_STEP_KINDS, DataAsset, Kind, now
 from dashboard import session
 from tests.app.conftest import APP
 
@@ -129,12 +129,11 @@ def test_teardown_needs_the_typed_name(open_page: Callable[[str], AppTest], data
     create_everything(open_page("resources"))
     at = open_page("teardown")
     assert "deletes 3 resource(s)" in at.warning[0].value  # workspace, environment, cluster
-    at.text_input(key="td_confirm").set_value("wrong name")
-    next(b for b in at.button if b.label == "Delete for good").click().run()
-    assert "Nothing was deleted" in texts(at.error)
+    at.text_input(key="td_confirm").set_value("wrong name").run()
+    assert next(b for b in at.button if b.label == "Delete for good").disabled
     assert len(LocalBackend(data_dir).inventory()) == 6
 
-    at.text_input(key="td_confirm").set_value("dev-heart-classifier")
+    at.text_input(key="td_confirm").set_value("dev-heart-classifier").run()  # Enter
     next(b for b in at.button if b.label == "Delete for good").click().run()
     assert "Deleted" in texts(at.success)
     assert {r.kind for r in LocalBackend(data_dir).inventory()} == {
@@ -144,7 +143,7 @@ def test_teardown_needs_the_typed_name(open_page: Callable[[str], AppTest], data
     }
 
     at.radio(key="td_scope").set_value("resource_group").run()
-    at.text_input(key="td_confirm").set_value("rg-dev-ml-eastus-001")
+    at.text_input(key="td_confirm").set_value("rg-dev-ml-eastus-001").run()  # Enter
     next(b for b in at.button if b.label == "Delete for good").click().run()
     assert not at.exception
     assert LocalBackend(data_dir).inventory() == []
@@ -217,9 +216,7 @@ def test_the_forms_follow_what_was_just_created_in_a_subscription_already_in_use
     assert at.selectbox(key="ws_rg").value == "rg-dev-ml-eastus-001"
     assert at.selectbox(key="env_ws").value.name == "dev-heart-classifier"
     assert at.selectbox(key="cc_ws").value.name == "dev-heart-classifier"
-    placed = {
-        (r.kind, r.name): r.parent for r in LocalBackend(data_dir).inventory()
-    }
+    placed = {(r.kind, r.name): r.parent for r in LocalBackend(data_dir).inventory()}
     assert placed[(Kind.STORAGE_ACCOUNT, "datadevmleastus001")] == "rg-dev-ml-eastus-001"
     assert placed[(Kind.WORKSPACE, "dev-heart-classifier")] == "rg-dev-ml-eastus-001"
     assert placed[(Kind.ENVIRONMENT, "sklearn-mlflow-env")] == "dev-heart-classifier"
@@ -232,3 +229,76 @@ def test_the_forms_follow_what_was_just_created_in_a_subscription_already_in_use
     assert at.selectbox(key="sa_rg").value == "rg-zz-older"
     found = {r.name: r.parent for r in LocalBackend(data_dir).inventory() if r.kind == Kind.STORAGE_ACCOUNT}
     assert found["dataolder001"] == "rg-zz-older"
+
+
+# -- "Create all with these defaults", the environment's progress, teardown's guard ---------
+def test_create_all_makes_the_six_in_order_and_says_so(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    at = open_page("resources")
+    caption = texts(at.caption)
+    assert "resource group `rg-dev-ml-eastus-001` → storage account `datadevmleastus001`" in caption
+    at.button(key="create_all").click().run()
+    assert not at.exception, at.exception
+    assert "All six resources are ready: 6 created, 0 existed already." in texts(at.success)
+    kinds = [r.kind for r in LocalBackend(data_dir).inventory()]
+    assert sorted(kinds) == sorted(RESOURCE_STEP_KINDS)
+    assert at.sidebar.selectbox(key="sidebar_ws").value.name == "dev-heart-classifier"
+    assert "every resource exists" in texts(open_page("").markdown)
+
+
+def test_create_all_stops_at_the_first_failure_with_a_clear_message(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    taken = LocalBackend(data_dir)
+    taken.create_resource_group("rg-someone-else", "eastus")
+    taken.create_storage_account("rg-someone-else", "datadevmleastus001")
+    at = open_page("resources")
+    at.button(key="create_all").click().run()
+    assert not at.exception, at.exception
+    error = texts(at.error)
+    assert "Stopped at step 2 of 6, the storage account 'datadevmleastus001'" in error
+    assert "Kept what was made before it: resource group 'rg-dev-ml-eastus-001'." in error
+    assert "Traceback" not in error
+    names = {r.name for r in LocalBackend(data_dir).inventory()}
+    assert "rg-dev-ml-eastus-001" in names and "dev-heart-classifier" not in names
+
+
+def test_registering_the_environment_shows_a_progress_message() -> None:
+    """The spinner's text is in the page's source: AppTest does not keep a spinner after the run."""
+    import inspect
+
+    from dashboard.views import resources as view
+
+    source = inspect.getsource(view.environment_section)
+    assert "st.spinner(" in source and "Registering the environment in workspace" in source
+    assert "show_time=True" in source
+
+
+def test_delete_stays_off_until_the_typed_name_matches_and_is_red(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    create_everything(open_page("resources"))
+    backend = LocalBackend(data_dir)
+    backend.register_data_asset(
+        "dev-heart-classifier",
+        DataAsset("heart", 1, "file:///x", "d", "f1", now(), {"target": "output"}),
+        {"test.csv": b"a"},
+    )
+    at = open_page("teardown")
+    warning = at.warning[0].value
+    assert "deletes 3 resource(s)" in warning
+    assert "in workspace **dev-heart-classifier**: datasets (1): heart (latest v1)" in warning
+    box = at.text_input(key="td_confirm")
+    assert box.label == "Type dev-heart-classifier to confirm", "no literal ** in the accessible label"
+    delete = at.button(key="td_delete")
+    assert delete.label == "Delete for good" and delete.disabled
+    assert any(".st-key-td_delete button" in h.proto.body for h in at.get("html"))
+    box.set_value("dev-heart-classifie").run()
+    assert at.button(key="td_delete").disabled
+    assert len(LocalBackend(data_dir).inventory()) == 6
+    at.text_input(key="td_confirm").set_value("dev-heart-classifier").run()
+    assert not at.button(key="td_delete").disabled
+    at.button(key="td_delete").click().run()
+    assert "Deleted" in texts(at.success)
+    assert Kind.WORKSPACE not in {r.kind for r in LocalBackend(data_dir).inventory()}
