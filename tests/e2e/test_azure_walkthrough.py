@@ -238,6 +238,8 @@ def test_the_azure_walk_against_the_fake_cloud(
     screenshot(page, "azure-13-teardown-plan", gallery=True)
     box = page.get_by_label(re.compile(rf"^Type \W*{re.escape(RG)}\W* to confirm$"))
     box.fill(RG)
+    box.press("Enter")  # the typed name counts once it is sent; then the button turns on
+    wait_idle(page)
     click(page, "Delete for good")
     # a polled operation (its endpoint's deployment goes first): wait for its result, not its box
     done = page.get_by_test_id("stMain").get_by_test_id("stAlertContentSuccess").filter(has_text="Deleted ")

@@ -44,14 +44,7 @@ from tests.e2e.conftest import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a walk of 4 chained steps: all or none
 
-RESOURCE_BUTTONS = [
-    "Create or get resource group",
-    "Create or get storage account",
-    "Create or get blob container",
-    "Create or get workspace",
-    "Validate and register environment",
-    "Create or update compute cluster",
-]
+MAX_CLICKS_TO_A_PREDICTION = 14  # opening the app to the held-out rows scored live, EDA and Trials included
 REGRESSION_FILE = "grid_stability.csv"  # its data asset is named after the file
 REGRESSION_ASSET = "grid_stability"
 REGRESSION_ROWS = 400  # 360 train, 40 held out: no count the heart split (273 / 30) could give
@@ -278,9 +271,8 @@ def test_1_the_classification_walk_by_clicking(dashboard: str, module_page: Any,
     clicks = Clicks(page)
 
     clicks.nav("1 · Resources")
-    for name in RESOURCE_BUTTONS:
-        clicks.button(name)
-    expect(page, "compute cluster 'heartclassifycluster'")
+    clicks.button("Create all with these defaults")
+    expect(page, "compute cluster 'heartclassifycluster'", timeout=120_000)
     body = text(page)
     assert "Inventory" in body and "heartclassifycluster" in body
     shown_keys = re.findall(r"AccountKey=([^;\s]+)", body)
@@ -336,10 +328,16 @@ def test_1_the_classification_walk_by_clicking(dashboard: str, module_page: Any,
     body = text(page)
     assert "macro avg" in body and "weighted avg" in body and "precision" in body
     assert "Confusion matrix" in body
+    # 30 held-out rows: every figure with its interval, and why the live figure is not the CV one
+    assert re.search(r"95 % interval 0\.\d+–0\.\d+ \(Wilson\)", body), "the accuracy's interval"
+    assert "cross-validated" in body.lower()
+    record(
+        f"manual walkthrough to a first live prediction: {clicks.count} clicks, {time.time() - started:.0f} s"
+    )
+    assert clicks.count <= MAX_CLICKS_TO_A_PREDICTION, f"{clicks.count} clicks to a first live prediction"
     clicks.button("Predict")
     expect(page, "Prediction: output =")
     screenshot(page, "endpoint", gallery=True)
-    record(f"manual walkthrough to a live prediction: {clicks.count} clicks, {time.time() - started:.0f} s")
 
     # Past the measured path: the user also picks the heart sweep's best trial on 5 · Trials, so
     # the regression walk can check that this choice does not follow it to another sweep.
@@ -613,8 +611,17 @@ def test_4_teardown_through_the_page(dashboard: str, module_page: Any) -> None:
     clicks.radio("What to delete", "A whole resource group")
     wait_until("the resource group to be offered", lambda: selected(page, "Resource group") == RG, 30)
     box = page.get_by_label(re.compile(rf"^Type \W*{re.escape(defaults.RESOURCE_GROUP)}\W* to confirm$"))
+    warning = text(page)
+    for kind in ("online endpoints", "registered models", "datasets", "sweeps"):
+        check(kind in warning, f"Teardown: the warning does not list the workspace's {kind}")
+    check(WALK["heart_sweep"] in warning, "Teardown: the warning does not name the user's sweep")
+    delete = page.get_by_role("button", name="Delete for good", exact=True)
+    assert delete.is_disabled(), "Delete for good is off until the name is typed"
     box.fill(defaults.RESOURCE_GROUP)
+    box.press("Enter")
     clicks.count += 1
+    wait_idle(page)
+    screenshot(page, "teardown-confirmed")
     clicks.button("Delete for good")
     expect(page, f"resource group '{defaults.RESOURCE_GROUP}'")
     expect(page, "There is nothing to tear down.")
