@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
@@ -93,6 +96,20 @@ def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_di
     charts = [str(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 3, "confusion matrix, ROC, PR from out-of-fold predictions"
     assert "Confusion matrix" in charts[0] and "ROC" in charts[1] and "Precision-recall" in charts[2]
+    assert f"stored with the sweep (oof/{job.best_run_id}.csv)" in texts(at.caption), "read, not re-run"
+    assert "nothing was re-run" in texts(at.caption)
+
+    # a sweep from before the refit stored them: re-run once, then stored with the sweep
+    parent_artifacts = Path(
+        url2pathname(
+            urlparse(MlflowClient(job.tracking_uri).get_run(job.run_id or "").info.artifact_uri).path
+        )
+    )
+    shutil.rmtree(parent_artifacts / "oof")
+    at.run()
+    assert "it was re-run once" in texts(at.caption) and "now stored with the sweep" in texts(at.caption)
+    assert (parent_artifacts / "oof" / f"{job.best_run_id}.csv").is_file()
+    assert len(at.get("plotly_chart")) == 3
     next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
     chosen = at.session_state[view.CHOSEN]
     assert chosen.run_id == job.best_run_id and chosen.model_uri == job.model_uri
