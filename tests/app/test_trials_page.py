@@ -127,6 +127,9 @@ def test_notes_are_saved_to_mlflow(open_page: Callable[[str], AppTest], data_dir
     at.text_area(key=view.W + "note_text:" + run_id).set_value("Best so far; **check the depth**.")
     next(b for b in at.button if b.label == "Save note").click().run()
     assert not at.exception, at.exception
+    notes_panel = next(e for e in at.expander if e.label.startswith("Review notes"))
+    assert notes_panel.proto.expanded, "the panel stays open after a save…"
+    assert "Saved the note of trial #" in texts(notes_panel.success), "…and says the note was saved"
     tags = MlflowClient(job.tracking_uri).get_run(run_id).data.tags
     assert tags[NOTE_TAG] == "Best so far; **check the depth**."
     table = at.dataframe[1].value
@@ -145,6 +148,29 @@ def test_notes_are_saved_to_mlflow(open_page: Callable[[str], AppTest], data_dir
     assert at.text_area(key=view.W + "note_text:" + first).value == "", (
         "the notes editor follows the selection"
     )
+
+
+def test_filters_and_top_k_are_kept_when_the_user_leaves_and_comes_back(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    backend = ready_workspace(data_dir)
+    spec = small_spec(limits=Limits(max_total_trials=6, max_concurrent_trials=2))
+    job = wait_for(backend, backend.launch_sweep(WS, CC, "heart", 1, spec, "heart-sweeps").id, finished).job
+    at = open_page("trials")
+    next(s for s in at.slider if s.label == "Top k % by the ranking").set_value(50).run()
+    depth = next(m for m in at.multiselect if m.label == "max_depth")
+    depth.set_value([depth.options[0]]).run()
+    shown = at.dataframe[1].value["run id"].tolist()
+    assert 0 < len(shown) < job.counts["completed"]
+
+    at.switch_page("../pages/sweep.py")
+    at.run()
+    at.switch_page("../pages/trials.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.slider if s.label == "Top k % by the ranking").value == 50
+    assert next(m for m in at.multiselect if m.label == "max_depth").value == [depth.options[0]]
+    assert at.dataframe[1].value["run id"].tolist() == shown, "the same trials as before leaving"
 
 
 def test_open_any_tracking_uri(open_page: Callable[[str], AppTest], tmp_path: Path) -> None:
