@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import mlflow
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
@@ -171,6 +172,15 @@ def test_filters_and_top_k_are_kept_when_the_user_leaves_and_comes_back(
     assert next(s for s in at.slider if s.label == "Top k % by the ranking").value == 50
     assert next(m for m in at.multiselect if m.label == "max_depth").value == [depth.options[0]]
     assert at.dataframe[1].value["run id"].tolist() == shown, "the same trials as before leaving"
+
+    # Show code: the MLflow query of this view, run as a user would paste it, gives these trials
+    code = next(c.value for c in at.code if "mlflow.search_runs(" in c.value)
+    namespace: dict[str, object] = {"print": lambda *_: None}
+    try:
+        exec(compile(code, "<show code>", "exec"), namespace)
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert sorted(namespace["view"]["run_id"]) == sorted(shown), code  # type: ignore[index]
 
 
 def test_open_any_tracking_uri(open_page: Callable[[str], AppTest], tmp_path: Path) -> None:

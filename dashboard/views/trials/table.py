@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.codegen.trials import query_of_view, trials_query_code
 from core.errors import UserFacingError
 from core.trials import STATUSES, Scores, Target, TrialFilter, TrialsFrame, filter_mask, write_note
 from core.trials.status import STATUS_LABELS
 from dashboard import figures as figs
 from dashboard.views.trials.common import FILTERS, NOTES, SAVED, STATUS_BADGES, W
+from dashboard.widgets import show_code
 
 
 def _value_grid(values: np.ndarray, points: int = 40) -> list[float]:
@@ -305,3 +307,9 @@ def notes_editor(target: Target, frame: TrialsFrame, scores: Scores, selected: n
         if current:
             st.markdown(current)
         st.caption("Notes are the MLflow tag mlflow.note.content, so the MLflow UI shows them too.")
+
+
+def view_code(target: Target, frame: TrialsFrame, scores: Scores, flt: TrialFilter) -> None:
+    """Show code: the MLflow query (and the pandas steps) that give the trials shown above."""
+    code = trials_query_code(query_of_view(target.uri, target.experiment_id, frame, scores, flt))
+    show_code(code, label="Show code: these trials with MLflow (filters, ranking, top k %)")
