@@ -204,6 +204,14 @@ def test_open_any_tracking_uri(open_page: Callable[[str], AppTest], tmp_path: Pa
     goal = next(r for r in at.radio if r.label == "Goal")
     assert goal.value == "minimize", "a loss is minimised unless the user says otherwise"
     assert metric(at, "Best loss") == "0.3500"
+    lr = next(s for s in at.select_slider if s.label.startswith("lr"))
+    lr.set_range(0.01, 0.3).run()  # leaves out lr 0.001
+    shown = at.dataframe[-1].value["run id"].tolist()
+    assert len(shown) == 4
+    at.switch_page("../pages/sweep.py").run()
+    at.switch_page("../pages/trials.py").run()
+    assert not at.exception, at.exception
+    assert at.dataframe[-1].value["run id"].tolist() == shown, "a numeric range is kept across pages"
     open_tab(at, "Best trial")
     assert "needs the training data" in texts(at.info)
 

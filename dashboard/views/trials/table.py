@@ -26,13 +26,17 @@ def _value_grid(values: np.ndarray, points: int = 40) -> list[float]:
     return [float(v) for v in grid]
 
 
+def _shaped(base: str, shape: object) -> str:
+    return base + "#" + hashlib.sha1(repr(shape).encode()).hexdigest()[:8]
+
+
 def _seed(base: str, shape: object, value: Any) -> str:
     """The key of filter widget ``base``, given ``value`` before it is drawn: the value kept from
     the last visit, as the caller passes it (Streamlit drops a widget's state when the user
     leaves its page). The widget is drawn without a default, so the two never disagree. The
     key follows the widget's ``shape`` (its options or bounds, which a live sweep changes), so
     a new shape is seeded afresh from what was kept rather than left to Streamlit's reset."""
-    key = base + "#" + hashlib.sha1(repr(shape).encode()).hexdigest()[:8]
+    key = _shaped(base, shape)
     if key not in st.session_state:
         st.session_state[key] = value
     return key
@@ -121,11 +125,14 @@ def filters(target: Target, frame: TrialsFrame, scores: Scores) -> tuple[TrialFi
                 grid = _value_grid(frame.params[name].to_numpy(dtype=np.float64))
                 if len(grid) < 2:
                     continue
-                picked_range: Any = where.select_slider(  # a range: its seeded value is a pair
+                # a select_slider is a range only when given a pair as its value (seeding its state
+                # is not enough); its key is its identity, so this value counts only when it is new
+                picked_range: Any = where.select_slider(
                     name + (" (log)" if info.log else ""),
                     options=grid,
+                    value=_snap(grid, _kept(param_key)) or (grid[0], grid[-1]),
                     format_func=lambda v: f"{v:.4g}",
-                    key=_seed(param_key, grid, _snap(grid, _kept(param_key)) or (grid[0], grid[-1])),
+                    key=_shaped(param_key, grid),
                 )
                 lo, hi = float(picked_range[0]), float(picked_range[1])
                 if (lo, hi) != (grid[0], grid[-1]):
