@@ -82,7 +82,10 @@ def refit(job: SweepJob, spec: SweepSpec, best: Finished, predictions: Predictio
     pipeline = fit_final(frame, schema, spec.model_family, best.params, spec.seed or 0)
     if predictions is None and best.run_id:
         log.info("re-running trial %s for its out-of-fold predictions", best.number)
-        predictions = rerun_predictions(frame, schema, spec, best)
+        try:
+            predictions = rerun_predictions(frame, schema, spec, best)
+        except Exception:  # never cost the sweep its model: the Trials page re-runs it instead
+            log.exception("out-of-fold predictions of trial %s failed", best.number)
     mlflow.set_tracking_uri(job.tracking_uri)
     with mlflow.start_run(run_id=job.run_id):
         info = log_model(pipeline, frame.head(500), name="model")
