@@ -8,7 +8,10 @@ seen through MLflow, so the Trials page reads both.
   ``best_child_run_id`` (as Azure's job property), ``trials_<status>`` (the counts, at the end),
   and ``refit_from_trial`` / ``refit_from_run`` (the trial the sweep's model was refit from);
   the spec as the ``sweep_spec.json`` artifact (:data:`SPEC_ARTIFACT`), the best value as
-  metric ``best_<metric>``, the refit model as the logged model ``model``;
+  metric ``best_<metric>``, the refit model as the logged model ``model``, and the out-of-fold
+  predictions of the trial it was refit from as ``oof/<trial run id>.csv``
+  (:func:`sweep_oof_artifact`, same format as :data:`OOF_ARTIFACT`; the Trials page adds the
+  file of an older sweep's trial the first time it has to re-run it);
 - child run (a trial): tag ``mlflow.parentRunId`` (:data:`TAG_PARENT`), ``trial_number``,
   ``draw`` (the index of its configuration among the sweep's draws, which a resume goes on
   from), ``sampler``, ``worker``, ``trial_status`` (completed / failed / early_terminated /
@@ -36,6 +39,7 @@ __all__ = [
     "OOF_ARTIFACT",
     "RECORDED_VERSION_TAGS",
     "SPEC_ARTIFACT",
+    "SWEEP_OOF_FOLDER",
     "TAG_BEST",
     "TAG_DATASET",
     "TAG_DRAW",
@@ -65,6 +69,7 @@ __all__ = [
     "TAG_TRIAL",
     "TAG_TRIALS_PREFIX",
     "TAG_WORKER",
+    "sweep_oof_artifact",
     "VERSION_DATASET",
     "VERSION_DATASET_VERSION",
     "VERSION_FAMILY",
@@ -96,6 +101,13 @@ TAG_REFIT_FROM_TRIAL = "refit_from_trial"
 TAG_REFIT_FROM_RUN = "refit_from_run"
 SPEC_ARTIFACT = "sweep_spec.json"
 TAG_SWEEP_SPEC = "azml.sweep_spec"  # the spec as JSON, where it is no artifact (an Azure sweep job's tag)
+SWEEP_OOF_FOLDER = "oof"  # a trial's out-of-fold predictions, kept on the parent run
+
+
+def sweep_oof_artifact(trial_run_id: str) -> str:
+    """Where the sweep's parent run keeps one trial's out-of-fold predictions."""
+    return f"{SWEEP_OOF_FOLDER}/{trial_run_id}.csv"
+
 
 # -- a trial's child run ---------------------------------------------------------------------
 TAG_PARENT = "mlflow.parentRunId"

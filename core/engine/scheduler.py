@@ -216,6 +216,8 @@ class Scheduler:
         )
         self.finished.append(done)
         self._consider_best(done)
+        if self.best is done:  # its predictions go with the sweep at the refit (no re-run)
+            self.refits.keep_predictions(number, result)
         self.save(force=True)
 
     # -- the loop ---------------------------------------------------------------------------
@@ -332,7 +334,7 @@ class Scheduler:
         if early is not None:
             return early
         self.save(force=True, message=REFITTING)
-        return refit(self.job, self.spec, self.best)
+        return refit(self.job, self.spec, self.best, self.refits.predictions_of(self.best))
 
     def finish(self, stop_reason: str, exhausted: bool) -> None:
         counts = self._counts()

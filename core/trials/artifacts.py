@@ -1,4 +1,10 @@
-"""A trial's logged out-of-fold predictions (``oof_predictions.csv``), read instead of re-running it.
+"""A trial's logged out-of-fold predictions, read instead of re-running it.
+
+Two places hold them (:func:`logged_predictions` tries both, in this order): the trial's own
+``oof_predictions.csv`` (every trial run by ``python -m core.train``, so every Azure trial), and
+the sweep's parent run, ``oof/<trial run id>.csv`` (the local engine stores its best trial's
+there when it refits; :func:`keep_with_sweep` adds one the page had to re-run, for a sweep from
+before that, so it is re-run once, not each time the tab opens).
 
 The CSV comes from the backend (``run_artifact``: on Azure the workspace's artifact store, which
 MLflow cannot read in this process) for a workspace's own store, or through MLflow for any
@@ -11,9 +17,11 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.mlflow_layout import OOF_ARTIFACT, sweep_oof_artifact
 from core.trials.oof import OutOfFold, out_of_fold_from_predictions
 
 if TYPE_CHECKING:
@@ -47,6 +55,41 @@ def read_run_artifact(uri: str, run_id: str, path: str) -> bytes | None:
             return Path(mlflow_client.download_artifacts(run_id, path.strip("/"), folder)).read_bytes()
     except Exception:  # a missing run, an artifact store this process cannot open
         return None
+
+
+ReadArtifact = Callable[[str, str], "bytes | None"]  # (run id, path) -> the file, or None
+
+
+def logged_predictions(
+    read: ReadArtifact, run_id: str, parent_run_id: str | None
+) -> tuple[bytes, str] | None:
+    """The trial's out-of-fold predictions CSV and the artifact it came from (the trial's own
+    ``oof_predictions.csv``, else its sweep's ``oof/<run id>.csv``); None when neither exists."""
+    own = read(run_id, OOF_ARTIFACT)
+    if own:
+        return own, OOF_ARTIFACT
+    if parent_run_id:
+        path = sweep_oof_artifact(run_id)
+        kept = read(parent_run_id, path)
+        if kept:
+            return kept, path
+    return None
+
+
+def keep_with_sweep(uri: str, parent_run_id: str, run_id: str, csv: bytes) -> str | None:
+    """Store re-run predictions on the sweep's parent run (as the refit does), so the next
+    look reads them; the artifact path, or None when the store cannot take it (an Azure
+    workspace's: its trials log their own predictions anyway)."""
+    if uri.lower().startswith("azureml://"):
+        return None
+    from core.trials.store import client
+
+    path = sweep_oof_artifact(run_id)
+    try:
+        client(uri).log_text(parent_run_id, csv.decode(), path)
+    except Exception:  # a read-only store, a deleted run: the page keeps its in-memory copy
+        return None
+    return path
 
 
 def _task(frame: TrialsFrame, csv: bytes) -> str:

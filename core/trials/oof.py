@@ -1,9 +1,11 @@
 """Out-of-fold predictions of one trial (read from its artifact, or recomputed) and their curves.
 
 A trial run by ``python -m core.train`` (every Azure trial) logs its predictions as the
-``oof_predictions.csv`` artifact: :func:`out_of_fold_from_predictions` reads them, no refit.
-The local sweep engine does not store predictions, so for its trials the best-trial panel
-re-runs the trial's cross-validation (:func:`out_of_fold`) with the same trainer
+``oof_predictions.csv`` artifact, and the local sweep engine stores its best trial's with the
+sweep when it refits (``oof/<run id>.csv`` on the parent run, see :mod:`core.trials.artifacts`):
+:func:`out_of_fold_from_predictions` reads either, no refit. For any other trial (or a sweep
+from before the engine stored them) the best-trial panel re-runs the trial's cross-validation
+(:func:`out_of_fold`, :func:`out_of_fold_csv`) once with the same trainer
 (:func:`core.train.trainer.cross_validate_trial`), the same train split, hyperparameters,
 folds and seed: the same folds and the same models, so the same predictions. Every fold is
 run, also for a trial a policy stopped early. Both give the same :class:`OutOfFold`
@@ -30,6 +32,7 @@ from core.train.setup import TrialSetup
 
 if TYPE_CHECKING:
     from core.engine.job import SweepJob
+    from core.train.trainer import TrialResult
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,21 @@ def training_data_from_job(job: SweepJob) -> TrainingData:
 
 def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
     """Re-run one trial's cross-validation and collect its out-of-fold predictions."""
+    result = _cross_validate(data, params)
+    return build_out_of_fold(
+        result.task.value, split_order(result), mean=result.mean, std=result.std, folds=result.folds_done
+    )
+
+
+def out_of_fold_csv(data: TrainingData, params: Mapping[str, object]) -> bytes:
+    """Re-run one trial's cross-validation; its out-of-fold predictions as the CSV a trial logs
+    (:func:`core.train.predictions.predictions_csv`), to be kept with the sweep."""
+    from core.train.predictions import predictions_csv
+
+    return predictions_csv(split_order(_cross_validate(data, params))).encode()
+
+
+def _cross_validate(data: TrainingData, params: Mapping[str, object]) -> TrialResult:
     import pandas as pd
 
     from core.data.schema import Schema
@@ -87,7 +105,7 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
     frame = pd.read_csv(io.BytesIO(data.train_csv))
     setup = data.setup
     schema = Schema.from_dict(setup.schema)
-    result = cross_validate_trial(
+    return cross_validate_trial(
         frame,
         schema,
         setup.family,
@@ -95,9 +113,6 @@ def out_of_fold(data: TrainingData, params: Mapping[str, object]) -> OutOfFold:
         primary_metric=setup.primary_metric,
         folds=setup.folds,
         seed=setup.seed,
-    )
-    return build_out_of_fold(
-        result.task.value, split_order(result), mean=result.mean, std=result.std, folds=result.folds_done
     )
 
 

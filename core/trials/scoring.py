@@ -130,7 +130,8 @@ def best_so_far(values: np.ndarray, statuses: np.ndarray, goal: Goal) -> np.ndar
 
 
 def top_k_mask(values: np.ndarray, goal: Goal, percent: float, among: np.ndarray | None = None) -> np.ndarray:
-    """The best ``percent`` % of the trials that have a value (at least one trial)."""
+    """The best ``percent`` % of the trials that have a value (at least one trial); of trials
+    tied at the cut, the earlier rows (as for the best trial)."""
     pool: np.ndarray = np.isfinite(values) if among is None else (np.isfinite(values) & among)
     if percent >= 100:
         return pool
@@ -138,8 +139,8 @@ def top_k_mask(values: np.ndarray, goal: Goal, percent: float, among: np.ndarray
     if count == 0:
         return pool
     keep = max(1, math.ceil(count * percent / 100.0))
-    order = np.flatnonzero(pool)[np.argsort(values[pool], kind="stable")]
-    chosen = order[::-1][:keep] if goal == "maximize" else order[:keep]
+    ranked = -values[pool] if goal == "maximize" else values[pool]
+    chosen = np.flatnonzero(pool)[np.argsort(ranked, kind="stable")][:keep]  # ties: the earlier row
     mask = np.zeros(len(values), dtype=bool)
     mask[chosen] = True
     return mask

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
+import mlflow
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
@@ -93,6 +97,20 @@ def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_di
     charts = [str(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 3, "confusion matrix, ROC, PR from out-of-fold predictions"
     assert "Confusion matrix" in charts[0] and "ROC" in charts[1] and "Precision-recall" in charts[2]
+    assert f"stored with the sweep (oof/{job.best_run_id}.csv)" in texts(at.caption), "read, not re-run"
+    assert "nothing was re-run" in texts(at.caption)
+
+    # a sweep from before the refit stored them: re-run once, then stored with the sweep
+    parent_artifacts = Path(
+        url2pathname(
+            urlparse(MlflowClient(job.tracking_uri).get_run(job.run_id or "").info.artifact_uri).path
+        )
+    )
+    shutil.rmtree(parent_artifacts / "oof")
+    at.run()
+    assert "it was re-run once" in texts(at.caption) and "now stored with the sweep" in texts(at.caption)
+    assert (parent_artifacts / "oof" / f"{job.best_run_id}.csv").is_file()
+    assert len(at.get("plotly_chart")) == 3
     next(b for b in at.button if b.label.startswith("Use trial #")).click().run()
     chosen = at.session_state[view.CHOSEN]
     assert chosen.run_id == job.best_run_id and chosen.model_uri == job.model_uri
@@ -110,6 +128,9 @@ def test_notes_are_saved_to_mlflow(open_page: Callable[[str], AppTest], data_dir
     at.text_area(key=view.W + "note_text:" + run_id).set_value("Best so far; **check the depth**.")
     next(b for b in at.button if b.label == "Save note").click().run()
     assert not at.exception, at.exception
+    notes_panel = next(e for e in at.expander if e.label.startswith("Review notes"))
+    assert notes_panel.proto.expanded, "the panel stays open after a save…"
+    assert "Saved the note of trial #" in texts(notes_panel.success), "…and says the note was saved"
     tags = MlflowClient(job.tracking_uri).get_run(run_id).data.tags
     assert tags[NOTE_TAG] == "Best so far; **check the depth**."
     table = at.dataframe[1].value
@@ -128,6 +149,38 @@ def test_notes_are_saved_to_mlflow(open_page: Callable[[str], AppTest], data_dir
     assert at.text_area(key=view.W + "note_text:" + first).value == "", (
         "the notes editor follows the selection"
     )
+
+
+def test_filters_and_top_k_are_kept_when_the_user_leaves_and_comes_back(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    backend = ready_workspace(data_dir)
+    spec = small_spec(limits=Limits(max_total_trials=6, max_concurrent_trials=2))
+    job = wait_for(backend, backend.launch_sweep(WS, CC, "heart", 1, spec, "heart-sweeps").id, finished).job
+    at = open_page("trials")
+    next(s for s in at.slider if s.label == "Top k % by the ranking").set_value(50).run()
+    depth = next(m for m in at.multiselect if m.label == "max_depth")
+    depth.set_value([depth.options[0]]).run()
+    shown = at.dataframe[1].value["run id"].tolist()
+    assert 0 < len(shown) < job.counts["completed"]
+
+    at.switch_page("../pages/sweep.py")
+    at.run()
+    at.switch_page("../pages/trials.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.slider if s.label == "Top k % by the ranking").value == 50
+    assert next(m for m in at.multiselect if m.label == "max_depth").value == [depth.options[0]]
+    assert at.dataframe[1].value["run id"].tolist() == shown, "the same trials as before leaving"
+
+    # Show code: the MLflow query of this view, run as a user would paste it, gives these trials
+    code = next(c.value for c in at.code if "mlflow.search_runs(" in c.value)
+    namespace: dict[str, object] = {"print": lambda *_: None}
+    try:
+        exec(compile(code, "<show code>", "exec"), namespace)
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert sorted(namespace["view"]["run_id"]) == sorted(shown), code  # type: ignore[index]
 
 
 def test_open_any_tracking_uri(open_page: Callable[[str], AppTest], tmp_path: Path) -> None:
@@ -151,6 +204,14 @@ def test_open_any_tracking_uri(open_page: Callable[[str], AppTest], tmp_path: Pa
     goal = next(r for r in at.radio if r.label == "Goal")
     assert goal.value == "minimize", "a loss is minimised unless the user says otherwise"
     assert metric(at, "Best loss") == "0.3500"
+    lr = next(s for s in at.select_slider if s.label.startswith("lr"))
+    lr.set_range(0.01, 0.3).run()  # leaves out lr 0.001
+    shown = at.dataframe[-1].value["run id"].tolist()
+    assert len(shown) == 4
+    at.switch_page("../pages/sweep.py").run()
+    at.switch_page("../pages/trials.py").run()
+    assert not at.exception, at.exception
+    assert at.dataframe[-1].value["run id"].tolist() == shown, "a numeric range is kept across pages"
     open_tab(at, "Best trial")
     assert "needs the training data" in texts(at.info)
 

@@ -1,7 +1,8 @@
 """The Best trial tab: one trial's settings and metrics, carrying it to the endpoint step, and
-its out-of-fold predictions for the evaluation charts: the ``oof_predictions.csv`` the trial
-logged when it has one (every trial run by ``python -m core.train``, so every Azure trial), else
-re-run."""
+its out-of-fold predictions for the evaluation charts, read from an artifact (the trial's own
+``oof_predictions.csv``: every Azure trial; or the one its sweep stored at the refit: the local
+engine's best trial), else re-run once and stored with the sweep (see
+:mod:`core.trials.artifacts`)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ import streamlit as st
 from core.errors import UserFacingError
 from core.mlflow_layout import OOF_ARTIFACT
 from core.trials import ChosenTrial, Scores, Target, TrialsFrame
-from core.trials.artifacts import read_run_artifact, trial_out_of_fold
-from core.trials.oof import OutOfFold, TrainingData, out_of_fold
+from core.trials.artifacts import (
+    ReadArtifact,
+    keep_with_sweep,
+    logged_predictions,
+    read_run_artifact,
+    trial_out_of_fold,
+)
+from core.trials.oof import OutOfFold, TrainingData, out_of_fold_csv
 from dashboard import figures as figs
 from dashboard import nav, session
 from dashboard.views.trials.common import CHOSEN, STATUS_BADGES, W, chart, fmt, log
@@ -36,27 +43,37 @@ def _training_data(target: Target, frame: TrialsFrame) -> TrainingData | None:
 
 
 @st.cache_data(
-    show_spinner="Re-running the trial's cross-validation for its out-of-fold predictions…", max_entries=16
+    show_spinner="Re-running the trial's cross-validation for its out-of-fold predictions (once)…",
+    max_entries=16,
 )
-def _oof(run_id: str, _data: TrainingData, params_items: tuple[tuple[str, Any], ...]) -> OutOfFold:
+def _rerun_csv(run_id: str, _data: TrainingData, params_items: tuple[tuple[str, Any], ...]) -> bytes:
     """Cached by run id and parameters: a run's training data never changes, so it is not hashed
-    (it holds the whole train split)."""
-    return out_of_fold(_data, dict(params_items))
+    (it holds the whole train split). The cache covers stores the page may not write to."""
+    return out_of_fold_csv(_data, dict(params_items))
 
 
-def _logged_predictions(target: Target, run_id: str) -> bytes | None:
-    """The trial's ``oof_predictions.csv``: from the backend when the store is the workspace's
-    (on Azure only the backend reads run artifacts), else through MLflow; None when absent."""
+def _artifact_reader(target: Target) -> ReadArtifact:
+    """Reads a run's artifact from the backend when the store is the workspace's (on Azure only
+    the backend reads run artifacts), else through MLflow."""
     workspace = target.workspace or session.current_workspace()
-    try:
-        if workspace is not None and (
-            target.kind == "app" or target.uri == session.backend().tracking_uri(workspace)
-        ):
-            return session.backend().run_artifact(workspace, run_id, OOF_ARTIFACT)
-    except UserFacingError as exc:
-        log.info("no logged out-of-fold predictions for %s: %s", run_id, exc)
-        return None
-    return read_run_artifact(target.uri, run_id, OOF_ARTIFACT)
+    backend = session.backend()
+    own = False
+    if workspace is not None:
+        try:
+            own = target.kind == "app" or target.uri == backend.tracking_uri(workspace)
+        except UserFacingError:
+            own = False
+
+    def read(run_id: str, path: str) -> bytes | None:
+        if own and workspace is not None:
+            try:
+                return backend.run_artifact(workspace, run_id, path)
+            except UserFacingError as exc:
+                log.info("no artifact %s of %s: %s", path, run_id, exc)
+                return None
+        return read_run_artifact(target.uri, run_id, path)
+
+    return read
 
 
 def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) -> ChosenTrial:
@@ -87,9 +104,9 @@ def carry_trial(target: Target, frame: TrialsFrame, scores: Scores, row: int) ->
     )
 
 
-def _rerun_out_of_fold(target: Target, frame: TrialsFrame, row: int, status: str) -> OutOfFold | None:
-    """Re-run the trial's cross-validation (a trial that logged no predictions); None, with the
-    reason shown, when it cannot be."""
+def _rerun_predictions(target: Target, frame: TrialsFrame, row: int, status: str) -> bytes | None:
+    """Re-run the trial's cross-validation (no stored predictions) and store them with the sweep
+    so it happens once; None, with the reason shown, when it cannot be."""
     data = _training_data(target, frame)
     if data is None:
         st.info(
@@ -100,9 +117,9 @@ def _rerun_out_of_fold(target: Target, frame: TrialsFrame, row: int, status: str
             icon=":material/info:",
         )
         return None
-    params = frame.exact_params[row]
+    run_id = str(frame.run_ids[row])
     try:
-        oof = _oof(str(frame.run_ids[row]), data, tuple(sorted(params.items())))
+        csv = _rerun_csv(run_id, data, tuple(sorted(frame.exact_params[row].items())))
     except UserFacingError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
@@ -112,12 +129,43 @@ def _rerun_out_of_fold(target: Target, frame: TrialsFrame, row: int, status: str
             f"The trial could not be re-run: {type(exc).__name__}: {str(exc)[:300]}", icon=":material/error:"
         )
         return None
+    parent = frame.meta.parent_run_id
+    kept = keep_with_sweep(target.uri, parent, run_id, csv) if parent and target.kind == "app" else None
     st.caption(
-        f"Re-run with the same trainer, train split, {oof.folds} folds and seed {data.setup.seed} "
-        "as the sweep"
-        + (" (all folds, although the policy stopped it early)." if status == "early_terminated" else ".")
+        f"No stored predictions for this trial, so it was re-run once with the same trainer, train split, "
+        f"{data.setup.folds} folds and seed {data.setup.seed} as the sweep"
+        + (" (all folds, although the policy stopped it early)" if status == "early_terminated" else "")
+        + (
+            f". They are now stored with the sweep ({kept}), so the tab opens at once next time."
+            if kept
+            else ". They are kept for this session (this app does not write into a store it did not fill)."
+        )
     )
-    return oof
+    return csv
+
+
+def _out_of_fold(target: Target, frame: TrialsFrame, row: int, status: str) -> OutOfFold | None:
+    """The trial's out-of-fold view from stored predictions, else re-run (once); None when it
+    cannot be had (the reason is shown)."""
+    run_id = str(frame.run_ids[row])
+    logged = logged_predictions(_artifact_reader(target), run_id, frame.meta.parent_run_id)
+    if logged is not None:
+        csv, path = logged
+        where = "the trial logged" if path == OOF_ARTIFACT else "stored with the sweep"
+        st.caption(
+            f"From the predictions {where} ({path}): each row predicted by the model of the fold "
+            "that held it out; nothing was re-run."
+        )
+    else:
+        rerun = _rerun_predictions(target, frame, row, status)
+        if rerun is None:
+            return None
+        csv = rerun
+    try:
+        return trial_out_of_fold(csv, frame, row)
+    except UserFacingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
 
 
 def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected: np.ndarray) -> None:
@@ -181,23 +229,9 @@ def best_trial_tab(target: Target, frame: TrialsFrame, scores: Scores, selected:
         nav.link("endpoint", label="Continue on 6 · Endpoint")
 
     st.markdown("#### Out-of-fold predictions")
-    run_id = str(frame.run_ids[row])
-    logged = _logged_predictions(target, run_id)
-    if logged is not None:
-        try:
-            oof = trial_out_of_fold(logged, frame, row)
-        except UserFacingError as exc:
-            st.error(str(exc), icon=":material/error:")
-            return
-        st.caption(
-            f"From the predictions the trial logged ({OOF_ARTIFACT}): each row predicted by the model "
-            "of the fold that held it out; nothing was re-run."
-        )
-    else:
-        oof_or_none = _rerun_out_of_fold(target, frame, row, status)
-        if oof_or_none is None:
-            return
-        oof = oof_or_none
+    oof = _out_of_fold(target, frame, row, status)
+    if oof is None:
+        return
     if oof.task == "classification":
         a, b, c = st.columns(3)
         with a:

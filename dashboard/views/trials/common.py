@@ -16,11 +16,13 @@ from dashboard.badges import mark
 
 log = logging.getLogger("dashboard")
 
-# Session-state keys. None of the first four is owned by a widget, so they survive a change of page.
+# Session-state keys. None of the first six is owned by a widget, so they survive a change of page.
 OPEN = "trials:open"  # {"kind": "app", "sweep": id} or {"kind": "uri", "uri", "experiment", "group"}
 URI = "trials:uri"  # the last tracking URI the user typed that resolved
 NOTES = "trials:notes"  # {run_id: note} saved in this session, laid over the cached frames
 CHOSEN = session.TRIALS_CHOSEN  # the trial carried to the endpoint step (a dict, see carry_trial)
+FILTERS = "trials:filters"  # {filter widget key: its value}, restored when the user comes back
+SAVED = "trials:saved"  # the confirmation of the last "Save note", shown once after its rerun
 W = "trials:w:"  # prefix of this page's widget keys
 
 LIVE_POLL_S = 3.0

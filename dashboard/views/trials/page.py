@@ -23,7 +23,7 @@ from dashboard.views.trials.load import histories, load_frame
 from dashboard.views.trials.report import review_report_button
 from dashboard.views.trials.scoring import best_strip, pick_scoring
 from dashboard.views.trials.sources import app_source, uri_source
-from dashboard.views.trials.table import filters, notes_editor, table_frame, trials_table
+from dashboard.views.trials.table import filters, notes_editor, table_frame, trials_table, view_code
 
 TABS = ["Overview", "Hyperparameters", "Intermediate values", "Timeline", "Best trial", "Compare sweeps"]
 
@@ -84,6 +84,7 @@ def _review(target: Target) -> None:
     flt, without_top, shown = filters(target, frame, scores)
     selected = trials_table(target, frame, scores, shown)
     notes_editor(target, frame, scores, selected)
+    view_code(target, frame, scores, flt)
     review_report_button(target, frame, scores, shown, without_top, selected, flt)
     tabs = st.tabs(TABS, key=W + "tab", on_change="rerun")
     with tabs[0]:

@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.codegen.trials import query_of_view, trials_query_code
 from core.errors import UserFacingError
 from core.trials import STATUSES, Scores, Target, TrialFilter, TrialsFrame, filter_mask, write_note
 from core.trials.status import STATUS_LABELS
 from dashboard.badges import BADGE_COLOURS
-from dashboard.views.trials.common import NOTES, STATUS_BADGES, W
+from dashboard.views.trials.common import FILTERS, NOTES, SAVED, STATUS_BADGES, W
+from dashboard.widgets import show_code
 
 
 def _value_grid(values: np.ndarray, points: int = 40) -> list[float]:
@@ -24,43 +26,81 @@ def _value_grid(values: np.ndarray, points: int = 40) -> list[float]:
     return [float(v) for v in grid]
 
 
+def _shaped(base: str, shape: object) -> str:
+    return base + "#" + hashlib.sha1(repr(shape).encode()).hexdigest()[:8]
+
+
+def _seed(base: str, shape: object, value: Any) -> str:
+    """The key of filter widget ``base``, given ``value`` before it is drawn: the value kept from
+    the last visit, as the caller passes it (Streamlit drops a widget's state when the user
+    leaves its page). The widget is drawn without a default, so the two never disagree. The
+    key follows the widget's ``shape`` (its options or bounds, which a live sweep changes), so
+    a new shape is seeded afresh from what was kept rather than left to Streamlit's reset."""
+    key = _shaped(base, shape)
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def _kept(key: str) -> Any:
+    return (st.session_state.get(FILTERS) or {}).get(key)
+
+
+def _keep(key: str, value: Any) -> None:
+    """Remember a filter's value where no widget owns it (None: the filter is off)."""
+    st.session_state.setdefault(FILTERS, {})[key] = value
+
+
+def _snap(grid: list[float], kept: Any) -> tuple[float, float] | None:
+    """A kept (low, high) on today's grid of values (a live sweep adds values), or None."""
+    if not isinstance(kept, tuple | list) or len(kept) != 2:
+        return None
+    inside = [g for g in grid if float(kept[0]) <= g <= float(kept[1])]
+    return (inside[0], inside[-1]) if inside else None
+
+
 def filters(target: Target, frame: TrialsFrame, scores: Scores) -> tuple[TrialFilter, np.ndarray, np.ndarray]:
     """The status / top k % / value-range / hyperparameter filters; returns the filter, the rows
-    passing everything but top k %, and the rows passing everything."""
+    passing everything but top k %, and the rows passing everything. Each filter is kept per
+    sweep across visits to other pages; what is kept is what the user left out, so statuses,
+    categories and values a live sweep adds later are shown."""
     key = target.key
     present = [s for s in STATUSES if s in set(frame.statuses.tolist())]
+    status_key = W + "status:" + key
+    left_out = set(_kept(status_key) or ())
     picked = st.pills(
         "Status (left out of every chart when off)",
         present,
         selection_mode="multi",
-        default=present,
         format_func=STATUS_BADGES.__getitem__,
-        key=W + "status:" + key,
+        key=_seed(status_key, present, [s for s in present if s not in left_out]),
     )
+    _keep(status_key, [s for s in present if s not in set(picked or [])])
     b, c = st.columns([2, 3])
+    top_key = W + "top:" + key
     top = b.slider(
         "Top k % by the ranking",
         1,
         100,
-        100,
-        key=W + "top:" + key,
+        key=_seed(top_key, 100, int(_kept(top_key) or 100)),
         help="Keep only the best k % of the trials that pass the other filters. The parallel coordinates "
         "mark the same range on their metric axis.",
     )
+    _keep(top_key, int(top))
     finite = scores.values[np.isfinite(scores.values)]
     value_range = None
     if finite.size >= 2 and finite.min() < finite.max():
         low, high = float(finite.min()), float(finite.max())
-        chosen = c.slider(
-            f"{scores.metric} range",
-            low,
-            high,
-            (low, high),
-            key=W + "range:" + key + scores.metric + scores.ranking.describe(),
-            format="%.4f",
-        )
+        range_key = W + "range:" + key + scores.metric + scores.ranking.describe()
+        kept = _kept(range_key)
+        kept_range = (max(low, kept[0]), min(high, kept[1])) if kept else None
+        start = kept_range if kept_range and kept_range[0] <= kept_range[1] else (low, high)
+        chosen: tuple[float, float] = c.slider(  # a range: its seeded value is a pair
+            f"{scores.metric} range", low, high, key=_seed(range_key, (low, high), start), format="%.4f"
+        )  # type: ignore[assignment]
         if tuple(chosen) != (low, high):
             value_range = (float(chosen[0]), float(chosen[1]))
+        _keep(range_key, value_range)
     numeric: dict[str, tuple[float, float]] = {}
     categories: dict[str, frozenset[str]] = {}
     with st.expander("Filter by hyperparameter values", icon=":material/filter_alt:"):
@@ -71,25 +111,33 @@ def filters(target: Target, frame: TrialsFrame, scores: Scores) -> tuple[TrialFi
         for i, name in enumerate(names):
             info = frame.param_info[name]
             where = cols[i % 3]
+            param_key = W + "pf:" + key + name
             if info.kind == "categorical":
-                kept = where.multiselect(
-                    name, list(info.categories), default=list(info.categories), key=W + "pf:" + key + name
+                options = list(info.categories)
+                dropped = set(_kept(param_key) or ())
+                kept_values = where.multiselect(
+                    name, options, key=_seed(param_key, options, [c for c in options if c not in dropped])
                 )
-                if len(kept) < len(info.categories):
-                    categories[name] = frozenset(kept)
+                if len(kept_values) < len(options):
+                    categories[name] = frozenset(kept_values)
+                _keep(param_key, [c for c in options if c not in set(kept_values)])
             else:
                 grid = _value_grid(frame.params[name].to_numpy(dtype=np.float64))
                 if len(grid) < 2:
                     continue
-                lo, hi = where.select_slider(
+                # a select_slider is a range only when given a pair as its value (seeding its state
+                # is not enough); its key is its identity, so this value counts only when it is new
+                picked_range: Any = where.select_slider(
                     name + (" (log)" if info.log else ""),
                     options=grid,
-                    value=(grid[0], grid[-1]),
+                    value=_snap(grid, _kept(param_key)) or (grid[0], grid[-1]),
                     format_func=lambda v: f"{v:.4g}",
-                    key=W + "pf:" + key + name,
+                    key=_shaped(param_key, grid),
                 )
+                lo, hi = float(picked_range[0]), float(picked_range[1])
                 if (lo, hi) != (grid[0], grid[-1]):
                     numeric[name] = (float(lo), float(hi))
+                _keep(param_key, numeric.get(name))
     flt = TrialFilter(
         statuses=frozenset(picked or []),
         value_range=value_range,
@@ -222,8 +270,17 @@ def pick_trial(frame: TrialsFrame, scores: Scores, default: int, key: str, help:
 
 
 def notes_editor(target: Target, frame: TrialsFrame, scores: Scores, selected: np.ndarray) -> None:
+    """Pick a trial, edit its note, save it to MLflow; the panel stays open after a save and says
+    what was saved (the save reruns the page, so the table shows the new note too)."""
+    saved = st.session_state.pop(SAVED, None)
+    open_key = W + "notes_open:" + target.key
+    if saved:
+        st.session_state[open_key] = True
     with st.expander(
-        "Review notes · Markdown, saved to MLflow as the run's note", icon=":material/edit_note:"
+        "Review notes · Markdown, saved to MLflow as the run's note",
+        icon=":material/edit_note:",
+        key=open_key,
+        on_change="rerun",  # its open state is then the app's, so a save can keep it open
     ):
         numbers = frame.numbers
         first = int(np.flatnonzero(selected)[0]) if selected.any() else (scores.best or 0)
@@ -239,6 +296,8 @@ def notes_editor(target: Target, frame: TrialsFrame, scores: Scores, selected: n
                 key=W + "note_text:" + run_id,
             )
             save = st.form_submit_button("Save note", icon=":material/save:")
+        if saved:
+            st.success(saved, icon=":material/check_circle:")
         if save:
             try:
                 stored = write_note(target.uri, run_id, text)
@@ -246,8 +305,18 @@ def notes_editor(target: Target, frame: TrialsFrame, scores: Scores, selected: n
                 st.error(str(exc), icon=":material/error:")
             else:
                 st.session_state.setdefault(NOTES, {})[run_id] = stored
-                st.toast(f"Saved the note of trial #{numbers[row]}." if stored else "Note removed.")
+                st.session_state[SAVED] = (
+                    f"Saved the note of trial #{numbers[row]} to MLflow."
+                    if stored
+                    else f"Removed the note of trial #{numbers[row]}."
+                )
                 st.rerun()
         if current:
             st.markdown(current)
         st.caption("Notes are the MLflow tag mlflow.note.content, so the MLflow UI shows them too.")
+
+
+def view_code(target: Target, frame: TrialsFrame, scores: Scores, flt: TrialFilter) -> None:
+    """Show code: the MLflow query (and the pandas steps) that give the trials shown above."""
+    code = trials_query_code(query_of_view(target.uri, target.experiment_id, frame, scores, flt))
+    show_code(code, label="Show code: these trials with MLflow (filters, ranking, top k %)")

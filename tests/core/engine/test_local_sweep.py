@@ -15,9 +15,12 @@ from mlflow.tracking import MlflowClient
 
 from core.engine.job import runner_alive
 from core.local.backend import LocalBackend
+from core.mlflow_layout import sweep_oof_artifact
 from core.sweep.sampling import make_sampler
 from core.sweep.space import Choice, Fixed, QUniform
 from core.sweep.spec import BanditPolicy, Limits, SweepSpec
+from core.train.predictions import read_predictions_csv
+from core.trials.oof import out_of_fold, training_data_from_job
 from tests.core.engine.conftest import finished, small_spec, wait_for
 from tests.workspaces import CC, WS
 
@@ -67,6 +70,16 @@ def test_a_sweep_runs_to_the_end_and_leaves_a_best_model(sweep_backend: LocalBac
     )
     rows = pd.read_csv(status.job.train_csv).drop(columns="output").head(5)
     assert len(model.predict(rows)) == 5
+
+    # the best trial's out-of-fold predictions are stored with the sweep, as its worker made them
+    best_run = parent.data.tags["refit_from_run"]
+    stored = sweep_backend.run_artifact(WS, parent.info.run_id, sweep_oof_artifact(best_run))
+    assert stored is not None, "the refit stores the best trial's out-of-fold predictions"
+    kept = read_predictions_csv(stored, classification=True)
+    best_params = json.loads(client.get_run(best_run).data.tags["params_json"])
+    again = out_of_fold(training_data_from_job(status.job), best_params)
+    assert len(kept.y_true) == len(pd.read_csv(status.job.train_csv)), "every row of the train split"
+    assert [str(v) for v in kept.y_pred] == [str(v) for v in again.y_pred], "the trial's own predictions"
 
 
 def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(sweep_backend: LocalBackend) -> None:
@@ -188,6 +201,11 @@ def test_resume_after_the_runner_was_killed_goes_on_with_the_uninterrupted_draws
     assert statuses.count("canceled") <= 2 and len(children) == 10 + statuses.count("canceled")
     assert kept <= 10 and not [r for r in children if r.info.status == "RUNNING"]
     assert status.job.resumes == 1 and status.job.model_uri
+    parent = client.get_run(status.job.run_id)
+    best_run = parent.data.tags["refit_from_run"]
+    assert sweep_backend.run_artifact(WS, parent.info.run_id, sweep_oof_artifact(best_run)), (
+        "a resumed sweep stores its best trial's predictions too (re-run when it ran before the crash)"
+    )
 
     done = [r for r in children if r.data.tags["trial_status"] != "canceled"]
     configs = [config(r) for r in done]

@@ -12,11 +12,13 @@ from mlflow.tracking import MlflowClient
 from core.data.samples import heart_sample
 from core.data.schema import Task, build_schema
 from core.errors import UserFacingError
+from core.mlflow_layout import OOF_ARTIFACT, sweep_oof_artifact
 from core.mlflow_layout import TAG_NOTE as NOTE_TAG
 from core.train.setup import TrialSetup
 from core.train.trainer import cross_validate_trial
 from core.trials import load_sweep, read_note, write_note
-from core.trials.oof import TrainingData, out_of_fold
+from core.trials.artifacts import keep_with_sweep, logged_predictions, read_run_artifact
+from core.trials.oof import TrainingData, out_of_fold, out_of_fold_csv
 
 
 def test_notes_round_trip_through_mlflow(app_sweep: tuple[str, str, str]) -> None:
@@ -82,3 +84,31 @@ def test_a_missing_train_split_is_explained(tmp_path: Path) -> None:
     data = TrainingData(b"", TrialSetup({}, "random_forest", "accuracy", 3, 0))
     with pytest.raises(UserFacingError, match="train split is empty"):
         out_of_fold(data, {})
+
+
+def test_an_older_sweep_is_rerun_once_then_read_from_the_sweep(
+    app_sweep: tuple[str, str, str], tmp_path: Path
+) -> None:
+    uri, _, parent = app_sweep
+    run_id = str(load_sweep(uri, parent, "s").run_ids[0])
+
+    def read(run: str, path: str) -> bytes | None:
+        return read_run_artifact(uri, run, path)
+
+    assert logged_predictions(read, run_id, parent) is None, "a sweep from before the refit stored them"
+    frame = heart_sample(120, seed=7)
+    schema = build_schema(frame, "output")
+    data = TrainingData(
+        _store_csv(tmp_path, frame), TrialSetup(schema.to_dict(), "random_forest", "accuracy", 3, 5)
+    )
+    csv = out_of_fold_csv(data, {"n_estimators": 5, "max_depth": 3})
+    assert keep_with_sweep(uri, parent, run_id, csv) == sweep_oof_artifact(run_id)
+    assert logged_predictions(read, run_id, parent) == (csv, sweep_oof_artifact(run_id)), (
+        "the next look reads what the first one stored"
+    )
+    assert logged_predictions(read, run_id, None) is None, "kept on the sweep's parent run, not the trial"
+    assert keep_with_sweep("azureml://somewhere", parent, run_id, csv) is None, "never written to Azure"
+
+    own = b"y_true,y_pred\n1,1\n0,0\n"
+    MlflowClient(uri).log_text(run_id, own.decode(), OOF_ARTIFACT)
+    assert logged_predictions(read, run_id, parent) == (own, OOF_ARTIFACT), "the trial's own file wins"
