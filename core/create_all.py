@@ -21,7 +21,8 @@ from core.secrets import mask_connection_string
 
 # (step index, what is happening now): called before each step and at each poll of a long one.
 Report = Callable[[int, str], None]
-POLL_S = 3.0  # how often a long create is polled (Azure answers in seconds, finishes in minutes)
+POLL_S = 3.0  # how often a long create is polled once it is under way (Azure finishes in minutes)
+FIRST_POLL_S = 0.5  # the first polls come sooner (0.5, 1, 2 s): a quick create is not kept waiting
 
 
 def default_compute() -> ComputeSpec:
@@ -96,12 +97,13 @@ def create_all_with_defaults(
 
     def wait(index: int, begin: Callable[[], Operation]) -> Outcome:
         operation = begin()
-        started = time.time()
+        started, polls = time.time(), 0
         while not operation.done:
             report(
                 index, f"Azure says: {operation.status or 'running'} · {time.time() - started:.0f} s so far"
             )
-            sleep(poll_s)
+            sleep(min(poll_s, FIRST_POLL_S * 2**polls))
+            polls += 1
             operation = backend.poll_operation(operation)
         if operation.state == "failed":
             raise UserFacingError(operation.error or f"'{operation.kind}' failed.")
