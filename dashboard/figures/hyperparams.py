@@ -52,13 +52,16 @@ class Axis:
 
 def log_axis(values: np.ndarray | None) -> dict[str, object]:
     """A log axis labelled with plain numbers (0.001, not 1m or 100μ), one tick per decade
-    when the values span two decades or more."""
+    when the values span two decades or more, else ticks at 1, 2 and 5 of each decade (Plotly
+    labels every digit of a short log axis, and the labels then run into each other)."""
     axis: dict[str, object] = {"type": "log", "tickformat": "~g"}
     if values is not None:
         finite = np.asarray(values, dtype=np.float64)
         finite = finite[np.isfinite(finite) & (finite > 0)]
         if finite.size and finite.max() / finite.min() >= 100:
             axis["dtick"] = 1
+        elif finite.size:
+            axis["dtick"] = "D2"
     return axis
 
 

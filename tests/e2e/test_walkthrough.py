@@ -372,6 +372,16 @@ def test_2_a_regression_walk_in_the_same_workspace(dashboard: str, module_page: 
     regression_frame().to_csv(csv, index=False)
     heart_sweep = WALK["heart_sweep"]
 
+    # Home: the heart file was explored and its sweep reviewed, so both steps read done; Stop is
+    # off while nothing runs
+    open_home(page, dashboard)
+    body = settle(lambda: text(page), lambda b: "explored heart v1" in b and "reviewed sweep" in b)
+    check("explored heart v1" in body, "Home: EDA is not done after exploring heart v1")
+    check(f"reviewed sweep {heart_sweep}" in body, "Home: Trials is not done after reviewing the sweep")
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    check(stop.count() == 1 and stop.is_disabled(), "Home: Stop is enabled while nothing runs")
+    screenshot(page, "home-progress", gallery=True)
+
     clicks.nav("2 · Data")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
     expect(page, f"Loaded '{REGRESSION_FILE}': {REGRESSION_ROWS} rows × 8 columns")
@@ -438,6 +448,15 @@ def test_2_a_regression_walk_in_the_same_workspace(dashboard: str, module_page: 
     expect(page, "Optimisation history")
     check("Best accuracy" not in text(page), "Trials: the heart sweep's best accuracy is on screen")
     screenshot(page, "regression-trials", gallery=True)
+    # two numeric hyperparameters: a real contour of the metric between the trials
+    page.get_by_role("tab", name="Hyperparameters").click()
+    wait_idle(page)
+    for axis, param in (("x axis", "alpha"), ("y axis", "gamma")):
+        if selected(page, axis) != param:
+            clicks.choose(axis, param)
+    contour = settle(lambda: page.get_by_text(re.compile("^Contour of ")).count(), lambda n: n > 0, 20)
+    check(contour > 0, "Trials: alpha × gamma (both numeric) is not drawn as a contour")
+    screenshot(page, "regression-contour", gallery=True)
 
     clicks.nav("6 · Endpoint")
     banner = re.compile(rf"Trial #\d+ of {re.escape(heart_sweep)} was chosen")
