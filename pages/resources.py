@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.views import create_all
 from dashboard.views import resources as view
 
 st.title("1 · Resources", anchor=False)
@@ -10,7 +11,7 @@ st.write(
     "a duplicate. Names are checked against Azure's own rules before anything is created."
 )
 view.billing_section()
-view.create_all_section()
+create_all.create_all_section()
 view.resource_group_section()
 view.storage_account_section()
 view.blob_container_section()

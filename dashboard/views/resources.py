@@ -9,22 +9,19 @@ from typing import Any
 import streamlit as st
 
 from core import codegen, defaults
-from core.backend import Backend, Operation, WorkspaceRef
+from core.backend import Operation, WorkspaceRef
 from core.compute import VM_SIZES, ComputeSpec, machine_cores
-from core.create_all import create_all_with_defaults, default_names
 from core.environments import DEFAULT_BASE_IMAGE, DEFAULT_CONDA_YAML, build_environment_spec
 from core.errors import UserFacingError
 from core.locations import LOCATIONS
 from core.naming import RULES
 from core.resources import Kind, Outcome, Resource
 from dashboard import nav, session
-from dashboard.session import forget_inventory
 from dashboard.widgets import (
     adopt_running_operations,
     billing_acknowledged,
     masked_secret,
     run_action,
-    set_result,
     show_code,
     show_result,
     start_operation,
@@ -59,58 +56,7 @@ def billing_section() -> None:
     billing_acknowledged(backend)
 
 
-CREATE_ALL = "create_all"  # the action key of "Create all with these defaults"
-
-
-def create_all_section() -> None:
-    """One button for the six resources with the tutorial's defaults, beside the step forms."""
-    names = default_names()
-    with st.container(border=True):
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        left.markdown("**In a hurry?** Create the six below in order with the tutorial's defaults:")
-        left.caption(
-            " → ".join(f"{kind.label} `{name}`" for kind, name in names.items())
-            + f" (location {defaults.LOCATION}). Each is get-or-create: what exists is reused."
-        )
-        pressed = right.button(
-            "Create all with these defaults",
-            type="primary",
-            icon=":material/bolt:",
-            key="create_all",
-            disabled=not _can_create(),
-            width="stretch",
-        )
-        if pressed:
-            _create_all(session.backend())
-        show_result(CREATE_ALL)
-
-
-def _create_all(backend: Backend) -> None:
-    """Run the six steps with a progress box, keep the outcome as the section's result."""
-    kinds = list(default_names())
-    forget_inventory()
-    with st.status("Creating the six resources…", expanded=True) as box:
-        bar = st.progress(0.0, text="Starting…")
-
-        def report(index: int, text: str) -> None:
-            bar.progress(index / len(kinds), text=f"Step {index + 1} of {len(kinds)}: {text}")
-
-        result = create_all_with_defaults(backend, report)
-        bar.empty()
-        for outcome in result.outcomes:
-            st.write(("Created: " if outcome.created else "Exists: ") + outcome.message)
-        box.update(
-            label="All six resources are ready" if result.failed is None else "Stopped at the first failure",
-            state="complete" if result.failed is None else "error",
-        )
-    forget_inventory()
-    if result.workspace is not None:
-        st.session_state[session.CURRENT_WORKSPACE] = result.workspace
-    set_result(CREATE_ALL, "success" if result.failed is None else "error", result.summary())
-    st.rerun()
-
-
-def _can_create() -> bool:
+def can_create() -> bool:
     """False on a billable backend until the user acknowledged it (see billing_section)."""
     return not session.backend().capabilities.billable or bool(
         st.session_state.get(session.AZURE_BILLABLE_ACK)
@@ -199,7 +145,7 @@ def resource_group_section() -> None:
             "Name", value=DEFAULTS["rg_name"], key="rg_name", help=_rule(Kind.RESOURCE_GROUP)
         )
         location = right.selectbox("Location", LOCATIONS, index=LOCATIONS.index("eastus"), key="rg_location")
-        if st.form_submit_button("Create or get resource group", type="primary", disabled=not _can_create()):
+        if st.form_submit_button("Create or get resource group", type="primary", disabled=not can_create()):
             _submit("rg", lambda: session.backend().create_resource_group(name, location))
     show_result("rg")
     show_code(
@@ -232,7 +178,7 @@ def storage_account_section() -> None:
             )
         )
         if st.form_submit_button(
-            "Create or get storage account", type="primary", disabled=rg is None or not _can_create()
+            "Create or get storage account", type="primary", disabled=rg is None or not can_create()
         ):
             with st.spinner("Starting…"):
                 start_operation(
@@ -278,7 +224,7 @@ def blob_container_section() -> None:
             "Name", value=DEFAULTS["bc_name"], key="bc_name", help=_rule(Kind.BLOB_CONTAINER)
         )
         if st.form_submit_button(
-            "Create or get blob container", type="primary", disabled=account is None or not _can_create()
+            "Create or get blob container", type="primary", disabled=account is None or not can_create()
         ):
             _submit("bc", lambda: session.backend().create_blob_container(account or "", name))
     show_result("bc")
@@ -301,7 +247,7 @@ def workspace_section() -> None:
             format_func=lambda a: a or "(none: the workspace gets its own)",
         )
         if st.form_submit_button(
-            "Create or get workspace", type="primary", disabled=rg is None or not _can_create()
+            "Create or get workspace", type="primary", disabled=rg is None or not can_create()
         ):
             with st.spinner("Starting…"):
                 start_operation(
@@ -347,7 +293,7 @@ def environment_section() -> None:
         image = st.text_input("Base image", value=DEFAULT_BASE_IMAGE, key="env_image")
         conda = st.text_area("Conda YAML", value=DEFAULT_CONDA_YAML, height=260, key="env_yaml")
         pressed = st.form_submit_button(
-            "Validate and register environment", type="primary", disabled=ws is None or not _can_create()
+            "Validate and register environment", type="primary", disabled=ws is None or not can_create()
         )
         if pressed and ws is not None:
             chosen = ws
@@ -416,7 +362,7 @@ def compute_section() -> None:
             "Locally: the sweep's runner and worker processes wait, then exit. 0 scales to zero at once.",
         )
         if st.form_submit_button(
-            "Create or update compute cluster", type="primary", disabled=ws is None or not _can_create()
+            "Create or update compute cluster", type="primary", disabled=ws is None or not can_create()
         ):
             spec = ComputeSpec(name, str(size), int(low), int(high), int(idle))
             if ws is not None:

@@ -3,10 +3,14 @@ in order through Azure's long-running operations, and the Teardown warning's lis
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import defaults
+from core.azure.backend import AzureBackend
 from core.azure.clients import ClientFactory
 from dashboard import session
 from tests.app.conftest import APP
@@ -34,7 +38,15 @@ def texts(elements: object) -> str:
     return " ".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
 
 
-@pytest.mark.usefixtures("data_dir")
+@pytest.fixture
+def default_group_removed(loopback_factory: ClientFactory, tmp_path: Path) -> Iterator[None]:
+    """The fake cloud is shared by the whole run: the tutorial's resource group goes afterwards,
+    so later tests meet the cloud as they would without this one."""
+    yield
+    AzureBackend(loopback_factory, tmp_path / "cleanup").delete_resource_group(defaults.RESOURCE_GROUP)
+
+
+@pytest.mark.usefixtures("data_dir", "default_group_removed")
 def test_create_all_on_azure_then_teardown_lists_what_goes(
     loopback_factory: ClientFactory,
 ) -> None:

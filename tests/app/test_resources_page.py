@@ -264,17 +264,6 @@ def test_create_all_stops_at_the_first_failure_with_a_clear_message(
     assert "rg-dev-ml-eastus-001" in names and "dev-heart-classifier" not in names
 
 
-def test_registering_the_environment_shows_a_progress_message() -> None:
-    """The spinner's text is in the page's source: AppTest does not keep a spinner after the run."""
-    import inspect
-
-    from dashboard.views import resources as view
-
-    source = inspect.getsource(view.environment_section)
-    assert "st.spinner(" in source and "Registering the environment in workspace" in source
-    assert "show_time=True" in source
-
-
 def test_delete_stays_off_until_the_typed_name_matches_and_is_red(
     open_page: Callable[[str], AppTest], data_dir: Path
 ) -> None:

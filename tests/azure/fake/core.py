@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,6 +123,7 @@ class FakeAzure:
         self.data: dict[str, Any] = {}
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
+        self.delays: list[tuple[str, re.Pattern[str], float]] = []  # slow_down(): Azure's latency
         self.operations: dict[str, LongRunning] = {}
         self.clients: dict[str, str] = {}  # service principal client id -> secret (auth routes)
         # The workspaces' MLflow endpoint (tests.azure.fake.mlflow_proxy.WorkspaceMlflow) or None:
@@ -143,6 +145,12 @@ class FakeAzure:
         with self.lock:
             pattern = re.compile(path_pattern, re.IGNORECASE)
             self.faults.append(Fault(method.upper(), pattern, response, times))
+
+    def slow_down(self, method: str, path_pattern: str, seconds: float) -> None:
+        """Answer the next request matching ``method`` and ``path_pattern`` after ``seconds``, as
+        Azure answers some calls after many seconds (an environment's image check, say)."""
+        with self.lock:
+            self.delays.append((method.upper(), re.compile(path_pattern, re.IGNORECASE), seconds))
 
     def calls(self, method: str | None = None, path_pattern: str = "") -> list[Request]:
         """The recorded requests, optionally only those of ``method`` whose path matches."""
@@ -222,6 +230,14 @@ class FakeAzure:
         )
         with self.lock:
             self.requests.append(request)
+            delay = next(
+                (d for d in self.delays if d[0] == request.method and d[1].search(request.path)), None
+            )
+            if delay is not None:
+                self.delays.remove(delay)
+        if delay is not None:
+            time.sleep(delay[2])  # outside the lock: other requests go on meanwhile
+        with self.lock:
             for fault in self.faults:
                 if fault.method == request.method and fault.path.search(request.path) and fault.times > 0:
                     fault.times -= 1
