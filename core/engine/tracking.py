@@ -51,7 +51,6 @@ if TYPE_CHECKING:
     from core.train.trainer import TrialResult
 
 
-
 def fold_name(metric: str) -> str:
     return f"{metric}_fold"
 

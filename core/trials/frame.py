@@ -88,9 +88,7 @@ def _goal(text: str | None) -> Goal | None:
     return None
 
 
-def read_spec(
-    uri: str, artifact_uri: str, tags: Mapping[str, str] | None = None
-) -> dict[str, Any] | None:
+def read_spec(uri: str, artifact_uri: str, tags: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """The sweep's spec: the parent run's ``azml.sweep_spec`` tag (an Azure sweep job keeps it
     there, JSON of ``SweepSpec.to_dict()``), else its ``sweep_spec.json`` artifact; None when it
     has neither or they cannot be read. An Azure workspace's run artifacts are not read through

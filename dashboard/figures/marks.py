@@ -8,9 +8,11 @@ import numpy as np
 from core.trials.frame import TrialsFrame
 from core.trials.scoring import Scores
 from core.trials.status import STATUS_LABELS
+from dashboard.badges import BADGE_COLOURS
 
 __all__ = [
     "BEST_COLOUR",
+    "CHART_HEX",
     "HIGHLIGHT",
     "ring",
     "SELECTED_COLOUR",
@@ -21,12 +23,18 @@ __all__ = [
     "metric_title",
 ]
 
+# The badges' colour families drawn in charts, so a status has one colour on badges and charts alike.
+CHART_HEX = {
+    "green": "#2F9E44",
+    "blue": "#0078D4",
+    "yellow": "#F59F00",
+    "orange": "#FD7E14",
+    "red": "#E03131",
+    "gray": "#868E96",
+}
 STATUS_COLOURS = {
-    "completed": "#0078D4",
-    "early_terminated": "#F59F00",
-    "failed": "#E03131",
-    "canceled": "#868E96",
-    "running": "#1098AD",
+    status: CHART_HEX[BADGE_COLOURS[status]]
+    for status in ("completed", "early_terminated", "failed", "canceled", "running")
 }
 STATUS_SYMBOLS = {
     "completed": "circle",

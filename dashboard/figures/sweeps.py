@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from core.trials.frame import TrialsFrame
 from core.trials.scoring import best_so_far as running_best
 from core.trials.status import STATUS_LABELS, STATUSES
-from dashboard.figures.marks import SELECTED_COLOUR, STATUS_COLOURS
+from dashboard.figures.marks import CHART_HEX, SELECTED_COLOUR, STATUS_COLOURS
 from dashboard.figures.style import PALETTE, ROOMY, figure
 
 __all__ = ["SweepSeries", "assign_lanes", "best_so_far", "compare_history", "timeline"]
@@ -30,7 +30,6 @@ def best_so_far(trials: Sequence[Mapping[str, Any]], metric: str, goal: str) -> 
     statuses = np.asarray([t["status"] for t in done], dtype=object)
     best = running_best(values, statuses, "maximize" if goal == "maximize" else "minimize")
     order = list(range(1, len(done) + 1))
-    colours = {"completed": PALETTE[0], "early_terminated": PALETTE[4], "canceled": "#868E96"}
     traces: list[go.BaseTraceType] = []
     seen = {t["status"] for t in done}
     for status in [s for s in STATUSES if s in seen] + sorted(seen - set(STATUSES)):  # one legend entry each
@@ -41,7 +40,7 @@ def best_so_far(trials: Sequence[Mapping[str, Any]], metric: str, goal: str) -> 
                 y=[done[i]["value"] for i in pick],
                 mode="markers",
                 name=STATUS_LABELS.get(status, status.replace("_", "-")),
-                marker={"size": 10, "color": colours.get(status, PALETTE[6])},
+                marker={"size": 10, "color": STATUS_COLOURS.get(status, CHART_HEX["gray"])},
                 text=[f"trial {done[i]['number']} · {status.replace('_', '-')}" for i in pick],
                 hovertemplate="%{text}<br>" + metric + " %{y:.4f}<extra></extra>",
             )

@@ -47,3 +47,22 @@ def test_status_pills_in_page_tables_use_the_badge_colours() -> None:
     ]
     assert chart_colours == [], "tables colour statuses as the badges do (chart colours stay in charts)"
     assert "BADGE_COLOURS[s] for s in STATUSES" in (views / "trials" / "table.py").read_text()
+
+
+def test_charts_draw_a_status_in_its_badge_colour() -> None:
+    from dashboard.figures.marks import CHART_HEX, STATUS_COLOURS
+    from dashboard.figures.sweeps import best_so_far
+
+    for status, hex_colour in STATUS_COLOURS.items():
+        assert hex_colour == CHART_HEX[BADGE_COLOURS[status]], status
+    assert STATUS_COLOURS["completed"] == CHART_HEX["green"]
+    trials = [
+        {"number": 1, "status": "completed", "value": 0.8, "ended": 1.0},
+        {"number": 2, "status": "early_terminated", "value": 0.6, "ended": 2.0},
+    ]
+    dots = {
+        t.name: t.marker.color
+        for t in best_so_far(trials, "accuracy", "maximize").data
+        if t.mode == "markers"
+    }
+    assert dots == {"completed": CHART_HEX["green"], "early-terminated": CHART_HEX["yellow"]}
