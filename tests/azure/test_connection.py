@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from types import SimpleNamespace
 
 import pytest
 
@@ -178,12 +179,20 @@ def _missing_registration() -> object:
     )
 
 
-def test_sdk_registers_a_missing_provider_itself(fake_factory: ClientFactory, fake_azure: FakeAzure) -> None:
+def test_sdk_registers_a_missing_provider_itself(
+    fake_factory: ClientFactory, fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """azure-mgmt-core answers MissingSubscriptionRegistration by registering the provider and
-    retrying, when the identity may register it."""
+    retrying, when the identity may register it. It waits 10 s before each look at the
+    registration; the fake registers at once, so the test records the wait instead of sitting it."""
+    import azure.mgmt.core.policies._base as registration_policy
+
+    waits: list[float] = []
+    monkeypatch.setattr(registration_policy, "time", SimpleNamespace(sleep=waits.append))
     fake_azure.fail("GET", "/providers/Microsoft.Storage$", _missing_registration())  # type: ignore[arg-type]
 
     assert test_connection(fake_factory).ok
+    assert waits == [10], "the SDK waited once, then found the provider registered"
     assert fake_azure.calls("POST", f"^/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Storage/register$")
 
 
