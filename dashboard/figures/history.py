@@ -21,7 +21,7 @@ from dashboard.figures.marks import (
     metric_title,
     ring,
 )
-from dashboard.figures.style import ROOMY, figure
+from dashboard.figures.style import ROOMY, count_axis, figure
 
 __all__ = ["intermediate_values", "optimisation_history"]
 
@@ -123,7 +123,7 @@ def optimisation_history(
         traces,
         f"Optimisation history · {metric_title(scores)}, {goal_word(scores)}",
         height=440,
-        xaxis={"title": {"text": "trial number"}},
+        xaxis=count_axis("trial number", int(frame.numbers.max()) if len(frame.numbers) else 0),
         yaxis={"title": {"text": scores.metric}},
         yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         preset=ROOMY,

@@ -48,3 +48,9 @@ def figure(
     ``update_layout`` afterwards costs four times as much, which adds up on a page of charts
     (a grid of subplots, built by ``make_subplots``, takes :func:`layout` in one update)."""
     return go.Figure(data=traces, layout=layout(title, height, preset=preset, **extra))
+
+
+def count_axis(title: str, largest: int) -> dict[str, object]:
+    """An axis of counts (trial numbers, trials finished): a tick at every whole number while
+    they fit (Plotly would otherwise label 0.5, 1.5 on a short one), its own ticks beyond."""
+    return {"title": {"text": title}, "tick0": 0, "dtick": 1 if largest <= 20 else None}

@@ -15,7 +15,7 @@ from core.trials.frame import TrialsFrame
 from core.trials.scoring import best_so_far as running_best
 from core.trials.status import STATUS_LABELS, STATUSES
 from dashboard.figures.marks import CHART_HEX, SELECTED_COLOUR, STATUS_COLOURS
-from dashboard.figures.style import PALETTE, ROOMY, figure
+from dashboard.figures.style import PALETTE, ROOMY, count_axis, figure
 
 __all__ = ["SweepSeries", "assign_lanes", "best_so_far", "compare_history", "timeline"]
 
@@ -47,14 +47,18 @@ def best_so_far(trials: Sequence[Mapping[str, Any]], metric: str, goal: str) -> 
         )
     traces.append(
         go.Scatter(
-            x=order, y=best.tolist(), mode="lines", name="best so far", line={"color": PALETTE[1], "width": 3}
+            x=order,
+            y=best.tolist(),
+            mode="lines",
+            name="best so far",
+            line={"color": PALETTE[1], "width": 3, "shape": "hv"},
         )
     )
     return figure(
         traces,
         f"Best {metric} so far ({goal})",
         height=320,
-        xaxis_title="trials finished",
+        xaxis=count_axis("trials finished", len(done)),
         yaxis_title=metric,
     )
 
@@ -213,7 +217,9 @@ def compare_history(series: Sequence[SweepSeries], metric: str, goal: str) -> go
         traces,
         f"Sweeps compared · {metric} ({goal}), best so far",
         height=460,
-        xaxis={"title": {"text": "trial number"}},
+        xaxis=count_axis(
+            "trial number", max((int(s.numbers.max()) for s in series if s.numbers.size), default=0)
+        ),
         yaxis={"title": {"text": metric}},
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},

@@ -24,3 +24,5 @@ def test_early_stopped_dots_have_their_own_legend_entry() -> None:
     assert list(early.x) == [2, 4] and list(early.y) == [0.61, 0.55], "at their finishing order"
     assert fig.data[0].marker.color != early.marker.color
     assert list(fig.data[2].y) == [0.80, 0.80, 0.84, 0.84], "the best line follows completed trials only"
+    assert fig.data[2].line.shape == "hv", "a step, as on the Trials page: the best holds until beaten"
+    assert fig.layout.xaxis.dtick == 1, "4 trials finished: ticks 1 to 4, not 1.5"

@@ -114,6 +114,15 @@ def test_optimisation_history_marks_best_cuts_and_failures(frame, scores) -> Non
     assert list(marks.x) == [4, 6] and marks.yaxis == "y2", "no value: marked along the bottom"
     star = by_name["best · trial 1"]
     assert list(star.x) == [1] and list(star.y) == [0.86], "the early-terminated 0.95 is not the best"
+    assert fig.layout.xaxis.dtick == 1, "trial numbers are whole: no tick at 0.5"
+
+
+def test_count_axes_tick_whole_numbers_until_there_are_too_many() -> None:
+    from dashboard.figures.style import count_axis
+
+    assert count_axis("trial number", 2)["dtick"] == 1
+    assert count_axis("trial number", 20)["dtick"] == 1
+    assert count_axis("trial number", 500)["dtick"] is None, "Plotly's own ticks: 0, 100, 200…"
 
 
 def test_hidden_statuses_leave_every_chart(frame, scores) -> None:  # type: ignore[no-untyped-def]
@@ -217,6 +226,7 @@ def test_compare_history_overlays_sweeps() -> None:
     lines = [t for t in fig.data if t.mode == "lines"]
     assert [t.name for t in lines] == ["a · best so far", "b · best so far"]
     np.testing.assert_allclose(lines[1].y, [0.4, 0.9]), "sorted by trial number"
+    assert fig.layout.xaxis.dtick == 1
 
 
 def test_ten_thousand_trials_build_fast() -> None:
