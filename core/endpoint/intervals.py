@@ -65,10 +65,10 @@ class Interval:
 def where_cv_falls(interval: Interval, cv: float) -> str:
     """Whether the cross-validated figure lies in the live figure's interval, in words."""
     if interval.contains(cv):
-        return "inside the live interval: a gap chance alone explains"
+        return "inside the live 95 % interval: chance alone explains the gap"
     return (
-        "outside the live interval: more than chance alone; the held-out rows may differ from the "
-        "training rows"
+        "outside the live 95 % interval: chance explains a gap this size only about 1 time in 20, so "
+        "the held-out rows may differ from the training rows, or the CV figure is optimistic"
     )
 
 
@@ -236,6 +236,6 @@ def live_vs_cv(rows: int, metric: str = "accuracy") -> str:
     )
     return (
         "The cross-validated figure averages every fold of the training rows (and, as the best of many "
-        f"trials, is a little optimistic); this live one rests on {rows:,} held-out rows alone, {weight}, "
-        "so the two can differ by chance by about the interval's width."
+        f"trials, is a little optimistic); this live one rests on {rows:,} held-out rows alone, {weight}: "
+        "the interval shows how far chance alone can move it."
     )

@@ -95,6 +95,13 @@ def _log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
                 if low - 1e-9 <= math.log10(m * 10.0**e) <= high + 1e-9
             }
         )
+    # The axis runs from the lowest trial to the highest: label its ends too, unless a tick is close
+    # by, so no line leaves the labelled part of the axis.
+    room = 0.08 * (high - low)
+    for end in (low, high):
+        if all(abs(end - e) > room for e in exps):
+            exps.append(end)
+    exps.sort()
     return exps, [nice(10.0**e) for e in exps]
 
 

@@ -12,6 +12,7 @@ from core.backend import SweepInfo, SweepProgress, WorkspaceRef
 from core.errors import UserFacingError
 from dashboard import figures, nav, session
 from dashboard.badges import badge
+from dashboard.views.trials.common import short
 from dashboard.widgets import follow_newest_select, run_action, show_result
 
 POLL_S = 2.0
@@ -125,9 +126,9 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
             key=f"best_so_far:{sweep_id}",
         )
     if job.best_params:
-        st.caption(
-            "Best configuration so far: " + ", ".join(f"`{k}={v}`" for k, v in job.best_params.items())
-        )
+        going = state in ("queued", "starting", "running")
+        lead = "Best configuration so far" if going else "Best configuration"
+        st.caption(f"{lead}: " + ", ".join(f"`{k}={short(v)}`" for k, v in job.best_params.items()))
     _controls(workspace, sweep_id, state)
     if state == "canceled":
         st.info(canceled_next_step(counts["completed"], job.model_uri), icon=":material/next_plan:")

@@ -39,7 +39,9 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     assert "30 held-out rows scored live" in text and "accuracy 0." in text
     assert "(95 % interval 0." in text and ", Wilson)." in text, "issue 19: the live figure's interval"
     said = " ".join(c.value for c in at.caption)
-    assert "Cross-validated accuracy of the sweep's best trial: 0." in said and "the live interval" in said
+    assert (
+        "Cross-validated accuracy of the sweep's best trial: 0." in said and "the live 95 % interval" in said
+    )
     assert "one row moves accuracy by 3.3 points" in said, "why the live and CV figures differ"
     assert "macro avg" in str(at.table[-1].value.to_dict()), "the classification report is shown"
     assert backend.get_endpoint(defaults.WORKSPACE, demo.DEMO_ENDPOINT).health.healthy

@@ -313,7 +313,7 @@ def assert_small_test_set_figures(at: AppTest, rows: int) -> None:
     sure it is beside the cross-validated one, and one sentence says why the two differ."""
     said = texts(at.markdown)
     assert f"on {rows} held-out rows**: 95 % interval 0." in said and "(Wilson)" in said, said
-    assert "cross-validated 0." in said and "the live interval" in said
+    assert "cross-validated 0." in said and "the live 95 % interval" in said
     assert f"one row moves accuracy by {100 / rows:.1f} points" in texts(at.caption)
     report = at.table[-1].value
     cells = [v for column in ("precision", "recall", "f1-score") for v in report[column] if v]

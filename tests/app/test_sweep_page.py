@@ -68,6 +68,8 @@ def test_launch_and_watch_a_sweep_to_the_end(open_page: Callable[[str], AppTest]
     assert job.model_uri and job.best_value is not None
     assert metric(at, "Best accuracy") == f"{job.best_value:.4f}"
     assert ":green-badge[completed]" in texts(at.markdown), "the badge every page uses for completed"
+    best_line = next(c.value for c in at.caption if c.value.startswith("Best configuration"))
+    assert best_line.startswith("Best configuration: `"), "a finished sweep's best is not 'so far'"
     table = at.table[0].value  # all sweeps: a static table wraps its cells instead of cutting them
     assert table.loc[job.id, "best"] == f"{job.best_value:.4f}" and table.loc[job.id, "trials"] == "3 of 3"
     assert table.loc[job.id, "created (UTC)"] == job.created_at.replace("T", " ")[:19]

@@ -70,6 +70,7 @@ def test_parallel_coordinates_axes(frame, scores) -> None:  # type: ignore[no-un
     lr, depth, _, metric = trace.dimensions
     np.testing.assert_allclose(lr.values, np.log10([PARAMS[i]["learning_rate"] for i in rows]))
     assert list(lr.ticktext)[:2] == ["0.001", "0.002"], "1-2-5 ticks on a log axis under three decades"
+    assert list(lr.tickvals)[-1] == pytest.approx(np.log10(0.5)), "the highest trial's end is labelled"
     assert list(depth.ticktext) == ["3", "6", "None"], "None is its own category"
     assert list(depth.values) == [0, 2, 1, 2, 1], "codes of 3, None, 6, None, 6"
     assert list(metric.constraintrange)[0] < 0.86 < list(metric.constraintrange)[1], (
@@ -341,3 +342,12 @@ def test_contour_leaves_out_trials_without_a_value_and_says_so() -> None:
     fig = figs.contour(frame, scores, "a", "b", shown, selected, style="contour")
     assert fig.data[0].type == "contour"
     assert "interpolated between 36 trials (4 with None left out)" in fig.layout.title.text
+
+
+def test_a_log_axis_labels_its_ends_unless_a_tick_is_close() -> None:
+    from dashboard.figures.hyperparams import _log_ticks
+
+    _, labels = _log_ticks(np.log10(0.0026), np.log10(0.06))
+    assert labels == ["0.0026", "0.005", "0.01", "0.02", "0.05"], "0.06 sits by 0.05: not labelled twice"
+    _, labels = _log_ticks(np.log10(0.0035), np.log10(0.3))
+    assert labels[0] == "0.0035" and labels[-1] == "0.3", "no trial's line leaves the labelled axis"

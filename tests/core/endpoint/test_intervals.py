@@ -160,5 +160,5 @@ def test_spread_and_decimals() -> None:
 def test_where_the_cross_validated_figure_falls() -> None:
     live = wilson(21, 30)  # the demo's live accuracy 0.700: 0.521–0.833
     assert live is not None
-    assert where_cv_falls(live, 0.80).startswith("inside the live interval")
-    assert where_cv_falls(live, 0.835).startswith("outside the live interval: more than chance")
+    assert where_cv_falls(live, 0.80).startswith("inside the live 95 % interval: chance alone")
+    assert where_cv_falls(live, 0.835).startswith("outside the live 95 % interval: chance explains")
