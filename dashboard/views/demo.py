@@ -8,6 +8,8 @@ import streamlit as st
 
 from core import demo
 from core.errors import UserFacingError
+from core.progress import StepProgress, dataset_item
+from core.settings import load_settings
 from dashboard import nav, session
 from dashboard.widgets import pin_selection
 
@@ -116,6 +118,8 @@ def render() -> None:
         st.session_state[RESULTS].append((step.key, title, None if error else result, error))
         if error:
             break
+        if step.key == "eda" and ctx.dataset_version is not None:
+            _mark_explored(ctx)
     st.session_state.pop(RUNNING, None)
     _follow(ctx)
     st.rerun()  # redraw the step cards above and the sidebar; the results are kept under RESULTS
@@ -138,6 +142,14 @@ def _billing_understood(trials: int) -> bool:
     if understood:
         st.session_state[session.AZURE_BILLABLE_ACK] = True  # the pages' own creates need no second OK
     return understood
+
+
+def _mark_explored(ctx: demo.DemoContext) -> None:
+    """The demo's step 3 explored its dataset version: Home's EDA card says done, as the
+    demo's own log does (the EDA page has the charts)."""
+    assert ctx.dataset_version is not None
+    progress = StepProgress(load_settings().data_dir, session.backend().info.name)
+    progress.mark("eda", ctx.workspace.key, dataset_item(demo.DEMO_DATASET, ctx.dataset_version))
 
 
 def _follow(ctx: demo.DemoContext) -> None:

@@ -49,6 +49,7 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     # the step cards above the demo and the sidebar show what it made
     assert "still to create" not in text and "every resource exists" in text
     assert f"endpoint '{demo.DEMO_ENDPOINT}' is live" in text
+    assert f"explored {demo.DEMO_DATASET} v1" in text, "the demo's step 3 explored it: Home's card agrees"
     assert "blocked" not in text
     assert at.sidebar.selectbox(key="sidebar_ws").value.name == defaults.WORKSPACE
     assert "Workspace: none yet" not in " ".join(c.value for c in at.sidebar.caption)
