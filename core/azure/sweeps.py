@@ -40,6 +40,7 @@ Decisions:
 from __future__ import annotations
 
 import json
+import math
 import re
 import tempfile
 import time
@@ -448,6 +449,7 @@ class AzureSweepsMixin(WorkspacesMixin, TrackingMixin):
             started_at=props.get("StartTimeUtc") or None,
             ended_at=props.get("EndTimeUtc") or None,
             best_run_id=best,
+            best_value=_score(props) if best else None,
             model_uri=f"runs:/{best}/model" if best else None,
             message=" ".join(n for n in notes if n),
             cluster=_cluster_of(job),
@@ -722,3 +724,13 @@ __all__ = [
     "trial_number",
     "trial_status",
 ]
+
+
+def _score(props: dict[str, Any]) -> float | None:
+    """The best trial's primary-metric value, which Azure keeps beside ``best_child_run_id`` as
+    ``score`` (text), so a list of sweeps shows each one's best without reading its trials."""
+    try:
+        value = float(props.get("score", ""))
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

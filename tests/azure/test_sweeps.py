@@ -318,6 +318,7 @@ def test_a_sweep_runs_on_the_cluster_and_is_found_again(
     listed = [s for s in again.list_sweeps(REF) if s.id == launched.id]
     assert len(listed) == 1 and listed[0].state == "completed" and listed[0].spec == _spec().to_dict()
     assert listed[0].best_run_id == job.best_run_id
+    assert listed[0].best_value == job.best_value, "the list shows each sweep's best (Azure's 'score')"
     data = again.sweep_training_data(REF, launched.id)
     assert data is not None and data.setup.folds == 2 and data.setup.schema["target"] == "output"
 
