@@ -57,8 +57,11 @@ def request_json(payload: dict[str, Any]) -> str:
     return "\n".join([*lines, "}"])
 
 
-def curl_snippet(scoring_uri: str, payload: dict[str, Any], deployment: str | None = None) -> str:
-    """curl with the key from ``$ENDPOINT_KEY`` and the body from ``request.json``."""
+def curl_snippet(
+    scoring_uri: str, payload: dict[str, Any], deployment: str | None = None, *, classifier: bool = True
+) -> str:
+    """curl with the key from ``$ENDPOINT_KEY`` and the body from ``request.json``; a classifier's
+    gets the hint for class probabilities too."""
     body = request_json(payload)
     lines = [
         "# Put the key in the environment, not in the command (copy it from the key box above):",
@@ -75,12 +78,16 @@ def curl_snippet(scoring_uri: str, payload: dict[str, Any], deployment: str | No
     if deployment:
         lines.append(f"  -H {_sh(f'{DEPLOYMENT_HEADER}: {deployment}')} \\")
     lines.append("  --data @request.json")
-    lines += ["", "# Class probabilities as well: add ?probabilities=true to the URL."]
+    if classifier:
+        lines += ["", "# Class probabilities as well: add ?probabilities=true to the URL."]
     return "\n".join(lines) + "\n"
 
 
-def python_snippet(scoring_uri: str, payload: dict[str, Any], deployment: str | None = None) -> str:
-    """``requests.post`` with the key from ``os.environ["ENDPOINT_KEY"]``."""
+def python_snippet(
+    scoring_uri: str, payload: dict[str, Any], deployment: str | None = None, *, classifier: bool = True
+) -> str:
+    """``requests.post`` with the key from ``os.environ["ENDPOINT_KEY"]``; a classifier's gets
+    the hint for class probabilities too."""
     body = pprint.pformat(payload, width=96, sort_dicts=False, compact=True)
     header_lines = [f'    "Authorization": f"Bearer {{os.environ[{KEY_VARIABLE!r}]}}",']
     if deployment:
@@ -101,9 +108,16 @@ def python_snippet(scoring_uri: str, payload: dict[str, Any], deployment: str | 
             "response.raise_for_status()",
             "print(response.json())  # one prediction per row",
             "",
-            "# Class probabilities as well:",
-            "# requests.post(scoring_uri, json={**body, 'params': {'probabilities': True}}, headers=headers)",
-            "",
+            *(
+                [
+                    "# Class probabilities as well:",
+                    "# requests.post(scoring_uri, json={**body, 'params': {'probabilities': True}}, "
+                    "headers=headers)",
+                    "",
+                ]
+                if classifier
+                else []
+            ),
         ]
     )
 

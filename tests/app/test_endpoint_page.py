@@ -4,6 +4,7 @@ and what it says when there is nothing to deploy. Every server the test starts i
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -461,6 +462,9 @@ def test_results_are_tied_to_what_produced_them(swept: Swept) -> None:
     next(b for b in at.button if b.label == "Predict").click().run()
     assert not at.exception
     assert re.search(r"Prediction: chol = \d{2,3}\.\d\*\* ·", texts(at.success)), texts(at.success)
+    floats = [n for n in at.number_input if n.proto.data_type == n.proto.FLOAT]
+    assert floats and all(n.proto.format.startswith("%.") for n in floats), "each float's own decimals"
+    assert all(math.copysign(1.0, n.value) > 0 or n.value != 0 for n in floats), "no '-0.00'"
 
 
 def test_make_a_version_champion_and_tag_it(swept: Swept) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -83,8 +84,19 @@ def _input(name: str, kind: FeatureType, series: pd.Series, key: str) -> Any:
                 )
             )
         step = max((high - low) / 100, 1e-6)
+        decimals = min(6, max(0, math.ceil(-math.log10(step))))  # enough to tell one step from the next
+        start = min(high, max(low, round(median, decimals) + 0.0))  # + 0.0: no "-0.00"
         return float(
-            st.number_input(name, low, high, median, step, key=key, help=f"{low:g} to {high:g} in the data")
+            st.number_input(
+                name,
+                low,
+                high,
+                start,
+                step,
+                format=f"%.{decimals}f",
+                key=key,
+                help=f"{low:g} to {high:g} in the data",
+            )
         )
     options = sorted(present.unique().tolist(), key=lambda v: (str(type(v)), v))
     if not options:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.backend import DeploymentInfo, EndpointInfo, WorkspaceRef
 from core.codegen.endpoint import AzureEndpointCode, azure_endpoint_code, curl_snippet, python_snippet
+from core.data.schema import Task
 from core.data.store import LoadedDataset
 from core.endpoint.client import split_payload
 from core.settings import load_settings
@@ -23,8 +24,9 @@ def snippets_section(
         example = {"input_data": {"columns": ["..."], "index": [0], "data": [["..."]]}}
     header = deployment.name  # the deployment tested here, whatever the traffic split says
     curl, python = st.tabs(["curl", "Python requests"])
-    curl.code(curl_snippet(info.scoring_uri, example, header), language="bash")
-    python.code(python_snippet(info.scoring_uri, example, header), language="python")
+    classifier = data is None or data.schema.task == Task.CLASSIFICATION  # unknown: keep the hint
+    curl.code(curl_snippet(info.scoring_uri, example, header, classifier=classifier), language="bash")
+    python.code(python_snippet(info.scoring_uri, example, header, classifier=classifier), language="python")
     st.caption("The key is read from the ENDPOINT_KEY environment variable: copy it from the key box above.")
     show_code(
         azure_endpoint_code(azure_spec(workspace, info, deployment), example),

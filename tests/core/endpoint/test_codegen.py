@@ -157,3 +157,11 @@ def test_a_workspace_model_is_deployed_by_name_and_the_script_deletes_nothing(tm
         and "ml_client.online_endpoints.begin_delete" not in calls
     )
     assert "# ml_client.online_endpoints.begin_delete(name='heart-classify-endpoint').result()" in script
+
+
+def test_a_regressors_snippets_do_not_offer_class_probabilities() -> None:
+    payload = {"input_data": {"columns": ["tau1"], "index": [0], "data": [[2.5]]}}
+    uri = "https://example.invalid/score"
+    for make in (curl_snippet, python_snippet):
+        assert "probabilities" in make(uri, payload, None), "a classifier's snippet keeps the hint"
+        assert "probabilities" not in make(uri, payload, None, classifier=False)
