@@ -73,7 +73,7 @@ def prerequisites() -> tuple[WorkspaceRef, list[Any], list[Resource]] | None:
 
 # -- configure ----------------------------------------------------------------------------------
 def _space_editor(family: Family) -> tuple[dict[str, Any], list[SpecProblem]]:
-    st.markdown("**Search space** · every hyperparameter is fixed or searched")
+    st.markdown("**Search space** · each row is fixed or searched; add a row to tune another hyperparameter")
     key = f"sweep_space:{family.task.value}:{family.key}"
     rows = st.session_state.get(key + ":rows") or space_to_rows(family.default_space())
     version = int(st.session_state.get(key + ":version", 0))
@@ -102,18 +102,32 @@ def _space_editor(family: Family) -> tuple[dict[str, Any], list[SpecProblem]]:
             "q": st.column_config.NumberColumn(help="Step of quniform / qloguniform."),
         },
     )
+    records = edited.to_dict("records")
     st.caption(
         "Log ranges are typed as values (0.001 to 1000); the exponents Azure's LogUniform wants are worked "
-        "out for you. Normal uses low = μ and high = σ; randint draws 0 … high − 1. "
-        + " · ".join(f"`{name}`: {spec.help}" for name, spec in list(family.params.items())[:6])
+        "out for you. Normal uses low = μ and high = σ; randint draws 0 … high − 1."
     )
-    records = edited.to_dict("records")
+    st.caption(_params_help(family, {str(r.get("hyperparameter")) for r in records}))
     if needs_tidy(records):  # a row changed mode: clear what the new mode does not read
         st.session_state[key + ":rows"] = tidy_rows(records)
         st.session_state[key + ":version"] = version + 1  # a fresh editor shows the tidied rows
         st.rerun()
     space, problems = rows_to_space(records)
     return space, problems
+
+
+def _params_help(family: Family, in_table: set[str]) -> str:
+    """What each hyperparameter in the table means, then the ones a row could add."""
+    shown = [f"`{name}`: {spec.help}" for name, spec in family.params.items() if name in in_table]
+    others = [
+        f"`{name}` ({spec.help.rstrip('.').lower()})"
+        for name, spec in family.params.items()
+        if name not in in_table
+    ]
+    text = " · ".join(shown)
+    if others:
+        text += (" · " if text else "") + "Also tunable, as a new row: " + ", ".join(others) + "."
+    return text
 
 
 def _policy(choice: str) -> Policy | None:

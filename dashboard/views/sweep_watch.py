@@ -12,7 +12,6 @@ from core.backend import SweepInfo, SweepProgress, WorkspaceRef
 from core.errors import UserFacingError
 from dashboard import figures, nav, session
 from dashboard.badges import badge
-from dashboard.views.trials.common import short
 from dashboard.widgets import follow_newest_select, run_action, show_result
 
 POLL_S = 2.0
@@ -128,7 +127,12 @@ def _live_view(workspace: WorkspaceRef, sweep_id: str, was_live: bool) -> None:
     if job.best_params:
         going = state in ("queued", "starting", "running")
         lead = "Best configuration so far" if going else "Best configuration"
-        st.caption(f"{lead}: " + ", ".join(f"`{k}={short(v)}`" for k, v in job.best_params.items()))
+        st.caption(
+            f"{lead}: "
+            + ", ".join(
+                f"`{k}={v:.4g}`" if isinstance(v, float) else f"`{k}={v}`" for k, v in job.best_params.items()
+            )
+        )
     _controls(workspace, sweep_id, state)
     if state == "canceled":
         st.info(canceled_next_step(counts["completed"], job.model_uri), icon=":material/next_plan:")

@@ -58,6 +58,9 @@ def test_launch_and_watch_a_sweep_to_the_end(open_page: Callable[[str], AppTest]
     rows = at.get("arrow_data_frame")  # the default random-forest space is shown for editing
     assert at.radio(key="sweep_family:classification").value == "random_forest"
     assert "Show code: launch this sweep on an Azure compute cluster" in [e.label for e in at.expander]
+    said = texts(at.caption)  # the table's rows explained, then what a new row could tune
+    assert "`n_estimators`: Number of trees." in said
+    assert "Also tunable, as a new row: `min_samples_split`" in said and "`min_samples_split`:" not in said
     assert "n_estimators" in texts(at.get("code")) or rows
     launch(at, total=3)
     poll(at, backend, lambda state, _: state == "completed")
