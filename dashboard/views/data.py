@@ -218,7 +218,13 @@ def schema_section(data: WorkingData) -> Schema | None:
         hide_index=True,
         width="stretch",
         disabled=["column", "dtype", "missing %", "distinct", "notes"],
-        column_config={"use as": st.column_config.SelectboxColumn(options=TYPE_OPTIONS, required=True)},
+        column_config={  # the notes (leakage, why excluded) get the room the short figures do not need
+            "use as": st.column_config.SelectboxColumn(options=TYPE_OPTIONS, required=True),
+            "dtype": st.column_config.TextColumn(width="small"),
+            "missing %": st.column_config.NumberColumn(width="small"),
+            "distinct": st.column_config.NumberColumn(width="small"),
+            "notes": st.column_config.TextColumn(width="large"),
+        },
     )
     overrides = {
         row["column"]: (None if row["use as"] == EXCLUDE else FeatureType(row["use as"]))
@@ -457,6 +463,12 @@ def stored_section() -> None:
         ),
         hide_index=True,
         width="stretch",
+        column_config={  # the blob path is the long one: the counts give it their room
+            "version": st.column_config.NumberColumn(width="small"),
+            "train rows": st.column_config.NumberColumn(width="small"),
+            "test rows": st.column_config.NumberColumn(width="small"),
+            "blob": st.column_config.TextColumn(width="large"),
+        },
     )
     versions = [(a.name, a.version) for a in assets]
     picked = follow_newest_select(

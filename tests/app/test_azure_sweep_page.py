@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -127,10 +126,10 @@ def test_a_sweep_launched_on_azure_is_watched_to_its_end(ready: ClientFactory) -
     at.switch_page("../pages/trials.py")
     at.run(timeout=120)
     assert not at.exception, at.exception
-    row = at.dataframe[0].value.iloc[0]
-    assert row["state"] == "completed" and row["completed"] == 3, row.to_dict()
-    assert abs(float(row["best value"]) - float(metrics["Best accuracy"])) < 1e-3, row.to_dict()
-    assert row["best trial"] is not None and not pd.isna(row["best trial"]), row.to_dict()
+    row = at.table[0].value.iloc[0]
+    assert row["state"] == "completed" and row["trials"] == "3 of 3", row.to_dict()
+    assert row["best value"] == metrics["Best accuracy"], row.to_dict()
+    assert row["best trial"].startswith("#"), row.to_dict()
 
 
 def test_a_sweep_canceled_from_the_page_ends_canceled(ready: ClientFactory) -> None:

@@ -66,13 +66,14 @@ def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_di
     job = status.job
     at = open_page("trials")
     assert not at.error, texts(at.error)
-    sweeps = at.dataframe[0].value
-    assert sweeps["sweep"].tolist() == [job.id], "the list of sweeps…"
-    assert sweeps["best value"].iloc[0] == job.best_value, "…shows each sweep's best value"
+    sweeps = at.table[0].value  # a static table: long cells wrap instead of being cut off
+    assert sweeps.index.tolist() == [job.id], "the list of sweeps…"
+    assert sweeps["best value"].iloc[0] == f"{job.best_value:.4f}", "…shows each sweep's best value"
+    assert sweeps["trials"].iloc[0] == "6 of 6"
     assert metric(at, "Best accuracy") == f"{job.best_value:.4f}", "the best value at a glance"
     assert metric(at, "Trials") == "6"
     assert "Recorded by the sweep: **accuracy**, maximize." in texts(at.caption)
-    table = at.dataframe[1].value
+    table = at.dataframe[0].value
     assert len(table) == 6 and table["best"].tolist().count("★") == 1
     best_row = table[table["best"] == "★"]
     assert best_row["run id"].iloc[0] == job.best_run_id, "the table marks the sweep's own best trial"
@@ -90,7 +91,7 @@ def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_di
     assert "no other sweep here" in texts(at.info)
 
     next(s for s in at.slider if s.label == "Top k % by the ranking").set_value(50).run()
-    assert len(at.dataframe[1].value) == 3, "top 50 % of 6 trials"
+    assert len(at.dataframe[0].value) == 3, "top 50 % of 6 trials"
 
     open_tab(at, "Best trial")
     assert not at.error, texts(at.error)
@@ -133,11 +134,11 @@ def test_notes_are_saved_to_mlflow(open_page: Callable[[str], AppTest], data_dir
     assert "Saved the note of trial #" in texts(notes_panel.success), "…and says the note was saved"
     tags = MlflowClient(job.tracking_uri).get_run(run_id).data.tags
     assert tags[NOTE_TAG] == "Best so far; **check the depth**."
-    table = at.dataframe[1].value
+    table = at.dataframe[0].value
     assert table[table["run id"] == run_id]["note"].iloc[0] == "Best so far; **check the depth**."
 
     # selecting rows in the table highlights them in the charts and picks them for the panels
-    table_key = at.dataframe[1].proto.id.split("-", 2)[2]
+    table_key = at.dataframe[0].proto.id.split("-", 2)[2]
     others = [i for i in range(len(table)) if table["run id"].iloc[i] != run_id][:2]
     at.session_state[table_key] = {"selection": {"rows": others, "columns": [], "cells": []}}
     at.run()
@@ -161,7 +162,7 @@ def test_filters_and_top_k_are_kept_when_the_user_leaves_and_comes_back(
     next(s for s in at.slider if s.label == "Top k % by the ranking").set_value(50).run()
     depth = next(m for m in at.multiselect if m.label == "max_depth")
     depth.set_value([depth.options[0]]).run()
-    shown = at.dataframe[1].value["run id"].tolist()
+    shown = at.dataframe[0].value["run id"].tolist()
     assert 0 < len(shown) < job.counts["completed"]
 
     at.switch_page("../pages/sweep.py")
@@ -171,7 +172,7 @@ def test_filters_and_top_k_are_kept_when_the_user_leaves_and_comes_back(
     assert not at.exception, at.exception
     assert next(s for s in at.slider if s.label == "Top k % by the ranking").value == 50
     assert next(m for m in at.multiselect if m.label == "max_depth").value == [depth.options[0]]
-    assert at.dataframe[1].value["run id"].tolist() == shown, "the same trials as before leaving"
+    assert at.dataframe[0].value["run id"].tolist() == shown, "the same trials as before leaving"
 
     # Show code: the MLflow query of this view, run as a user would paste it, gives these trials
     code = next(c.value for c in at.code if "mlflow.search_runs(" in c.value)

@@ -38,10 +38,9 @@ def _sweep_rows(workspace: WorkspaceRef, jobs: Sequence[SweepInfo]) -> pd.DataFr
                 "sweep": job.id,
                 "state": state,
                 "metric": f"{spec['primary_metric']} ({spec['goal']})",
-                "best value": job.best_value,
-                "best trial": best_trial,
-                "completed": job.counts.get("completed", 0),
-                "of": spec["limits"]["max_total_trials"],
+                "best value": "–" if job.best_value is None else f"{job.best_value:.4f}",
+                "best trial": "–" if best_trial is None else f"#{best_trial}",
+                "trials": f"{job.counts.get('completed', 0)} of {spec['limits']['max_total_trials']}",
                 "family": spec["model_family"],
                 "dataset": f"{job.dataset} v{job.dataset_version}",
                 "created (UTC)": job.created_at.replace("T", " ")[:19],
@@ -67,18 +66,11 @@ def app_source() -> Target | None:
         nav.link("sweep", label="Launch a sweep on 4 · Sweep")
         return None
     table = _sweep_rows(workspace, jobs)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        height=min(300, 36 * len(table) + 40),
-        column_config={
-            "best value": st.column_config.NumberColumn(
-                format="%.4f", help="The best completed trial's score."
-            ),
-            "best trial": st.column_config.NumberColumn(format="#%d"),
-        },
-    )
+    # A static table wraps long cells (ids, datasets, times) where a data grid cuts them off at the
+    # right, as on the Sweep page; past a few sweeps it scrolls in a box of its own.
+    with st.container(height=320 if len(table) > 4 else "content", border=False):
+        st.table(table.set_index("sweep"))
+    st.caption("best value: the best completed trial's score · trials: completed of the budget")
     ids = [j.id for j in jobs][::-1]  # newest first
     # the pick is shared with the Sweep page: a sweep launched or picked there is reviewed here
     chosen = follow_newest_select(
