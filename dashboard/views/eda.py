@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -59,16 +60,21 @@ def overview_section(frame: pd.DataFrame, schema: Schema, label: str) -> pd.Data
     c.metric("Features used", len(schema.features))
     d.metric("Missing cells", f"{int(frame.isna().sum().sum()):,}")
     summary = eda.column_summary(frame)
-    left, right = st.columns([3, 2])
-    with left:
-        st.dataframe(summary, width="stretch", height=min(38 * len(summary) + 40, 520))
-    with right:
-        fig = figures.missing_values(summary)
-        if fig is None:
-            st.success("No missing values in any column.", icon=":material/check_circle:")
-        else:
-            st.plotly_chart(fig, width="stretch")
+    fig = figures.missing_values(summary)
+    if fig is None:
+        st.success("No missing values in any column.", icon=":material/check_circle:")
+    # the whole width, so every statistic up to max is in view; 4 significant digits (248.4, 0.359)
+    shown = summary.drop(columns=["missing", "missing %"]) if fig is None else summary
+    stats = shown.select_dtypes("float").columns.difference(["missing %"])
+    shown = shown.assign(**{c: shown[c].map(_four_digits) for c in stats})
+    st.dataframe(shown, width="stretch", height=min(36 * len(shown) + 40, 520))
+    if fig is not None:
+        st.plotly_chart(fig, width="stretch")
     return summary
+
+
+def _four_digits(value: float) -> float:
+    return float(f"{value:.4g}") if np.isfinite(value) else value
 
 
 def target_section(frame: pd.DataFrame, schema: Schema) -> None:

@@ -84,6 +84,10 @@ def test_upload_split_store_and_explore(open_page: Callable[[str], AppTest], dat
     assert "heart v1" in page
     assert "ColumnTransformer" in texts(at.code)
     assert len(at.get("plotly_chart")) >= 4
+    overview = at.dataframe[0].value  # nothing missing: no all-zero missing columns, 4 digits at most
+    assert "missing" not in overview.columns and "max" in overview.columns
+    assert "No missing values in any column." in texts(at.success)
+    assert all(len(f"{v:.10g}".replace(".", "").lstrip("0")) <= 4 for v in overview["mean"].dropna())
 
 
 def test_a_bad_file_gets_a_message_and_keeps_the_loaded_data(open_page: Callable[[str], AppTest]) -> None:
