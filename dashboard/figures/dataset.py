@@ -61,7 +61,7 @@ def split_balance(table: pd.DataFrame, target: str) -> go.Figure:
         "Class shares in train and test",
         barmode="group",
         xaxis_title=target,
-        yaxis_title="% of that side's rows",
+        yaxis_title="% of that split's rows",
         xaxis_type="category",
     )
 

@@ -72,6 +72,7 @@ def test_review_a_sweep_of_this_app(open_page: Callable[[str], AppTest], data_di
     assert sweeps["trials"].iloc[0] == "6 of 6"
     assert metric(at, "Best accuracy") == f"{job.best_value:.4f}", "the best value at a glance"
     assert metric(at, "Trials") == "6"
+    assert f"accuracy {job.best_value:.4f} ± " in texts(at.markdown), "the ± says of what"
     assert "Recorded by the sweep: **accuracy**, maximize." in texts(at.caption)
     table = at.dataframe[0].value
     assert len(table) == 6 and table["best"].tolist().count("★") == 1

@@ -102,7 +102,11 @@ def best_strip(frame: TrialsFrame, scores: Scores) -> None:
         st.markdown(
             f"**Best trial #{frame.numbers[best]}**: "
             + ", ".join(f"`{k}={short(v)}`" for k, v in params.items())
-            + ("" if not np.isfinite(scores.std[best]) else f" · ± {scores.std[best]:.4f} across folds")
+            + (
+                ""
+                if not np.isfinite(scores.std[best])
+                else f" · {scores.metric} {scores.values[best]:.4f} ± {scores.std[best]:.4f} across folds"
+            )
         )
         if not scores.best_is_completed:
             st.warning(
