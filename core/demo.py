@@ -26,6 +26,7 @@ from core import defaults
 from core.backend import Backend, WorkspaceRef
 from core.compute import ComputeSpec
 from core.resources import Outcome
+from core.wording import counted
 
 # The demo's own names, so that on a workspace already in use it never adds a version to the
 # user's dataset or model, nor replaces the user's deployment (every one is a valid Azure name).
@@ -99,7 +100,7 @@ def resources(ctx: DemoContext, progress: Progress) -> StepResult:
         progress(i / len(steps), "Creating the Azure resources, one by one…")
         lines.append(_line(step()))
     created = sum(1 for line in lines if line.startswith("created"))
-    return StepResult(f"{created} resource(s) created, {len(lines) - created} reused.", lines)
+    return StepResult(f"{counted(created, 'resource')} created, {len(lines) - created} reused.", lines)
 
 
 def _storage_account(ctx: DemoContext) -> Outcome:

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from core.trials.frame import TrialsFrame
 from core.trials.params import NONE_LABEL, ParamInfo
 from core.trials.scoring import Scores
+from core.wording import counted
 from dashboard.figures.hyperparams import log_axis, nice
 from dashboard.figures.marks import BEST_COLOUR, HIGHLIGHT, hover_text, metric_title, ring
 from dashboard.figures.style import ROOMY, figure
@@ -83,14 +84,14 @@ def contour_blocker(
         distinct = np.unique(_numbers(frame, name)[rows & np.isfinite(_numbers(frame, name))]).size
         if distinct < MIN_CONTOUR_VALUES:
             return (
-                f"{name} takes only {distinct} distinct value(s) among these trials: contour lines need "
-                f"at least {MIN_CONTOUR_VALUES} on each axis."
+                f"{name} takes only {counted(distinct, 'distinct value')} among these trials: contour "
+                f"lines need at least {MIN_CONTOUR_VALUES} on each axis."
             )
     usable = rows & np.isfinite(_numbers(frame, x_param)) & np.isfinite(_numbers(frame, y_param))
     if usable.sum() < 3:
         return (
-            f"Only {int(usable.sum())} trial(s) passing the filters have a score and a value for both "
-            f"{x_param} and {y_param}: contour lines need at least 3."
+            f"Only {counted(int(usable.sum()), 'trial')} passing the filters have a score and a value "
+            f"for both {x_param} and {y_param}: contour lines need at least 3."
         )
     u, v = _plane(frame, x_param, y_param, np.flatnonzero(usable))
     if (

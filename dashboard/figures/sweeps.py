@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from core.trials.frame import TrialsFrame
 from core.trials.scoring import best_so_far as running_best
 from core.trials.status import STATUS_LABELS, STATUSES
+from core.wording import counted
 from dashboard.figures.marks import CHART_HEX, SELECTED_COLOUR, STATUS_COLOURS
 from dashboard.figures.style import PALETTE, ROOMY, count_axis, figure
 
@@ -163,7 +164,8 @@ def timeline(
     use = busy / (span * len(order)) if span > 0 else 0.0
     return figure(
         traces,
-        f"Timeline · {len(order)} lane(s), busy {use:.0%} of the time between first start and last end",
+        f"Timeline · {counted(len(order), 'lane')}, busy {use:.0%} of the time between first start and "
+        "last end",
         height=max(260, 34 * len(order) + 160),
         xaxis={"title": {"text": "time (UTC)"}, "type": "date"},
         yaxis={

@@ -11,6 +11,7 @@ from core.errors import UserFacingError
 from core.progress import StepProgress, dataset_item
 from core.resources import RESOURCE_STEP_KINDS, Kind
 from core.settings import load_settings
+from core.wording import counted
 from dashboard import nav, session
 from dashboard.views.trials.common import OPEN as TRIALS_OPEN
 
@@ -40,7 +41,7 @@ def _data_status() -> tuple[str, str]:
         return ":gray[blocked]", "needs a workspace and a blob container (step 1)"
     assets = session.backend().list_data_assets(workspace)
     if assets:
-        return ":green[done]", f"{len(assets)} dataset version(s) in '{workspace}'"
+        return ":green[done]", f"{counted(len(assets), 'dataset version')} in '{workspace}'"
     return ":blue[ready]", "upload a CSV or pick a sample"
 
 
@@ -71,7 +72,7 @@ def _sweep_status(data: tuple[str, str]) -> tuple[str, str]:
         best = done[-1]
         return (
             ":green[done]",
-            f"{len(jobs)} sweep(s); latest best {best.spec['primary_metric']} {best.best_value:.4f}",
+            f"{counted(len(jobs), 'sweep')}; latest best {best.spec['primary_metric']} {best.best_value:.4f}",
         )
     return ":blue[ready]", "configure and launch a sweep"
 

@@ -16,6 +16,7 @@ from core.errors import UserFacingError
 from core.locations import LOCATIONS
 from core.naming import RULES
 from core.resources import Kind, Outcome, Resource
+from core.wording import counted
 from dashboard import nav, session
 from dashboard.widgets import (
     adopt_running_operations,
@@ -477,7 +478,7 @@ def _billed(res: Resource) -> str:
             return "yes: its key vault, registry and insights"
         case Kind.COMPUTE:
             nodes = _nodes(res)
-            return f"yes: {nodes} node(s) running" if nodes else "not now: 0 nodes running"
+            return f"yes: {counted(nodes, 'node')} running" if nodes else "not now: 0 nodes running"
         case Kind.ENDPOINT | Kind.DEPLOYMENT:
             return "yes: its instances run until deleted"
     return ""

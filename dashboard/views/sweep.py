@@ -27,6 +27,7 @@ from core.sweep.spec import (
 )
 from core.train.families import Family, families_for
 from core.train.metrics import METRICS, Goal, metric_goal, metrics_for
+from core.wording import counted
 from dashboard import nav, session
 from dashboard.views.resources import CURRENT_NODES
 from dashboard.views.sweep_watch import sweeps_section
@@ -256,7 +257,7 @@ def configure_section(workspace: WorkspaceRef, assets: list[Any], clusters: list
                 1000,
                 min(workers, total),
                 key="sweep_concurrent",
-                help=f"At most the cluster's {workers} worker(s).",
+                help=f"At most the cluster's {counted(workers, 'worker')}.",
             )
         )
         timeout_min = int(  # whole minutes and seconds: a float input shows "0.00"
@@ -359,11 +360,11 @@ def cluster_workers(cluster: Resource) -> int:
 def cluster_caption(cluster: Resource, workers: int) -> str:
     props = cluster.properties
     if "local_workers" in props:
-        return f"{props.get('vm_size')} · up to {workers} trial(s) at once on this machine"
+        return f"{props.get('vm_size')} · up to {counted(workers, 'trial')} at once on this machine"
     up = props.get(CURRENT_NODES)
     now = "" if up is None else f" · {up} up now"
     return (
-        f"{props.get('vm_size')} · {props.get('min_instances', 0)}–{workers} node(s){now} · one trial per "
+        f"{props.get('vm_size')} · {props.get('min_instances', 0)}–{workers} nodes{now} · one trial per "
         "node; nodes are billed while they run"
     )
 

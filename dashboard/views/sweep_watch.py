@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.backend import SweepInfo, SweepProgress, WorkspaceRef
 from core.errors import UserFacingError
+from core.wording import counted
 from dashboard import figures, nav, session
 from dashboard.badges import badge
 from dashboard.widgets import follow_newest_select, run_action, show_result
@@ -159,8 +160,8 @@ def canceled_next_step(completed: int, model_uri: str | None) -> str:
     if not completed:
         return "Canceled before any trial completed, so there is nothing to compare yet. Next: " + again
     said = (
-        f"Canceled with {completed} completed trial(s), kept in MLflow. Next: compare them on 5 · Trials, "
-        "or " + again
+        f"Canceled with {counted(completed, 'completed trial')}, kept in MLflow. Next: compare them on "
+        "5 · Trials, or " + again
     )
     if model_uri:
         said += f" The best trial's model (`{model_uri}`) can be registered and deployed on 6 · Endpoint."
@@ -171,7 +172,7 @@ def provider_line(job: SweepInfo) -> str:
     """What the provider itself reports: its status, the cluster's nodes and a link to its UI."""
     parts = [f"{session.backend().info.name.capitalize()} reports **{job.provider_state}**"]
     if job.nodes is not None:
-        parts.append(f"cluster '{job.cluster}': {job.nodes} node(s) up now")
+        parts.append(f"cluster '{job.cluster}': {counted(job.nodes or 0, 'node')} up now")
     if job.portal_url:
         parts.append(f"[Open in Azure ML studio]({job.portal_url})")
     return " · ".join(parts)

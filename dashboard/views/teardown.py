@@ -11,6 +11,7 @@ from core import codegen, defaults
 from core.backend import Backend, Operation, WorkspaceRef
 from core.resources import Kind, Resource, subtree
 from core.teardown import workspace_contents
+from core.wording import counted
 from dashboard import session
 from dashboard.views import demo as demo_view
 from dashboard.views.resources import CURRENT_NODES
@@ -139,7 +140,8 @@ def _warning(backend: Backend, doomed: list[Resource]) -> None:
                 contents = replace(contents, names=names)
             lines.append(f"- in workspace **{ws.name}**: {contents.line()}")
     st.warning(
-        f"This deletes {len(doomed)} resource(s) and everything in them, for good:\n\n" + "\n".join(lines),
+        f"This deletes {counted(len(doomed), 'resource')} and everything in them, for good:\n\n"
+        + "\n".join(lines),
         icon=":material/warning:",
     )
 
@@ -185,5 +187,6 @@ def _running_now(res: Resource) -> bool:
 
 def _running_words(res: Resource) -> str:
     if res.kind == Kind.COMPUTE:
-        return f"compute cluster **{res.name}** with {res.properties.get(CURRENT_NODES)} node(s) up"
+        nodes = int(res.properties.get(CURRENT_NODES) or 0)
+        return f"compute cluster **{res.name}** with {counted(nodes, 'node')} up"
     return f"{res.kind.label} **{res.name}**"

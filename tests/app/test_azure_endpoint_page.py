@@ -208,7 +208,7 @@ def test_deploy_test_live_keys_delete_and_failures_on_azure(
     assert backend.get_endpoint(REF, free).deployment("heart-classify-deployment") is not None
 
     # Delete: said as Azure does it, then polled to its end; nothing is left billing.
-    assert "sets its deployments' traffic to 0, deletes its 2 deployment(s)" in texts(at.warning)
+    assert "sets its deployments' traffic to 0, deletes its 2 deployments" in texts(at.warning)
     assert "billed until the deployments are gone" in texts(at.warning)
     at.text_input(key="endpoint:delete_confirm").set_value(free)
     at.button(key="FormSubmitter:endpoint:delete_form-Delete endpoint").click().run()

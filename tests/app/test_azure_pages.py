@@ -538,7 +538,7 @@ def test_teardown_lists_what_goes_and_purges_a_workspace(
     resources = start("resources", loopback_factory)
     running = texts(resources.warning)
     assert "Running now, and billed while it runs" in running
-    assert "compute cluster 'cpu-td' (yes: 1 node(s) running)" in running and "'ep-td'" in running
+    assert "compute cluster 'cpu-td' (yes: 1 node running)" in running and "'ep-td'" in running
 
     at = start("teardown", loopback_factory)
     at.radio(key="td_scope").set_value("workspace").run()
@@ -549,7 +549,7 @@ def test_teardown_lists_what_goes_and_purges_a_workspace(
     assert "soft-deleted for 14 days" in texts(at.caption)
     billed = texts(at.error)
     assert "Still billable right now" in billed
-    assert "compute cluster **cpu-td** with 1 node(s) up" in billed and "online endpoint **ep-td**" in billed
+    assert "compute cluster **cpu-td** with 1 node up" in billed and "online endpoint **ep-td**" in billed
     at.checkbox(key="td_purge").check().run()
     at.text_input(key="td_confirm").input(ws).run()  # Enter turns the delete button on
     click(at, "Delete permanently")

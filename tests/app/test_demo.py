@@ -57,7 +57,7 @@ def test_the_demo_runs_every_step_and_a_second_run_reuses_everything(
     at.button(key="demo_start").click()
     at.run(timeout=120)
     text = " ".join(m.value for m in at.markdown)
-    assert "0 resource(s) created, 6 reused." in text
+    assert "0 resources created, 6 reused." in text
     assert "Reused the finished demo sweep" in text
     assert len(backend.list_sweeps(defaults.WORKSPACE)) == 1, "idempotent: no second sweep"
     assert f"Reused model '{demo.DEMO_MODEL}' version 1" in text

@@ -128,7 +128,7 @@ def test_bad_names_are_refused_with_the_rule(open_page: Callable[[str], AppTest]
 def test_teardown_needs_the_typed_name(open_page: Callable[[str], AppTest], data_dir: Path) -> None:
     create_everything(open_page("resources"))
     at = open_page("teardown")
-    assert "deletes 3 resource(s)" in at.warning[0].value  # workspace, environment, cluster
+    assert "deletes 3 resources" in at.warning[0].value  # workspace, environment, cluster
     at.text_input(key="td_confirm").set_value("wrong name").run()
     assert next(b for b in at.button if b.label == "Delete for good").disabled
     assert len(LocalBackend(data_dir).inventory()) == 6
@@ -276,7 +276,7 @@ def test_delete_stays_off_until_the_typed_name_matches_and_is_red(
     )
     at = open_page("teardown")
     warning = at.warning[0].value
-    assert "deletes 3 resource(s)" in warning
+    assert "deletes 3 resources" in warning
     assert "in workspace **dev-heart-classifier**: datasets (1): heart (latest v1)" in warning
     box = at.text_input(key="td_confirm")
     assert box.label == "Type dev-heart-classifier to confirm", "no literal ** in the accessible label"

@@ -89,7 +89,7 @@ def test_the_demo_runs_on_azure_with_free_names_and_a_second_run_reuses_them(
         defaults.STORAGE_ACCOUNT[:18]
     ), "a free storage account name"
     assert ctx.endpoint != demo.DEMO_ENDPOINT and ctx.endpoint.startswith(demo.DEMO_ENDPOINT)
-    assert "6 resource(s) created" in results["resources"].headline
+    assert "6 resources created" in results["resources"].headline
     assert "2 trials in" in results["sweep"].headline
     assert results["register"].headline.startswith(f"Registered model '{demo.DEMO_MODEL}' version 1")
     assert "(aliases: champion)" in results["register"].headline
@@ -101,7 +101,7 @@ def test_the_demo_runs_on_azure_with_free_names_and_a_second_run_reuses_them(
 
     again, rerun = run_demo(backend)
     assert (again.storage_account, again.endpoint) == (ctx.storage_account, ctx.endpoint)
-    assert "0 resource(s) created, 6 reused." in rerun["resources"].headline
+    assert "0 resources created, 6 reused." in rerun["resources"].headline
     assert rerun["sweep"].headline.startswith("Reused the finished demo sweep")
     assert rerun["register"].headline.startswith(f"Reused model '{demo.DEMO_MODEL}' version 1")
     assert len(backend.model_versions(ctx.workspace, demo.DEMO_MODEL)) == 1

@@ -33,6 +33,6 @@ def test_one_click_reaches_a_live_prediction(dashboard: str, page: object) -> No
     # The step cards above the demo and the sidebar were drawn before it ran: they must not stay so.
     assert "still to create" not in body, "a step card still says resources are to be created"
     assert "blocked" not in body, "a step card still says blocked after the demo"
-    for card in ("every resource exists", "dataset version(s) in", "is live"):
+    for card in ("every resource exists", "dataset version in", "is live"):
         assert card in body, f"no step card says {card!r} after the demo"
     assert sidebar_workspace(page) == defaults.WORKSPACE, "the sidebar names the demo's workspace"

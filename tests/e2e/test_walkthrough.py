@@ -557,7 +557,7 @@ def test_3_the_one_click_demo_on_the_used_workspace(dashboard: str, module_page:
     record(
         f"one-click demo on a workspace already in use: click to first live prediction {to_prediction:.0f} s"
     )
-    cards = ("every resource exists", "dataset version(s) in", "live")
+    cards = ("every resource exists", "dataset versions in", "live")
     body = settle(
         lambda: text(page),
         lambda b: all(c in b for c in cards) and not re.search("still to create|blocked", b),

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.backend import EndpointInfo, Operation, WorkspaceRef
 from core.codegen.endpoint import azure_delete_code
+from core.wording import counted
 from dashboard import session
 from dashboard.views.endpoint.snippets import azure_spec
 from dashboard.views.endpoint.state import LATENCY, LIVE, LIVE_CV, SINGLE, results
@@ -38,13 +39,14 @@ def delete_section(workspace: WorkspaceRef, info: EndpointInfo) -> None:
         if backend.capabilities.long_running_operations:
             how = (
                 f"Deleting **{info.name}** sets its deployments' traffic to 0, deletes its "
-                f"{len(info.deployments)} deployment(s), then the endpoint and its keys, one after the "
-                "other: a few minutes on Azure, which this page follows (it stays usable meanwhile)."
+                f"{counted(len(info.deployments), 'deployment')}, then the endpoint and its keys, one "
+                "after the other: a few minutes on Azure, which this page follows (it stays usable "
+                "meanwhile)."
             )
         else:
             how = (
                 f"Deleting **{info.name}** stops its server and deletes its "
-                f"{len(info.deployments)} deployment(s) and keys."
+                f"{counted(len(info.deployments), 'deployment')} and keys."
             )
         billed = (
             " Its instances are billed until the deployments are gone."

@@ -13,6 +13,7 @@ from core.backend import DeploymentInfo, EndpointInfo, EndpointKeys, WorkspaceRe
 from core.data.store import LoadedDataset, load_dataset
 from core.endpoint.client import EndpointCallError, EndpointClient
 from core.errors import UserFacingError
+from core.wording import counted
 from dashboard import session
 from dashboard.badges import badge
 from dashboard.views.endpoint.state import KEYS, TEST_DEPLOYMENT_PIN
@@ -27,7 +28,10 @@ def show_status(workspace: WorkspaceRef, info: EndpointInfo) -> None:
     detail = health.detail
     if health.healthy and "model_processes" in health.info:  # a local server says how it runs
         processes = len(health.info["model_processes"])
-        detail += f" {processes} model process(es); answered /health in {health.round_trip_ms:.1f} ms."
+        detail += (
+            f" {counted(processes, 'model process', 'model processes')}; answered /health in "
+            f"{health.round_trip_ms:.1f} ms."
+        )
     elif health.healthy and health.round_trip_ms is not None:
         detail += f" Answered in {health.round_trip_ms:.1f} ms."
     st.caption(detail)

@@ -21,6 +21,7 @@ from core.trials import (
 )
 from core.trials.history import one_run_at_a_time_note
 from core.trials.importance import Method, importance_job
+from core.wording import counted
 from dashboard import figures as figs
 from dashboard.figures.heatmap import contour_blocker
 from dashboard.views.trials.common import W, chart
@@ -249,4 +250,7 @@ def intermediate_tab(
     )
     cut = int(np.sum(shown & (frame.statuses == "early_terminated")))
     if cut:
-        st.caption(f"{cut} early-terminated trial(s): their lines stop where the policy cut them (marked ×).")
+        st.caption(
+            f"{counted(cut, 'early-terminated trial')}: their lines stop where the policy cut them "
+            "(marked ×)."
+        )
