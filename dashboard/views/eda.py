@@ -67,7 +67,7 @@ def overview_section(frame: pd.DataFrame, schema: Schema, label: str) -> pd.Data
     shown = summary.drop(columns=["missing", "missing %"]) if fig is None else summary
     stats = shown.select_dtypes("float").columns.difference(["missing %"])
     shown = shown.assign(**{c: shown[c].map(_four_digits) for c in stats})
-    st.dataframe(shown, width="stretch", height=min(36 * len(shown) + 40, 520))
+    st.dataframe(shown, width="stretch", height=min(35 * (len(shown) + 1) + 3, 600))
     if fig is not None:
         st.plotly_chart(fig, width="stretch")
     return summary
