@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard.views import data as view
+from dashboard.views import datasets
 
 st.title("2 · Data", anchor=False)
 st.write(
@@ -10,7 +11,7 @@ st.write(
     "test set, and upload **only the train split** to blob storage as a versioned data asset: "
     "**Split and upload** does both in one click."
 )
-view.stored_section()
+datasets.stored_section()
 view.source_section()
 data = view.working()
 if data is not None:

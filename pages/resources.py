@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.views import create_all
+from dashboard.views import create_all, inventory
 from dashboard.views import resources as view
 
 st.title("1 · Resources", anchor=False)
@@ -18,4 +18,4 @@ view.blob_container_section()
 view.workspace_section()
 view.environment_section()
 view.compute_section()
-view.inventory_section()
+inventory.inventory_section()

@@ -29,7 +29,7 @@ from core.train.families import Family, families_for
 from core.train.metrics import METRICS, Goal, metric_goal, metrics_for
 from core.wording import counted
 from dashboard import nav, session
-from dashboard.views.resources import CURRENT_NODES
+from dashboard.views.inventory import CURRENT_NODES
 from dashboard.views.sweep_watch import sweeps_section
 from dashboard.widgets import (
     billing_acknowledged,

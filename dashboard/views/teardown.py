@@ -14,7 +14,7 @@ from core.teardown import workspace_contents
 from core.wording import counted
 from dashboard import session
 from dashboard.views import demo as demo_view
-from dashboard.views.resources import CURRENT_NODES
+from dashboard.views.inventory import CURRENT_NODES
 from dashboard.widgets import (
     adopt_running_operations,
     set_result,
@@ -66,7 +66,13 @@ def teardown_section() -> None:
     if not roots:
         st.info(f"There is no {kind.label} to delete.", icon=":material/inventory_2:")
         return
-    root = st.selectbox(kind.label.capitalize(), roots, key="td_target", format_func=_label(roots))
+    root = st.selectbox(
+        kind.label.capitalize(),
+        roots,
+        index=_current_root(roots, kind),
+        key="td_target",
+        format_func=_label(roots),
+    )
     target = root.name
     doomed = list(reversed(subtree(items, root)))
     _warning(backend, doomed)
@@ -140,8 +146,8 @@ def _warning(backend: Backend, doomed: list[Resource]) -> None:
                 contents = replace(contents, names=names)
             lines.append(f"- in workspace **{ws.name}**: {contents.line()}")
     st.warning(
-        f"This deletes {counted(len(doomed), 'resource')} and everything in them, for good:\n\n"
-        + "\n".join(lines),
+        f"This deletes {counted(len(doomed), 'resource')} and everything in "
+        f"{'it' if len(doomed) == 1 else 'them'}, for good:\n\n" + "\n".join(lines),
         icon=":material/warning:",
     )
 
@@ -177,6 +183,20 @@ def _billing_notes(items: list[Resource], doomed: list[Resource], root: Resource
                 + ". Delete the resource group to remove them too.",
                 icon=":material/inventory_2:",
             )
+
+
+def _current_root(roots: list[Resource], kind: Kind) -> int:
+    """The workspace the user works in (or its resource group) comes first, not whichever the
+    inventory lists first: on a subscription shared with others, that is rarely the one meant."""
+    current = session.current_workspace()
+    if current is None:
+        return 0
+    for i, res in enumerate(roots):
+        if kind == Kind.WORKSPACE and (res.name, res.parent) == (current.name, current.resource_group):
+            return i
+        if kind == Kind.RESOURCE_GROUP and res.name == current.resource_group:
+            return i
+    return 0
 
 
 def _running_now(res: Resource) -> bool:

@@ -291,3 +291,21 @@ def test_delete_stays_off_until_the_typed_name_matches_and_is_red(
     at.button(key="td_delete").click().run()
     assert "Deleted" in texts(at.success)
     assert Kind.WORKSPACE not in {r.kind for r in LocalBackend(data_dir).inventory()}
+
+
+def test_teardown_starts_at_the_workspace_the_user_works_in(
+    open_page: Callable[[str], AppTest], data_dir: Path
+) -> None:
+    create_everything(open_page("resources"))
+    backend = LocalBackend(data_dir)
+    backend.create_workspace("rg-dev-ml-eastus-001", "second-workspace", "datadevmleastus001")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    sidebar = at.sidebar.selectbox(key="sidebar_ws")
+    sidebar.select(next(o for o in sidebar.options if "second-workspace" in str(o))).run()
+    at.switch_page("../pages/teardown.py").run()
+    assert not at.exception
+    listed = [str(o) for o in at.selectbox(key="td_target").options]
+    assert "dev-heart-classifier" in listed[0], "the inventory lists the first workspace first…"
+    assert at.selectbox(key="td_target").value.name == "second-workspace", "…the page starts at the current"
+    assert "deletes 1 resource and everything in it," in at.warning[0].value
