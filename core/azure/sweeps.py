@@ -712,6 +712,16 @@ def _eta(info: SweepInfo, trials: list[TrialRow], elapsed: float) -> float | Non
     return min(eta, max(0.0, float(timeout) - elapsed)) if timeout else eta
 
 
+def _score(props: dict[str, Any]) -> float | None:
+    """The best trial's primary-metric value, which Azure keeps beside ``best_child_run_id`` as
+    ``score`` (text), so a list of sweeps shows each one's best without reading its trials."""
+    try:
+        value = float(props.get("score", ""))
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 __all__ = [
     "AZURE_STATES",
     "REST_CALLS_PER_POLL",
@@ -724,13 +734,3 @@ __all__ = [
     "trial_number",
     "trial_status",
 ]
-
-
-def _score(props: dict[str, Any]) -> float | None:
-    """The best trial's primary-metric value, which Azure keeps beside ``best_child_run_id`` as
-    ``score`` (text), so a list of sweeps shows each one's best without reading its trials."""
-    try:
-        value = float(props.get("score", ""))
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None

@@ -34,7 +34,7 @@ def inventory_section() -> None:
             row["Details"] = _details(r)
         rows.append(row)
     if billable:
-        running = [f"{r.kind.label} '{r.name}' ({_billed(r)})" for r in items if _running_now(r)]
+        running = [f"{r.kind.label} '{r.name}' ({_billed(r)})" for r in items if running_now(r)]
         if running:
             st.warning(
                 "Running now, and billed while it runs: " + "; ".join(running) + ".",
@@ -77,14 +77,14 @@ def _details(res: Resource) -> str:
     return ""
 
 
-def _nodes(res: Resource) -> int:
+def nodes_up(res: Resource) -> int:
     value = res.properties.get(CURRENT_NODES)
     return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else 0
 
 
-def _running_now(res: Resource) -> bool:
+def running_now(res: Resource) -> bool:
     """Billed by the minute right now: a cluster with nodes up, an endpoint (it runs until deleted)."""
-    return (res.kind == Kind.COMPUTE and _nodes(res) > 0) or res.kind in (Kind.ENDPOINT, Kind.DEPLOYMENT)
+    return (res.kind == Kind.COMPUTE and nodes_up(res) > 0) or res.kind in (Kind.ENDPOINT, Kind.DEPLOYMENT)
 
 
 def _billed(res: Resource) -> str:
@@ -96,7 +96,7 @@ def _billed(res: Resource) -> str:
         case Kind.WORKSPACE:
             return "yes: its key vault, registry and insights"
         case Kind.COMPUTE:
-            nodes = _nodes(res)
+            nodes = nodes_up(res)
             return f"yes: {counted(nodes, 'node')} running" if nodes else "not now: 0 nodes running"
         case Kind.ENDPOINT | Kind.DEPLOYMENT:
             return "yes: its instances run until deleted"

@@ -14,7 +14,7 @@ from core.teardown import workspace_contents
 from core.wording import counted
 from dashboard import session
 from dashboard.views import demo as demo_view
-from dashboard.views.inventory import CURRENT_NODES
+from dashboard.views.inventory import nodes_up, running_now
 from dashboard.widgets import (
     adopt_running_operations,
     set_result,
@@ -162,7 +162,7 @@ def _label(roots: list[Resource]) -> Callable[[Resource], str]:
 
 def _billing_notes(items: list[Resource], doomed: list[Resource], root: Resource) -> None:
     """What is billed right now among what goes, and what stays (and stays billed)."""
-    running = [r for r in doomed if _running_now(r)]
+    running = [r for r in doomed if running_now(r)]
     if running:
         st.error(
             "Still billable right now (it stops once deleted): "
@@ -199,14 +199,7 @@ def _current_root(roots: list[Resource], kind: Kind) -> int:
     return 0
 
 
-def _running_now(res: Resource) -> bool:
-    nodes = res.properties.get(CURRENT_NODES)
-    up = isinstance(nodes, int) and nodes > 0
-    return (res.kind == Kind.COMPUTE and up) or res.kind in (Kind.ENDPOINT, Kind.DEPLOYMENT)
-
-
 def _running_words(res: Resource) -> str:
     if res.kind == Kind.COMPUTE:
-        nodes = int(res.properties.get(CURRENT_NODES) or 0)
-        return f"compute cluster **{res.name}** with {counted(nodes, 'node')} up"
+        return f"compute cluster **{res.name}** with {counted(nodes_up(res), 'node')} up"
     return f"{res.kind.label} **{res.name}**"
